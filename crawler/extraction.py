@@ -1,0 +1,145 @@
+"""Main text, title and publication date of an arbitrary article page.
+
+The generic spider cannot know a site's markup, so it relies on trafilatura (the best-scoring
+open extractor in its own evaluation) and on the page's own date metadata. Site spiders use
+their selectors instead: a generic extractor drops parts a readout must keep.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import lxml.html
+import trafilatura
+
+# Lines that are ad or style code leaking into article text (e.g. "@media (min-width…){.adsbygoogle…}").
+_CODE_LINE = re.compile(
+    r"(adsbygoogle|googletag\.|@media\b|^\s*[.#]?[\w-]+\s*\{[^}]*\}\s*$|\{\s*[\w-]+\s*:\s*[^;{}]+;)",
+    re.IGNORECASE,
+)
+_DATE_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "datePublished",
+    "dc.date.issued",
+    "DC.date.issued",
+    "pubdate",
+    "publish-date",
+    "date",
+)
+
+
+@dataclass
+class Extracted:
+    title: str | None
+    text: str | None
+    published_at: str | None
+    language: str | None
+
+
+def extract_article(html: str, url: str, *, prune_xpath: list[str] | None = None) -> Extracted:
+    """Extract title, main text, ISO publication date and language from one HTML page."""
+    tree = _parse(html)
+    # Read the page's own metadata first: trafilatura prunes the tree it is given.
+    published_at = page_published_at(tree) if tree is not None else None
+    language = None
+    if tree is not None:
+        language = (tree.get("lang") or "").split("-")[0].lower() or None
+    document = trafilatura.bare_extraction(
+        tree if tree is not None else html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
+        prune_xpath=prune_xpath,
+    )
+    text = title = date = None
+    if document is not None:
+        text = clean_text(document.text)
+        title = document.title
+        date = document.date
+    return Extracted(
+        title=clean_line(title),
+        text=text or None,
+        published_at=published_at or date,
+        language=language,
+    )
+
+
+def clean_text(text: str | None) -> str:
+    """Drop leaked code lines and blank runs; keep one paragraph per line."""
+    if not text:
+        return ""
+    lines = [clean_line(line) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line and not _CODE_LINE.search(line))
+
+
+def clean_line(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return re.sub(r"[ \t\r\f\v]+", " ", text).strip()
+
+
+def page_published_at(tree: lxml.html.HtmlElement) -> str | None:
+    """The publication date the page states about itself, with time of day when it gives one."""
+    for name in _DATE_META:
+        for value in tree.xpath(
+            "//meta[@property=$n or @name=$n or @itemprop=$n]/@content", n=name
+        ):
+            parsed = parse_datetime(value)
+            if parsed:
+                return parsed
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        parsed = parse_datetime(_json_ld_date(script))
+        if parsed:
+            return parsed
+    for value in tree.xpath(
+        "//article//time/@datetime | //time[@itemprop='datePublished']/@datetime"
+        " | //time[contains(@class,'published')]/@datetime"
+    ):
+        parsed = parse_datetime(value)
+        if parsed:
+            return parsed
+    return None
+
+
+def parse_datetime(value: str | None) -> str | None:
+    """ISO 8601 (date, or date and time with its offset) from a metadata value, else None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if len(value) <= 10:
+        return parsed.date().isoformat()
+    return parsed.isoformat()
+
+
+def _json_ld_date(script: str) -> str | None:
+    try:
+        data = json.loads(script)
+    except ValueError:
+        return None
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("datePublished"), str):
+                return item["datePublished"]
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+def _parse(html: str) -> lxml.html.HtmlElement | None:
+    try:
+        return lxml.html.document_fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return None

@@ -1,0 +1,37 @@
+"""What a spider hands to the pipeline: the outcome of fetching one URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Outcomes a spider reports. The pipeline turns them into storage calls and fetch-log entries.
+PAGE = "page"  # parsed: title and text found
+NOT_MODIFIED = "not_modified"  # 304 to a conditional re-check
+GONE = "gone"  # 404 or 410
+PARSE_ERROR = "parse_error"  # the page came, the spider could not parse it
+FAILED = "failed"  # timeout, refused connection, 5xx or 429 after retries, oversized body…
+ROBOTS = "robots"  # forbidden by robots.txt
+OUT_OF_RANGE = "out_of_range"  # parsed, but outside the backfill's date range
+
+
+@dataclass
+class FetchResult:
+    source: str
+    url: str  # the document's URL (before redirects)
+    kind: str  # readout | commentary | listing
+    outcome: str
+    fetch_id: int | None = None
+    http_status: int | None = None
+    error: str | None = None
+    title: str | None = None
+    text: str | None = None
+    published_at: str | None = None
+    language: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    body: bytes | None = None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    origin: str = "crawl"
+    seen_at: str | None = None

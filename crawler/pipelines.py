@@ -1,0 +1,98 @@
+"""The one pipeline: hands each fetch result to ``storage`` and records its outcome."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+
+import storage
+import storage.timeutil
+from crawler import items
+
+logger = logging.getLogger(__name__)
+
+ERROR_OUTCOMES = {items.PARSE_ERROR, items.FAILED, items.ROBOTS}
+
+
+class ArchivePipeline:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.db_path = crawler.settings["READOUTS_DB"]
+        self.run_id = crawler.settings.getint("READOUTS_RUN_ID") or None
+        self.db = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        return cls(crawler)
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        self.db = storage.open_database(self.db_path, upgrade=False)
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        self.db.close()
+
+    def process_item(self, item: items.FetchResult, spider: Spider | None = None):
+        stats = self.crawler.stats
+        fetch = {"outcome": item.outcome}
+        if item.outcome == items.PAGE:
+            fetch.update(self._store_page(item))
+        elif item.outcome == items.NOT_MODIFIED:
+            fetch["document_id"] = storage.mark_not_modified(self.db, item.url, self.run_id)
+        elif item.outcome == items.GONE:
+            fetch["document_id"] = storage.mark_gone(
+                self.db, item.url, self.run_id, item.http_status or 404
+            )
+        elif item.outcome in ERROR_OUTCOMES:
+            fetch["error"] = item.error
+            if item.body is not None:
+                fetch["page_hash"] = storage.save_page(
+                    self.db, item.body, item.content_type, storage.timeutil.utc_now()
+                )
+            logger.error("%s %s: %s", item.outcome.replace("_", " "), item.url, item.error)
+        stats.inc_value(f"readouts/{fetch['outcome']}")
+        if fetch["outcome"] in ERROR_OUTCOMES:
+            stats.inc_value("readouts/errors")
+        if item.fetch_id:
+            storage.update_fetch(self.db, item.fetch_id, **fetch)
+        else:
+            storage.log_fetch(
+                self.db,
+                self.run_id,
+                item.url,
+                status=item.http_status,
+                error=fetch.get("error"),
+                outcome=fetch["outcome"],
+            )
+        return item
+
+    def _store_page(self, item: items.FetchResult) -> dict:
+        seen_at = item.seen_at or storage.timeutil.utc_now()
+        page_hash = storage.save_page(self.db, item.body or b"", item.content_type, seen_at)
+        snapshot = storage.Snapshot(
+            source=item.source,
+            url=item.url,
+            kind=item.kind,
+            title=item.title or "",
+            text=item.text or "",
+            published_at=item.published_at,
+            language=item.language,
+            metadata=item.metadata,
+            seen_at=seen_at,
+            etag=item.etag,
+            last_modified=item.last_modified,
+            page_hash=page_hash,
+            origin=item.origin,
+        )
+        try:
+            result = storage.save_version(self.db, snapshot, self.run_id)
+        except storage.EmptyVersionError as error:
+            logger.error("parse error %s: %s", item.url, error)
+            return {"outcome": items.PARSE_ERROR, "error": str(error), "page_hash": page_hash}
+        if result.changed:
+            self.crawler.stats.inc_value("readouts/versions_stored")
+            outcome = "new" if result.version == 1 else "changed"
+        else:
+            outcome = "unchanged"
+        return {"outcome": outcome, "page_hash": page_hash, "document_id": result.document_id}

@@ -1,0 +1,185 @@
+"""The flag job: turn what storage recorded into things a user should look at.
+
+It is incremental (watermarks in ``job_state``: the last version and status event it handled)
+and idempotent (each flag has a unique ``key``), so it can run after every crawl, from two
+processes at once, or again after a crash, and still raise each flag exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlite_utils
+
+from flagging.diff import diff_stats, word_diff
+from storage.database import write_transaction
+from storage.timeutil import utc_now
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+def run_flag_job(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Raise the flags for everything stored since the last run; return the new flags."""
+    raised = []
+    raised += _flag_versions(db)
+    raised += _flag_status_events(db)
+    if raised:
+        logger.info("Flag job raised %d flag(s)", len(raised))
+    return raised
+
+
+def _flag_versions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    raised = []
+    while True:
+        with write_transaction(db):
+            watermark = _get_state(db, "flags.last_version_id")
+            rows = list(
+                db.query(
+                    """
+                SELECT v.id, v.document_id, v.version, v.title, v.text, v.published_at,
+                       d.source, d.kind
+                FROM versions v JOIN documents d ON d.id = v.document_id
+                WHERE v.id > ? ORDER BY v.id LIMIT ?
+                """,
+                    [watermark, BATCH],
+                )
+            )
+            if not rows:
+                return raised
+            for row in rows:
+                if row["kind"] == "readout":
+                    flag = _version_flag(db, row)
+                    if flag and _insert_flag(db, flag):
+                        raised.append(flag)
+            _set_state(db, "flags.last_version_id", rows[-1]["id"])
+
+
+def _version_flag(db: sqlite_utils.Database, row: dict[str, Any]) -> dict[str, Any] | None:
+    title = row["title"]
+    if row["version"] == 1:
+        return _flag(
+            "new_readout", row["source"], row["document_id"], row["id"], f"New readout: {title}"
+        )
+    previous = db.execute(
+        "SELECT title, text, published_at FROM versions WHERE document_id = ? AND version = ?",
+        [row["document_id"], row["version"] - 1],
+    ).fetchone()
+    if previous is None:
+        return None
+    return _flag(
+        "edited_readout", row["source"], row["document_id"], row["id"], edit_summary(previous, row)
+    )
+
+
+def edit_summary(previous: tuple[str, str, str], row: dict[str, Any]) -> str:
+    """One line saying what changed between two versions."""
+    old_title, old_text, old_date = previous
+    parts = []
+    if (old_text or "") != (row["text"] or ""):
+        stats = diff_stats(word_diff(old_text or "", row["text"] or ""))
+        parts.append(
+            f"text edited: {stats.words_added} words added, {stats.words_removed} removed "
+            f"({stats.share_changed:.0%} of the text)"
+        )
+    if old_title != row["title"]:
+        parts.append(f"title changed from {old_title!r}")
+    if old_date != row["published_at"]:
+        parts.append(f"date changed from {old_date} to {row['published_at']}")
+    what = "; ".join(parts) or "typography changed"
+    return f"Edited (v{row['version'] - 1} → v{row['version']}): {row['title']} — {what}"
+
+
+def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    raised = []
+    with write_transaction(db):
+        watermark = _get_state(db, "flags.last_status_event_id")
+        rows = list(
+            db.query(
+                """
+            SELECT e.id, e.document_id, e.new_status, e.http_status, e.at, d.source, d.kind,
+                   d.title, d.url,
+                   (SELECT id FROM versions WHERE document_id = d.id
+                    ORDER BY version DESC LIMIT 1) AS version_id
+            FROM status_events e JOIN documents d ON d.id = e.document_id
+            WHERE e.id > ? ORDER BY e.id
+            """,
+                [watermark],
+            )
+        )
+        for row in rows:
+            if row["kind"] != "readout":
+                continue
+            if row["new_status"] == "removed":
+                flag = _flag(
+                    "removed_readout",
+                    row["source"],
+                    row["document_id"],
+                    row["version_id"],
+                    f"Removed (HTTP {row['http_status']} twice): {row['title']}",
+                    key=f"removed_readout:event:{row['id']}",
+                )
+            else:
+                flag = _flag(
+                    "restored_readout",
+                    row["source"],
+                    row["document_id"],
+                    row["version_id"],
+                    f"Restored: {row['title']}",
+                    key=f"restored_readout:event:{row['id']}",
+                )
+            if _insert_flag(db, flag):
+                raised.append(flag)
+        if rows:
+            _set_state(db, "flags.last_status_event_id", rows[-1]["id"])
+    return raised
+
+
+def _flag(
+    kind: str,
+    source: str,
+    document_id: int,
+    version_id: int | None,
+    summary: str,
+    *,
+    related_document_id: int | None = None,
+    key: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "created_at": utc_now(),
+        "kind": kind,
+        "source": source,
+        "document_id": document_id,
+        "version_id": version_id,
+        "related_document_id": related_document_id,
+        "summary": summary,
+        "key": key or f"{kind}:version:{version_id}",
+    }
+
+
+def _insert_flag(db: sqlite_utils.Database, flag: dict[str, Any]) -> bool:
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO flags (created_at, kind, source, document_id, version_id,"
+        " related_document_id, summary, key) VALUES (:created_at, :kind, :source, :document_id,"
+        " :version_id, :related_document_id, :summary, :key)",
+        flag,
+    )
+    if cursor.rowcount:
+        flag["id"] = cursor.lastrowid
+        return True
+    return False
+
+
+def _get_state(db: sqlite_utils.Database, name: str) -> int:
+    row = db.execute("SELECT value FROM job_state WHERE name = ?", [name]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _set_state(db: sqlite_utils.Database, name: str, value: int) -> None:
+    db.execute(
+        "INSERT INTO job_state (name, value) VALUES (?, ?)"
+        " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+        [name, str(value)],
+    )

@@ -1,0 +1,92 @@
+"""``readouts demo``: crawl the demo site, change it, crawl again, show the flags.
+
+Each crawl is a child ``readouts crawl`` process (a Twisted reactor runs once per process),
+exactly what a user or the daemon would run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from readouts.demo.server import SiteServer
+from readouts.demo.site import DemoSite
+
+DEMO_SOURCES = ["demo-kremlin", "demo-whitehouse", "demo-commentary"]
+
+
+def run_demo(db_path: str, *, port: int = 0, echo: Callable[[str], None] = print) -> None:
+    _reset_demo_database(db_path)
+    with SiteServer(port) as server, tempfile.TemporaryDirectory() as tmp:
+        site = DemoSite(server)
+        sources = Path(tmp) / "demo-sources.toml"
+        sources.write_text(site.sources_toml(), encoding="utf-8")
+        echo(f"Demo site serving on {server.base_url}\n")
+
+        echo("1. First crawl: every readout and the commentary article are new.")
+        _crawl(db_path, sources, echo)
+        echo(
+            "\n2. The site changes: the Kremlin edits its readout of the 21 Nov 2017 call, the White"
+        )
+        echo(
+            "   House page gets only typographic changes, one readout is taken down, one is added."
+        )
+        site.edit()
+        _crawl(db_path, sources, echo, "--recheck")
+        echo(
+            "\n3. Crawl again: the page taken down answers 404 a second time, so it counts as removed."
+        )
+        _crawl(db_path, sources, echo, "--recheck")
+
+    echo("\nEverything flagged:")
+    _readouts(db_path, sources, echo, "flags")
+    echo("\nThe Kremlin's edit, word by word:")
+    _readouts(db_path, sources, echo, "diff", f"{server.base_url}/events/president/news/56155")
+    echo(f"\nLook around: readouts --db {db_path} flags --json")
+    echo(f"Browse it:   datasette {db_path}")
+
+
+def _reset_demo_database(db_path: str) -> None:
+    """The demo starts from an empty archive, but never deletes a real one."""
+    path = Path(db_path)
+    if not path.exists():
+        return
+    import storage
+
+    db = storage.open_database(path)
+    other = [
+        row[0]
+        for row in db.execute(
+            "SELECT DISTINCT source FROM documents WHERE source NOT LIKE 'demo-%'"
+        )
+    ]
+    db.close()
+    if other:
+        raise click.ClickException(
+            f"{db_path} holds documents of other sources ({', '.join(other)}); "
+            "run the demo with its own database: readouts --db demo.db demo"
+        )
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+
+
+def _readouts(db_path: str, sources: Path, echo, *args: str) -> int:
+    command = [sys.executable, "-m", "readouts", "--db", db_path, "--sources", str(sources), *args]
+    result = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
+    echo(result.stdout.rstrip())
+    if result.returncode not in (0, 1):
+        echo(result.stderr.rstrip())
+        raise click.ClickException(f"{' '.join(args)} failed with exit status {result.returncode}")
+    return result.returncode
+
+
+def _crawl(db_path: str, sources: Path, echo, *options: str) -> int:
+    return _readouts(db_path, sources, echo, "crawl", *DEMO_SOURCES, *options)

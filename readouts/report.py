@@ -1,0 +1,60 @@
+"""Plain-text output of the CLI: tables, run summaries, flag lines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    if not rows:
+        return "(none)"
+    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    widths = [max(len(column), *(len(r[i]) for r in cells)) for i, column in enumerate(columns)]
+    lines = ["  ".join(column.ljust(w) for column, w in zip(columns, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value)
+
+
+def crawl_summary(runs: list[dict[str, Any]], flags: list[dict[str, Any]]) -> str:
+    lines = []
+    for run in runs:
+        seconds = _seconds(run["started_at"], run["finished_at"])
+        lines.append(
+            f"run {run['id']} {run['source']} ({run['mode']}): {run['outcome']} — "
+            f"{run['pages_fetched']} pages fetched, {run['versions_stored']} versions stored "
+            f"({run['new_documents']} new documents), {run['unchanged']} unchanged, "
+            f"{run['not_modified']} not modified, {run['gone']} gone, {run['errors']} errors"
+            + (f", {seconds:.0f} s" if seconds is not None else "")
+        )
+        if run.get("message"):
+            lines.append(f"  {run['message']}")
+        if run["errors"]:
+            lines.append(
+                f"  failed fetches: SELECT * FROM fetches WHERE run_id = {run['id']}"
+                " AND outcome IN ('failed', 'parse_error', 'robots')"
+            )
+    lines.append(f"{len(flags)} new flag(s)")
+    lines += [f"  {flag_line(flag)}" for flag in flags]
+    return "\n".join(lines)
+
+
+def flag_line(flag: dict[str, Any]) -> str:
+    return f"[{flag['kind']}] {flag['summary']} (document {flag['document_id']})"
+
+
+def _seconds(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()

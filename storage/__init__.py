@@ -1,0 +1,39 @@
+"""Versioned storage of readouts and commentary in SQLite, through sqlite-utils.
+
+Nothing here knows about Scrapy: the crawler hands over plain values (URLs, texts, bodies)
+and this package decides what is new, what changed and what disappeared.
+"""
+
+from storage.database import open_database, write_transaction
+from storage.documents import (
+    EmptyVersionError,
+    SaveResult,
+    Snapshot,
+    known_documents,
+    mark_gone,
+    mark_not_modified,
+    save_version,
+)
+from storage.normalize import content_hash, normalize_text
+from storage.pages import load_page, save_page
+from storage.runs import finish_run, log_fetch, start_run, update_fetch
+
+__all__ = [
+    "EmptyVersionError",
+    "known_documents",
+    "SaveResult",
+    "Snapshot",
+    "content_hash",
+    "finish_run",
+    "load_page",
+    "log_fetch",
+    "mark_gone",
+    "mark_not_modified",
+    "normalize_text",
+    "open_database",
+    "save_page",
+    "save_version",
+    "start_run",
+    "update_fetch",
+    "write_transaction",
+]

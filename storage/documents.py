@@ -1,0 +1,204 @@
+"""Documents and their versions: what is new, what changed, what disappeared.
+
+The rules users rely on live here:
+- a version is stored only when the normalized title, date or text changed;
+- 404/410 on two consecutive observations marks a document ``removed`` (one status event);
+- a removed document that answers again is ``live`` again (another status event);
+- transient failures never reach this module: the crawler does not report them as observations.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from storage.database import write_transaction
+from storage.normalize import content_hash
+from storage.timeutil import utc_now
+
+REMOVAL_THRESHOLD = 2  # consecutive 404/410 observations before a document counts as removed
+
+
+class EmptyVersionError(ValueError):
+    """A snapshot without a title or main text: never stored as a version."""
+
+
+@dataclass
+class Snapshot:
+    """What one successful fetch of a document page says."""
+
+    source: str
+    url: str
+    kind: str
+    title: str
+    text: str
+    published_at: str | None = None
+    language: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    seen_at: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    page_hash: str | None = None
+    origin: str = "crawl"
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.title, self.published_at, self.text)
+
+
+@dataclass
+class SaveResult:
+    document_id: int
+    version_id: int | None
+    version: int | None
+    created: bool  # the document was new
+
+    @property
+    def changed(self) -> bool:
+        return self.version_id is not None
+
+
+def save_version(db: sqlite_utils.Database, snapshot: Snapshot, run_id: int | None) -> SaveResult:
+    """Record a successful fetch; store a new version only if the content changed."""
+    if not (snapshot.title or "").strip() or not (snapshot.text or "").strip():
+        raise EmptyVersionError(f"Refusing to store an empty version of {snapshot.url}")
+    seen_at = snapshot.seen_at or utc_now()
+    digest = snapshot.content_hash
+    with write_transaction(db):
+        row = db.execute(
+            "SELECT id, status FROM documents WHERE url = ?", [snapshot.url]
+        ).fetchone()
+        created = row is None
+        if created:
+            document_id = db.execute(
+                "INSERT INTO documents (source, url, kind, status, first_seen) VALUES (?, ?, ?, 'live', ?)",
+                [snapshot.source, snapshot.url, snapshot.kind, seen_at],
+            ).lastrowid
+        else:
+            document_id, status = row
+            if status == "removed":
+                _set_status(db, document_id, "live", run_id, seen_at, http_status=200)
+        latest = db.execute(
+            "SELECT version, content_hash FROM versions WHERE document_id = ?"
+            " ORDER BY version DESC LIMIT 1",
+            [document_id],
+        ).fetchone()
+        version_id = version = None
+        if latest is None or latest[1] != digest:
+            version = 1 if latest is None else latest[0] + 1
+            version_id = db.execute(
+                "INSERT INTO versions (document_id, version, seen_at, title, text, published_at,"
+                " content_hash, page_hash, run_id, origin, metadata)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    document_id,
+                    version,
+                    seen_at,
+                    snapshot.title,
+                    snapshot.text,
+                    snapshot.published_at,
+                    digest,
+                    snapshot.page_hash,
+                    run_id,
+                    snapshot.origin,
+                    json.dumps(snapshot.metadata, ensure_ascii=False)
+                    if snapshot.metadata
+                    else None,
+                ],
+            ).lastrowid
+            db.execute(
+                "UPDATE documents SET title = ?, published_at = ?, language = ? WHERE id = ?",
+                [snapshot.title, snapshot.published_at, snapshot.language, document_id],
+            )
+        db.execute(
+            "UPDATE documents SET last_seen = ?, etag = ?, last_modified = ?, missing_count = 0,"
+            " missing_run_id = NULL, last_http_status = 200 WHERE id = ?",
+            [seen_at, snapshot.etag, snapshot.last_modified, document_id],
+        )
+    return SaveResult(document_id, version_id, version, created)
+
+
+def mark_not_modified(
+    db: sqlite_utils.Database, url: str, run_id: int | None, seen_at: str | None = None
+) -> int | None:
+    """A conditional re-check answered 304: the document is there and unchanged."""
+    seen_at = seen_at or utc_now()
+    with write_transaction(db):
+        row = db.execute("SELECT id, status FROM documents WHERE url = ?", [url]).fetchone()
+        if row is None:
+            return None
+        document_id, status = row
+        if status == "removed":
+            _set_status(db, document_id, "live", run_id, seen_at, http_status=304)
+        db.execute(
+            "UPDATE documents SET last_seen = ?, missing_count = 0, missing_run_id = NULL,"
+            " last_http_status = 304 WHERE id = ?",
+            [seen_at, document_id],
+        )
+    return document_id
+
+
+def mark_gone(
+    db: sqlite_utils.Database,
+    url: str,
+    run_id: int | None,
+    http_status: int,
+    seen_at: str | None = None,
+) -> int | None:
+    """A known document answered 404/410 (or its equivalent). Counted once per run."""
+    seen_at = seen_at or utc_now()
+    with write_transaction(db):
+        row = db.execute(
+            "SELECT id, status, missing_count, missing_run_id FROM documents WHERE url = ?", [url]
+        ).fetchone()
+        if row is None:
+            return None
+        document_id, status, missing_count, missing_run_id = row
+        if run_id is None or missing_run_id != run_id:
+            missing_count = (missing_count or 0) + 1
+        db.execute(
+            "UPDATE documents SET missing_count = ?, missing_run_id = ?, last_http_status = ?"
+            " WHERE id = ?",
+            [missing_count, run_id, http_status, document_id],
+        )
+        if status != "removed" and missing_count >= REMOVAL_THRESHOLD:
+            _set_status(db, document_id, "removed", run_id, seen_at, http_status=http_status)
+    return document_id
+
+
+def _set_status(
+    db: sqlite_utils.Database,
+    document_id: int,
+    new_status: str,
+    run_id: int | None,
+    at: str,
+    *,
+    http_status: int | None,
+) -> None:
+    old_status = db.execute("SELECT status FROM documents WHERE id = ?", [document_id]).fetchone()[
+        0
+    ]
+    db.execute(
+        "UPDATE documents SET status = ?, removed_at = ? WHERE id = ?",
+        [new_status, at if new_status == "removed" else None, document_id],
+    )
+    db.execute(
+        "INSERT INTO status_events (document_id, run_id, at, old_status, new_status, http_status)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [document_id, run_id, at, old_status, new_status, http_status],
+    )
+
+
+def known_documents(db: sqlite_utils.Database, source: str) -> dict[str, dict[str, Any]]:
+    """URL → what a re-check needs (validators for conditional requests, date, status)."""
+    return {
+        row["url"]: row
+        for row in db.query(
+            "SELECT url, etag, last_modified, published_at, first_seen, status FROM documents"
+            " WHERE source = ?",
+            [source],
+        )
+    }

@@ -1,0 +1,80 @@
+"""Read-side queries behind the CLI's listing commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+
+class DocumentNotFound(LookupError):
+    """No document with that id or URL."""
+
+
+class VersionNotFound(LookupError):
+    """The document lacks the versions asked for."""
+
+
+def find_document(db: sqlite_utils.Database, doc: str | int) -> dict[str, Any]:
+    """A document by id or by URL."""
+    text = str(doc).strip()
+    if text.isdigit():
+        rows = list(db.query("SELECT * FROM documents WHERE id = ?", [int(text)]))
+    else:
+        rows = list(db.query("SELECT * FROM documents WHERE url = ?", [text]))
+    if not rows:
+        raise DocumentNotFound(
+            f"No document {text!r}: give a document id or its exact URL (see `readouts flags`)"
+        )
+    return rows[0]
+
+
+def version_pair(
+    db: sqlite_utils.Database, document_id: int, before: int | None, after: int | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two versions to compare; defaults: the latest and the one before it."""
+    versions = {
+        row["version"]: row
+        for row in db.query(
+            "SELECT id, version, seen_at, title, text, published_at FROM versions"
+            " WHERE document_id = ? ORDER BY version",
+            [document_id],
+        )
+    }
+    if len(versions) < 2 and (before is None or after is None):
+        raise VersionNotFound(f"Document {document_id} has only one version: nothing to compare")
+    after = after or max(versions)
+    before = before or after - 1
+    for number in (before, after):
+        if number not in versions:
+            raise VersionNotFound(
+                f"Document {document_id} has no version {number} (it has 1 to {max(versions)})"
+            )
+    return versions[before], versions[after]
+
+
+def list_flags(
+    db: sqlite_utils.Database,
+    *,
+    since: str | None = None,
+    kind: str | None = None,
+    source: str | None = None,
+) -> list[dict[str, Any]]:
+    where, params = [], []
+    if since:
+        where.append("f.created_at >= ?")
+        params.append(since)
+    if kind:
+        where.append("f.kind = ?")
+        params.append(kind)
+    if source:
+        where.append("f.source = ?")
+        params.append(source)
+    sql = (
+        "SELECT f.id, f.created_at, f.kind, f.source, f.document_id, f.version_id,"
+        " f.related_document_id, f.summary, d.url FROM flags f"
+        " LEFT JOIN documents d ON d.id = f.document_id"
+    )
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return list(db.query(sql + " ORDER BY f.id", params))

@@ -1,0 +1,130 @@
+"""Crawl runs and the fetch log: every HTTP request made, and what came of it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import sqlite_utils
+
+from storage.database import write_transaction
+from storage.timeutil import utc_now
+
+RUN_MODES = ("monitor", "backfill", "recheck")
+RUN_OUTCOMES = ("ok", "errors", "failed", "interrupted")
+# Fetch outcomes that make a run end with "errors" (and `readouts crawl` exit 1).
+ERROR_OUTCOMES = ("parse_error", "failed", "robots")
+
+
+def start_run(
+    db: sqlite_utils.Database,
+    source: str,
+    mode: str,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+) -> int:
+    """Record the start of a run and return its id."""
+    if mode not in RUN_MODES:
+        raise ValueError(f"Unknown run mode {mode!r}; expected one of {', '.join(RUN_MODES)}")
+    with write_transaction(db):
+        cursor = db.execute(
+            "INSERT INTO runs (source, mode, started_at, since, until, pid) VALUES (?, ?, ?, ?, ?, ?)",
+            [source, mode, utc_now(), since, until, os.getpid()],
+        )
+        return cursor.lastrowid
+
+
+def run_counts(db: sqlite_utils.Database, run_id: int) -> dict[str, int]:
+    """Counts of a run, taken from the fetch log and the versions it stored."""
+    fetch_counts = db.execute(
+        """
+        SELECT
+          count(status),
+          sum(outcome IN ('parse_error', 'failed', 'robots')),
+          sum(outcome = 'parse_error'),
+          sum(outcome = 'unchanged'),
+          sum(outcome = 'not_modified'),
+          sum(outcome = 'gone')
+        FROM fetches WHERE run_id = ?
+        """,
+        [run_id],
+    ).fetchone()
+    version_counts = db.execute(
+        "SELECT count(*), sum(version = 1) FROM versions WHERE run_id = ?", [run_id]
+    ).fetchone()
+    names = ["pages_fetched", "errors", "parse_errors", "unchanged", "not_modified", "gone"]
+    counts = {name: value or 0 for name, value in zip(names, fetch_counts)}
+    counts["versions_stored"] = version_counts[0] or 0
+    counts["new_documents"] = version_counts[1] or 0
+    return counts
+
+
+def finish_run(
+    db: sqlite_utils.Database,
+    run_id: int,
+    *,
+    outcome: str | None = None,
+    message: str | None = None,
+) -> dict[str, Any]:
+    """Close a run with its counts; the outcome is ``errors`` when any fetch failed."""
+    counts = run_counts(db, run_id)
+    if outcome is None:
+        outcome = "errors" if counts["errors"] else "ok"
+    if outcome not in RUN_OUTCOMES:
+        raise ValueError(f"Unknown run outcome {outcome!r}")
+    with write_transaction(db):
+        db["runs"].update(
+            run_id, {**counts, "outcome": outcome, "finished_at": utc_now(), "message": message}
+        )
+    return db["runs"].get(run_id)
+
+
+def close_abandoned_runs(db: sqlite_utils.Database) -> int:
+    """Mark runs whose process died without finishing them as ``interrupted``."""
+    abandoned = [
+        row["id"]
+        for row in db.query("SELECT id, pid FROM runs WHERE finished_at IS NULL")
+        if row["pid"] != os.getpid() and not _process_alive(row["pid"])
+    ]
+    for run_id in abandoned:
+        finish_run(db, run_id, outcome="interrupted", message="the process running it ended")
+    return len(abandoned)
+
+
+def _process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def log_fetch(
+    db: sqlite_utils.Database,
+    run_id: int | None,
+    url: str,
+    *,
+    status: int | None,
+    size: int | None = None,
+    error: str | None = None,
+    outcome: str | None = None,
+) -> int:
+    """Append one HTTP request to the fetch log and return its id."""
+    with write_transaction(db):
+        cursor = db.execute(
+            "INSERT INTO fetches (run_id, url, fetched_at, status, bytes, error, outcome)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [run_id, url, utc_now(), status, size, error, outcome],
+        )
+        return cursor.lastrowid
+
+
+def update_fetch(db: sqlite_utils.Database, fetch_id: int, **fields: Any) -> None:
+    """Record what came of a fetch (outcome, error, stored page, document)."""
+    with write_transaction(db):
+        db["fetches"].update(fetch_id, fields)

@@ -1,0 +1,86 @@
+"""Shared fixtures: a real HTTP site on 127.0.0.1, a real SQLite file, the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import storage
+from readouts.demo.server import SiteServer
+from readouts.demo.site import DemoSite
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.fixture
+def server():
+    with SiteServer() as running:
+        yield running
+
+
+@pytest.fixture
+def demo_site(server):
+    return DemoSite(server)
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "archive.db"
+
+
+@pytest.fixture
+def db(db_path):
+    database = storage.open_database(db_path)
+    yield database
+    database.close()
+
+
+class Readouts:
+    """Runs the real ``readouts`` command in a child process, as a user would."""
+
+    def __init__(self, db_path: Path, sources_path: Path):
+        self.db_path = db_path
+        self.sources_path = sources_path
+
+    def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        command = [
+            sys.executable,
+            "-m",
+            "readouts",
+            "--db",
+            str(self.db_path),
+            "--sources",
+            str(self.sources_path),
+            *args,
+        ]
+        return subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+
+@pytest.fixture
+def demo_sources(tmp_path, demo_site) -> Path:
+    path = tmp_path / "sources.toml"
+    path.write_text(demo_site.sources_toml(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def readouts(db_path, demo_sources) -> Readouts:
+    return Readouts(db_path, demo_sources)
+
+
+def query(db_path: Path, sql: str, params=()) -> list[dict]:
+    database = storage.open_database(db_path)
+    try:
+        return list(database.query(sql, params))
+    finally:
+        database.close()
