@@ -8,6 +8,7 @@ processes at once, or again after a crash, and still raise each flag exactly onc
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import sqlite_utils
@@ -24,8 +25,8 @@ BATCH = 500
 def run_flag_job(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Raise the flags for everything stored since the last run; return the new flags."""
     raised = []
-    raised += _flag_versions(db)
-    raised += _flag_status_events(db)
+    for step in STEPS:
+        raised += step(db)
     if raised:
         logger.info("Flag job raised %d flag(s)", len(raised))
     return raised
@@ -35,7 +36,7 @@ def _flag_versions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     raised = []
     while True:
         with write_transaction(db):
-            watermark = _get_state(db, "flags.last_version_id")
+            watermark = get_state(db, "flags.last_version_id")
             rows = list(
                 db.query(
                     """
@@ -52,15 +53,15 @@ def _flag_versions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             for row in rows:
                 if row["kind"] == "readout":
                     flag = _version_flag(db, row)
-                    if flag and _insert_flag(db, flag):
+                    if flag and insert_flag(db, flag):
                         raised.append(flag)
-            _set_state(db, "flags.last_version_id", rows[-1]["id"])
+            set_state(db, "flags.last_version_id", rows[-1]["id"])
 
 
 def _version_flag(db: sqlite_utils.Database, row: dict[str, Any]) -> dict[str, Any] | None:
     title = row["title"]
     if row["version"] == 1:
-        return _flag(
+        return make_flag(
             "new_readout", row["source"], row["document_id"], row["id"], f"New readout: {title}"
         )
     previous = db.execute(
@@ -69,7 +70,7 @@ def _version_flag(db: sqlite_utils.Database, row: dict[str, Any]) -> dict[str, A
     ).fetchone()
     if previous is None:
         return None
-    return _flag(
+    return make_flag(
         "edited_readout", row["source"], row["document_id"], row["id"], edit_summary(previous, row)
     )
 
@@ -81,7 +82,7 @@ def edit_summary(previous: tuple[str, str, str], row: dict[str, Any]) -> str:
     if (old_text or "") != (row["text"] or ""):
         stats = diff_stats(word_diff(old_text or "", row["text"] or ""))
         parts.append(
-            f"text edited: {stats.words_added} words added, {stats.words_removed} removed "
+            f"text edited: {stats.words_added} word(s) added, {stats.words_removed} removed "
             f"({stats.share_changed:.0%} of the text)"
         )
     if old_title != row["title"]:
@@ -95,7 +96,7 @@ def edit_summary(previous: tuple[str, str, str], row: dict[str, Any]) -> str:
 def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     raised = []
     with write_transaction(db):
-        watermark = _get_state(db, "flags.last_status_event_id")
+        watermark = get_state(db, "flags.last_status_event_id")
         rows = list(
             db.query(
                 """
@@ -113,7 +114,7 @@ def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             if row["kind"] != "readout":
                 continue
             if row["new_status"] == "removed":
-                flag = _flag(
+                flag = make_flag(
                     "removed_readout",
                     row["source"],
                     row["document_id"],
@@ -122,7 +123,7 @@ def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
                     key=f"removed_readout:event:{row['id']}",
                 )
             else:
-                flag = _flag(
+                flag = make_flag(
                     "restored_readout",
                     row["source"],
                     row["document_id"],
@@ -130,14 +131,22 @@ def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
                     f"Restored: {row['title']}",
                     key=f"restored_readout:event:{row['id']}",
                 )
-            if _insert_flag(db, flag):
+            if insert_flag(db, flag):
                 raised.append(flag)
         if rows:
-            _set_state(db, "flags.last_status_event_id", rows[-1]["id"])
+            set_state(db, "flags.last_status_event_id", rows[-1]["id"])
     return raised
 
 
-def _flag(
+# Each step handles what was stored since its own watermark and returns the flags it raised.
+# Steps run in this order after every crawl.
+STEPS: list[Callable[[sqlite_utils.Database], list[dict[str, Any]]]] = [
+    _flag_versions,
+    _flag_status_events,
+]
+
+
+def make_flag(
     kind: str,
     source: str,
     document_id: int,
@@ -159,7 +168,7 @@ def _flag(
     }
 
 
-def _insert_flag(db: sqlite_utils.Database, flag: dict[str, Any]) -> bool:
+def insert_flag(db: sqlite_utils.Database, flag: dict[str, Any]) -> bool:
     cursor = db.execute(
         "INSERT OR IGNORE INTO flags (created_at, kind, source, document_id, version_id,"
         " related_document_id, summary, key) VALUES (:created_at, :kind, :source, :document_id,"
@@ -172,12 +181,12 @@ def _insert_flag(db: sqlite_utils.Database, flag: dict[str, Any]) -> bool:
     return False
 
 
-def _get_state(db: sqlite_utils.Database, name: str) -> int:
+def get_state(db: sqlite_utils.Database, name: str) -> int:
     row = db.execute("SELECT value FROM job_state WHERE name = ?", [name]).fetchone()
     return int(row[0]) if row else 0
 
 
-def _set_state(db: sqlite_utils.Database, name: str, value: int) -> None:
+def set_state(db: sqlite_utils.Database, name: str, value: int) -> None:
     db.execute(
         "INSERT INTO job_state (name, value) VALUES (?, ?)"
         " ON CONFLICT(name) DO UPDATE SET value = excluded.value",

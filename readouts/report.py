@@ -33,9 +33,11 @@ def crawl_summary(runs: list[dict[str, Any]], flags: list[dict[str, Any]]) -> st
         seconds = _seconds(run["started_at"], run["finished_at"])
         lines.append(
             f"run {run['id']} {run['source']} ({run['mode']}): {run['outcome']} — "
-            f"{run['pages_fetched']} pages fetched, {run['versions_stored']} versions stored "
-            f"({run['new_documents']} new documents), {run['unchanged']} unchanged, "
-            f"{run['not_modified']} not modified, {run['gone']} gone, {run['errors']} errors"
+            f"{plural(run['pages_fetched'], 'page')} fetched, "
+            f"{plural(run['versions_stored'], 'version')} stored "
+            f"({plural(run['new_documents'], 'new document')}), {run['unchanged']} unchanged, "
+            f"{run['not_modified']} not modified, {run['gone']} gone, "
+            f"{plural(run['errors'], 'error')}"
             + (f", {seconds:.0f} s" if seconds is not None else "")
         )
         if run.get("message"):
@@ -45,9 +47,13 @@ def crawl_summary(runs: list[dict[str, Any]], flags: list[dict[str, Any]]) -> st
                 f"  failed fetches: SELECT * FROM fetches WHERE run_id = {run['id']}"
                 " AND outcome IN ('failed', 'parse_error', 'robots')"
             )
-    lines.append(f"{len(flags)} new flag(s)")
+    lines.append(f"{plural(len(flags), 'new flag')}")
     lines += [f"  {flag_line(flag)}" for flag in flags]
     return "\n".join(lines)
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
 def flag_line(flag: dict[str, Any]) -> str:

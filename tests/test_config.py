@@ -1,0 +1,90 @@
+"""A bad sources file: exit status 2 and a message naming the file, the source and the field."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from readouts.config import load_sources
+
+GOOD = """
+[sources.blog]
+kind = "commentary"
+spider = "generic"
+start_urls = ["http://127.0.0.1:1/news/"]
+item_pattern = "/\\\\d+/$"
+schedule = "6h"
+"""
+
+
+@pytest.mark.parametrize(
+    "replace, expected",
+    [
+        (
+            ('spider = "generic"', 'spider = "nope"'),
+            "source 'blog', field 'spider': unknown spider 'nope'",
+        ),
+        (
+            ('item_pattern = "/\\\\d+/$"', 'item_pattern = "(["'),
+            "source 'blog', field 'item_pattern': bad regular expression",
+        ),
+        (
+            ('schedule = "6h"', 'schedule = "61 * * * *"'),
+            "source 'blog', field 'schedule': bad cron expression",
+        ),
+        (('schedule = "6h"', 'schedule = "soon"'), "source 'blog', field 'schedule'"),
+        (('kind = "commentary"\n', ""), "source 'blog', field 'kind': is required"),
+        (('kind = "commentary"', 'kind = "blog"'), "source 'blog', field 'kind': must be one of"),
+        (('schedule = "6h"', 'schedul = "6h"'), "source 'blog', field 'schedul': unknown field"),
+        (('schedule = "6h"', 'schedule = "6h"\ndelay = "fast"'), "field 'delay': must be a number"),
+    ],
+)
+def test_bad_source_is_reported_with_file_source_and_field(tmp_path, replace, expected):
+    path = tmp_path / "sources.toml"
+    path.write_text(GOOD.replace(*replace), encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "readouts",
+            "--db",
+            str(tmp_path / "x.db"),
+            "--sources",
+            str(path),
+            "sources",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert str(path) in result.stderr and expected in result.stderr, result.stderr
+
+
+def test_duplicate_source_name_is_rejected(tmp_path):
+    path = tmp_path / "sources.toml"
+    path.write_text(GOOD + GOOD, encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "readouts",
+            "--sources",
+            str(path),
+            "--db",
+            str(tmp_path / "x.db"),
+            "sources",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert str(path) in result.stderr and "blog" in result.stderr
+
+
+def test_bundled_sources_file_is_valid():
+    sources = load_sources()
+    assert sources.sources and all(
+        s.kind in ("readout", "commentary") for s in sources.sources.values()
+    )

@@ -1,0 +1,95 @@
+"""The versioning rules, on a real SQLite file."""
+
+from __future__ import annotations
+
+import pytest
+
+import storage
+from storage.normalize import content_hash, normalize_text
+
+
+def snapshot(text="The leaders discussed trade.", title="Call with X", **fields):
+    return storage.Snapshot(
+        source="s", url="http://x/1", kind="readout", title=title, text=text, **fields
+    )
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "The leaders\u00a0discussed trade.",
+        "The  leaders\ndiscussed   trade. ",
+        "The leaders discussed\u202ftrade.",
+        "The lea\u00adders discussed trade.",
+    ],
+)
+def test_typography_and_whitespace_do_not_change_the_hash(variant):
+    assert content_hash("T", None, variant) == content_hash(
+        "T", None, "The leaders discussed trade."
+    )
+
+
+def test_quotes_and_dashes_are_folded():
+    assert normalize_text("“Russia’s” — position") == normalize_text('"Russia\'s" - position')
+
+
+def test_case_and_words_still_count():
+    assert content_hash("T", None, "Untied States") != content_hash("T", None, "United States")
+
+
+def test_unchanged_snapshot_adds_no_version(db):
+    first = storage.save_version(db, snapshot(), run_id=1)
+    second = storage.save_version(db, snapshot(text="The leaders\u00a0discussed  trade."), run_id=2)
+    assert (first.version, first.created) == (1, True)
+    assert second.version_id is None and not second.changed
+    assert db["versions"].count == 1
+
+
+def test_changed_title_or_date_adds_a_version(db):
+    storage.save_version(db, snapshot(), run_id=1)
+    assert storage.save_version(db, snapshot(title="Call with Y"), run_id=2).version == 2
+    assert (
+        storage.save_version(
+            db, snapshot(title="Call with Y", published_at="2026-01-02"), run_id=3
+        ).version
+        == 3
+    )
+
+
+def test_empty_text_is_refused(db):
+    with pytest.raises(storage.EmptyVersionError):
+        storage.save_version(db, snapshot(text="  \n "), run_id=1)
+    assert db["documents"].count == 0
+
+
+def test_two_404s_in_one_run_count_once(db):
+    storage.save_version(db, snapshot(), run_id=1)
+    storage.mark_gone(db, "http://x/1", run_id=2, http_status=404)
+    storage.mark_gone(db, "http://x/1", run_id=2, http_status=404)
+    assert db["documents"].get(1)["status"] == "live"
+    storage.mark_gone(db, "http://x/1", run_id=3, http_status=410)
+    assert db["documents"].get(1)["status"] == "removed"
+    assert [e["new_status"] for e in db["status_events"].rows] == ["removed"]
+
+
+def test_a_success_between_404s_resets_the_count(db):
+    storage.save_version(db, snapshot(), run_id=1)
+    storage.mark_gone(db, "http://x/1", run_id=2, http_status=404)
+    storage.mark_not_modified(db, "http://x/1", run_id=3)
+    storage.mark_gone(db, "http://x/1", run_id=4, http_status=404)
+    assert db["documents"].get(1)["status"] == "live"
+
+
+def test_identical_raw_pages_are_stored_once(db):
+    first = storage.save_page(db, b"<html>same</html>", "text/html", "2026-01-01T00:00:00+00:00")
+    second = storage.save_page(db, b"<html>same</html>", "text/html", "2026-01-02T00:00:00+00:00")
+    assert first == second and db["pages"].count == 1
+    assert storage.load_page(db, first) == b"<html>same</html>"
+
+
+def test_opening_an_archive_twice_is_idempotent(db_path):
+    storage.open_database(db_path).close()
+    again = storage.open_database(db_path)
+    assert again.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert "versions" in again.table_names()
+    again.close()
