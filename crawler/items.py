@@ -35,3 +35,6 @@ class FetchResult:
     last_modified: str | None = None
     origin: str = "crawl"
     seen_at: str | None = None
+    translation_key: str | None = (
+        None  # e.g. "kremlin:56155": same key, same text in another language
+    )

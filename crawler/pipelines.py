@@ -84,6 +84,7 @@ class ArchivePipeline:
             last_modified=item.last_modified,
             page_hash=page_hash,
             origin=item.origin,
+            translation_key=item.translation_key,
         )
         try:
             result = storage.save_version(self.db, snapshot, self.run_id)

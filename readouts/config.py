@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from crawler.spiders import SPIDERS
+from crawler.spiders import SPIDERS, VARIANTS
 from scheduler.triggers import ScheduleError, parse_schedule
 
 if sys.version_info >= (3, 11):
@@ -65,6 +65,7 @@ class Source:
     proxy: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     language: str | None = None
+    variant: str | None = None
     recheck_days: int = 7
     monitor_pages: int = 3
     description: str | None = None
@@ -114,6 +115,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "proxy": str,
     "headers": dict,
     "language": str,
+    "variant": str,
     "recheck_days": int,
     "monitor_pages": int,
     "description": str,
@@ -193,6 +195,13 @@ def _check_source(path: Path, source: Source) -> None:
             f"unknown spider {source.spider!r} (known: {', '.join(sorted(SPIDERS))})",
             name,
             "spider",
+        )
+    if source.variant is not None and source.variant not in VARIANTS.get(source.spider, ()):
+        allowed = (
+            ", ".join(VARIANTS.get(source.spider, ())) or f"none for the {source.spider} spider"
+        )
+        raise SourcesError(
+            path, f"unknown variant {source.variant!r} (known: {allowed})", name, "variant"
         )
     try:
         parse_schedule(source.schedule)

@@ -43,6 +43,7 @@ class Snapshot:
     last_modified: str | None = None
     page_hash: str | None = None
     origin: str = "crawl"
+    translation_key: str | None = None  # shared by the language versions of one text
 
     @property
     def content_hash(self) -> str:
@@ -115,8 +116,9 @@ def save_version(db: sqlite_utils.Database, snapshot: Snapshot, run_id: int | No
             )
         db.execute(
             "UPDATE documents SET last_seen = ?, etag = ?, last_modified = ?, missing_count = 0,"
-            " missing_run_id = NULL, last_http_status = 200 WHERE id = ?",
-            [seen_at, snapshot.etag, snapshot.last_modified, document_id],
+            " missing_run_id = NULL, last_http_status = 200,"
+            " translation_key = coalesce(?, translation_key) WHERE id = ?",
+            [seen_at, snapshot.etag, snapshot.last_modified, snapshot.translation_key, document_id],
         )
     return SaveResult(document_id, version_id, version, created)
 

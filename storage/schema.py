@@ -215,8 +215,30 @@ def _create_core_tables(db: sqlite_utils.Database) -> None:
         db[table].create_index(columns, unique=unique, if_not_exists=True)
 
 
+def _add_translation_keys(db: sqlite_utils.Database) -> None:
+    """Link the language versions of one text (the Kremlin's English and Russian pages).
+
+    Documents that share a ``translation_key`` (e.g. ``kremlin:56155``) are translations of each
+    other; the ``translations`` view lists each pair once, readable in Datasette.
+    """
+    if "translation_key" not in db["documents"].columns_dict:
+        db["documents"].add_column("translation_key", str)
+    db["documents"].create_index(["translation_key"], if_not_exists=True)
+    db.create_view(
+        "translations",
+        """SELECT a.translation_key, a.id AS document_id, a.language, a.url, a.title,
+       b.id AS translation_id, b.language AS translation_language, b.url AS translation_url,
+       b.title AS translation_title
+FROM documents a JOIN documents b
+  ON b.translation_key = a.translation_key AND b.id > a.id
+WHERE a.translation_key IS NOT NULL""",
+        ignore=True,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
+    _add_translation_keys,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

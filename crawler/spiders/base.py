@@ -31,6 +31,10 @@ class ParseError(Exception):
     """A page the spider expected to parse yielded no title or no text."""
 
 
+class ItemGone(Exception):
+    """A 200 answer that says the item no longer exists (an API's empty result for it)."""
+
+
 class ReadoutSpider(scrapy.Spider):
     """Base class; subclasses set ``name`` and implement ``discover`` and ``parse_item``."""
 
@@ -91,7 +95,11 @@ class ReadoutSpider(scrapy.Spider):
         """Whether an item link found on a listing should be fetched in this run."""
         return url not in self.known and url not in self.queued
 
-    def item_request(self, url: str, *, recheck: bool = False, **meta: Any) -> scrapy.Request:
+    def item_request(
+        self, url: str, *, recheck: bool = False, fetch_url: str | None = None, **meta: Any
+    ) -> scrapy.Request:
+        """A request for the document at ``url``, fetched from ``fetch_url`` when it has one
+        (an API endpoint serving the same item)."""
         self.queued.add(url)
         headers = {}
         known = self.known.get(url)
@@ -101,7 +109,7 @@ class ReadoutSpider(scrapy.Spider):
             if known.get("last_modified"):
                 headers["If-Modified-Since"] = known["last_modified"]
         return scrapy.Request(
-            url,
+            fetch_url or url,
             callback=self._on_item,
             errback=self._on_failure,
             headers=headers,
@@ -183,6 +191,8 @@ class ReadoutSpider(scrapy.Spider):
             return self._result(
                 response, items.PARSE_ERROR, body=True, error=f"{self.name} spider: {error}"
             )
+        except ItemGone:
+            return self._result(response, items.GONE)
         self.note_date(fields.get("published_at"))
         outcome = items.PAGE if self.in_range(fields.get("published_at")) else items.OUT_OF_RANGE
         return self._result(response, outcome, body=True, **fields)

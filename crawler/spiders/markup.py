@@ -1,0 +1,101 @@
+"""Text and links out of the HTML fragment a site spider's selectors point at.
+
+Site spiders know where a readout's body is; this module turns that element into stored text:
+one paragraph per line, ads, scripts and inline CSS removed, typography (NBSPs, curly quotes)
+kept exactly as served — storage folds it when comparing versions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.html
+from parsel import Selector
+
+from crawler.extraction import clean_line, clean_text
+
+MOSCOW = timezone(timedelta(hours=3), "MSK")  # no daylight saving since 2014
+
+# Never article text: code, embeds, forms, and the ad and share blocks WordPress plugins inject.
+_NOT_TEXT = (
+    "script, style, noscript, template, iframe, ins, form, button, svg, object, embed,"
+    " .adsbygoogle, .advertisement, .ad-container, [id^='div-gpt-ad'], .code-block,"
+    " .sharedaddy, .jp-relatedposts, .addtoany_share_save_container, .heateor_sss_sharing_container"
+)
+_BLOCKS = {
+    "p", "div", "section", "article", "blockquote", "pre", "ul", "ol", "li", "dl", "dt", "dd",
+    "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr", "figure", "figcaption", "br", "hr",
+}  # fmt: skip
+
+
+def fragment(html: str) -> lxml.html.HtmlElement:
+    """Parse an HTML fragment (a selector's markup, or an API's ``content.rendered``)."""
+    return lxml.html.fragment_fromstring(html or "", create_parent="div")
+
+
+def element_of(selector: Selector | None) -> lxml.html.HtmlElement | None:
+    return fragment(selector.get()) if selector is not None else None
+
+
+def block_text(element: lxml.html.HtmlElement | None, *, drop: str = "") -> str:
+    """Readable text of an element: one block (paragraph, heading, list item) per line."""
+    if element is None:
+        return ""
+    for unwanted in element.cssselect(_NOT_TEXT + (f", {drop}" if drop else "")):
+        unwanted.drop_tree()
+    parts: list[str] = []
+    _walk(element, parts)
+    return clean_text("".join(parts))
+
+
+def inline_text(selector: Selector | None) -> str:
+    """The text of a one-line element (a title, a date), whitespace collapsed."""
+    if selector is None:
+        return ""
+    return clean_line(" ".join(selector.css("::text").getall())) or ""
+
+
+def links(element: lxml.html.HtmlElement | None, base_url: str) -> list[str]:
+    """Absolute http(s) targets of the links in an element, in order, without duplicates."""
+    found: list[str] = []
+    if element is None:
+        return found
+    for href in element.xpath(".//a/@href"):
+        url = urljoin(base_url, href.strip()).split("#", 1)[0]
+        if url.startswith(("http://", "https://")) and url not in found:
+            found.append(url)
+    return found
+
+
+def compact(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Metadata without its empty fields."""
+    return {key: value for key, value in metadata.items() if value}
+
+
+def utc_iso(value: str | None) -> str | None:
+    """An ISO date-time with offset (or a naive one meaning UTC) as UTC ISO 8601."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).isoformat()
+
+
+def _walk(element: lxml.html.HtmlElement, parts: list[str]) -> None:
+    block = isinstance(element.tag, str) and element.tag.lower() in _BLOCKS
+    if block:
+        parts.append("\n")
+    if isinstance(element.tag, str) and element.text:
+        parts.append(element.text)
+    for child in element:
+        _walk(child, parts)
+        if child.tail:
+            parts.append(child.tail)
+    if block:
+        parts.append("\n")
