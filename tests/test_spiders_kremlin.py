@@ -15,7 +15,7 @@ EVENTS = {  # id: (date, time, English title, Russian title)
     "69999": ("2026-07-01", "10:00", "Meeting with Government members", "Совещание с членами Правительства"),
 }  # fmt: skip
 LEAD = {
-    "en": f"Vladimir Putin had a telephone conversation at the initiative of the French side.",
+    "en": "Vladimir Putin had a telephone conversation at the initiative of the French side.",
     "ru": "Состоялся телефонный разговор Владимира Путина с Президентом Франции.",
 }
 BODY = {

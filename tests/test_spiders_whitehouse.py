@@ -175,3 +175,10 @@ def test_whitehouse_archive_backfill_skips_items_dated_outside_the_range_by_thei
     assert list(documents(db_path)) == [server.url("/obama" + OBAMA_2016)]
     assert server.requests_for("/obama/briefing-room/statements-and-releases?page=1")
     assert server.requests_for("/obama" + OBAMA_2015) == []
+
+
+def test_unknown_variant_is_a_sources_error_naming_the_field(server, db_path, tmp_path):
+    readouts = crawler(tmp_path, db_path, sources(server).replace('"2017-2021"', '"2017"'))
+    result = readouts("sources")
+    assert result.returncode == 2
+    assert "source 'wh-trump', field 'variant': unknown variant '2017'" in result.stderr
