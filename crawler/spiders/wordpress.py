@@ -21,6 +21,7 @@ import scrapy
 from scrapy.http import JsonResponse, Response, TextResponse
 from twisted.python.failure import Failure
 
+from crawler import items
 from crawler.extraction import clean_line
 from crawler.spiders import markup
 from crawler.spiders.base import ItemGone, ParseError
@@ -86,7 +87,7 @@ class WordPressSpider(ListingSpider):
                 yield self._probe(f"{self.base}/feed/", self.parse_feed, page=1)
             else:
                 yield self._result(
-                    response, "parse_error", kind="listing", body=True, error="not a JSON list"
+                    response, items.PARSE_ERROR, kind="listing", body=True, error="not a JSON list"
                 )
             return
         if page == 1:
