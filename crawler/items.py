@@ -33,5 +33,6 @@ class FetchResult:
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
-    origin: str = "crawl"
+    origin: str = "crawl"  # or "archive": a web archive's capture, dated by its capture time
     seen_at: str | None = None
+    withdrawn: str | None = None  # the publisher's withdrawal notice: the page stays, as removed

@@ -215,8 +215,15 @@ def _create_core_tables(db: sqlite_utils.Database) -> None:
         db[table].create_index(columns, unique=unique, if_not_exists=True)
 
 
+def _add_status_event_note(db: sqlite_utils.Database) -> None:
+    """Why a status changed when the publisher said so (e.g. a GOV.UK withdrawal notice)."""
+    if "note" not in db["status_events"].columns_dict:
+        db["status_events"].add_column("note", str)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
+    _add_status_event_note,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
