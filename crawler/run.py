@@ -30,7 +30,7 @@ REFUSAL_STATUSES = {401, 403, 407, 429, 451}
 REFUSAL_ERRORS = re.compile(
     r"ConnectionRefused|TCPTimedOut|TimeoutError|DNSLookupError|ResponseNeverReceived|ConnectionLost"
 )
-MIN_FETCHES_TO_JUDGE = 3
+MIN_FETCHES_TO_JUDGE = 2  # robots.txt and the first listing, both refused, say it
 
 logger = logging.getLogger(__name__)
 
