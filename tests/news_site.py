@@ -52,6 +52,7 @@ class NewsSite:
 
     def sources(self, path: Path, name: str = "news", settings: str = "", **fields) -> Path:
         """Write a sources file with one generic source for this site."""
+        fields = {"delay": 0, **fields}
         extra = "".join(f"{key} = {_toml(value)}\n" for key, value in fields.items())
         path.write_text(
             f"""{settings}
@@ -61,7 +62,6 @@ spider = "generic"
 start_urls = ["{self.server.base_url}/news"]
 item_pattern = "/news/\\\\d+$"
 follow_pattern = "/news/page/\\\\d+$"
-delay = 0
 {extra}""",
             encoding="utf-8",
         )
