@@ -182,7 +182,13 @@ class ReadoutSpider(scrapy.Spider):
         )
 
     def _on_cdx(self, response: TextResponse):
-        captures, resume_key = wayback.parse_cdx(response.text)
+        try:
+            captures, resume_key = wayback.parse_cdx(response.text)
+        except wayback.CdxError as error:
+            yield self._result(
+                response, items.PARSE_ERROR, kind="listing", body=True, error=str(error)
+            )
+            return
         for capture in captures:
             url = wayback.same_site_url(capture.original, self.site_url)
             if not self.is_item_url(url):
