@@ -143,3 +143,32 @@ def _parse(html: str) -> lxml.html.HtmlElement | None:
         return lxml.html.document_fromstring(html)
     except (lxml.etree.ParserError, ValueError):
         return None
+
+
+_BLOCK_TAGS = (
+    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
+    "table", "tr", "dt", "dd", "figcaption", "br", "hr",
+)  # fmt: skip
+
+
+_FOLD = re.compile(r"\s+")
+
+
+def fragment_text(html: str | None) -> str:
+    """Plain text of an HTML fragment (an API's ``body`` field): one line per paragraph,
+    heading or list item, whitespace folded, nothing of the markup left."""
+    if not html or not html.strip():
+        return ""
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return ""
+    for element in root.iter():
+        # Line breaks in the source are not paragraph breaks: fold them before marking blocks.
+        element.text = _FOLD.sub(" ", element.text) if element.text else element.text
+        element.tail = _FOLD.sub(" ", element.tail) if element.tail else element.tail
+    for element in root.iter(*_BLOCK_TAGS):
+        element.tail = "\n" + (element.tail or "")
+        if element.tag != "br":
+            element.text = "\n" + (element.text or "")
+    return clean_text(root.text_content())

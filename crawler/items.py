@@ -33,8 +33,9 @@ class FetchResult:
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
-    origin: str = "crawl"
+    origin: str = "crawl"  # or "archive": a web archive's capture, dated by its capture time
     seen_at: str | None = None
     translation_key: str | None = (
         None  # e.g. "kremlin:56155": same key, same text in another language
     )
+    withdrawn: str | None = None  # the publisher's withdrawal notice: the page stays, as removed

@@ -1,16 +1,27 @@
-"""Downloader middleware that writes every HTTP request to the fetch log.
+"""Downloader middlewares: the fetch log, per-source proxies, and Retry-After.
 
-It sits next to the downloader (priority 950), so it sees each attempt, including those the
-retry and redirect middlewares repeat; the pipeline later records what came of the last one.
+``FetchLogMiddleware`` sits next to the downloader (priority 950), so it sees each attempt,
+including those the retry and redirect middlewares repeat; the pipeline later records what came
+of the last one.
 """
 
 from __future__ import annotations
 
+import email.utils
+import logging
+import time
+from datetime import datetime, timezone
+
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet import task
 
 import storage
+
+logger = logging.getLogger(__name__)
 
 
 class FetchLogMiddleware:
@@ -57,3 +68,97 @@ def describe_exception(exception: BaseException) -> str:
     message = str(exception).strip()
     name = type(exception).__name__
     return f"{name}: {message}" if message else name
+
+
+class SourceProxyMiddleware:
+    """Send every request of a source through its ``proxy``, robots.txt included.
+
+    Setting the proxy in each spider request would miss the requests Scrapy makes itself
+    (robots.txt), which would then reach the site from our own address.
+    """
+
+    def __init__(self, proxy: str | None):
+        self.proxy = proxy
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SourceProxyMiddleware:
+        return cls(crawler.settings.get("READOUTS_PROXY"))
+
+    def process_request(self, request: Request) -> None:
+        if self.proxy and "proxy" not in request.meta:
+            request.meta["proxy"] = self.proxy
+
+
+class RetryAfterMiddleware:
+    """Honour ``Retry-After`` on 429 and 503, which Scrapy's RetryMiddleware ignores.
+
+    The site asked us to come back later: the request is retried after the wait it gave
+    (seconds or an HTTP date), and every other request to that host waits too. A wait longer
+    than ``READOUTS_MAX_RETRY_AFTER`` seconds, or a site still refusing after ``RETRY_TIMES``
+    waits, makes the request a failed fetch: never a removal. Without the header, Scrapy's
+    own retries apply.
+    """
+
+    STATUSES = (429, 503)
+
+    def __init__(self, max_wait: float, max_times: int):
+        self.max_wait = max_wait
+        self.max_times = max_times
+        self.paused_until: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        settings = crawler.settings
+        return cls(settings.getfloat("READOUTS_MAX_RETRY_AFTER"), settings.getint("RETRY_TIMES"))
+
+    async def process_request(self, request: Request) -> None:
+        wait = self.paused_until.get(urlparse_cached(request).netloc, 0) - time.monotonic()
+        if wait > 0:
+            from twisted.internet import reactor  # the one crawler.run installed
+
+            await deferred_to_future(task.deferLater(reactor, wait, lambda: None))
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if response.status not in self.STATUSES:
+            return response
+        wait = parse_retry_after(response.headers.get(b"Retry-After"))
+        if wait is None:
+            return response
+        times = request.meta.get("retry_after_times", 0)
+        give_up = None
+        if wait > self.max_wait:
+            give_up = (
+                f"HTTP {response.status}, Retry-After {wait:.0f} s: longer than the"
+                f" {self.max_wait:g} s this source waits (max_retry_after)"
+            )
+        elif times >= self.max_times:
+            give_up = f"HTTP {response.status} again after waiting as asked {times} time(s)"
+        if give_up:
+            request.meta["dont_retry"] = True
+            request.meta["gave_up"] = give_up
+            return response
+        host = urlparse_cached(request).netloc
+        until = time.monotonic() + wait
+        self.paused_until[host] = max(self.paused_until.get(host, 0), until)
+        logger.info(
+            "%s answered %s with Retry-After %.0f s: pausing the host", host, response.status, wait
+        )
+        retry = request.replace(dont_filter=True)
+        retry.meta["retry_after_times"] = times + 1
+        return retry
+
+
+def parse_retry_after(value: bytes | None) -> float | None:
+    """Seconds to wait from a Retry-After value (delay-seconds or an HTTP date), else None."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())

@@ -87,7 +87,12 @@ class ArchivePipeline:
             translation_key=item.translation_key,
         )
         try:
-            result = storage.save_version(self.db, snapshot, self.run_id)
+            if item.origin == "archive":
+                result = storage.save_archived_version(self.db, snapshot, self.run_id)
+            elif item.withdrawn:
+                result = storage.mark_withdrawn(self.db, snapshot, self.run_id, item.withdrawn)
+            else:
+                result = storage.save_version(self.db, snapshot, self.run_id)
         except storage.EmptyVersionError as error:
             logger.error("parse error %s: %s", item.url, error)
             return {"outcome": items.PARSE_ERROR, "error": str(error), "page_hash": page_hash}

@@ -2,11 +2,15 @@
 
 Twisted's reactor cannot be restarted, so this runs at most once per process; the CLI calls it
 once per ``readouts crawl`` and the daemon starts a ``readouts crawl`` child process per run.
+
+A backfill the site refuses (most of its fetches answered 401/403/407/429/451 or no connection)
+is followed, in the same reactor, by a run over the Wayback Machine's captures of the source.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -17,8 +21,16 @@ from scrapy.settings import Settings
 from scrapy.utils.reactor import install_reactor
 
 import storage
+from crawler import wayback
 from crawler.spiders import spider_class
-from storage.runs import close_abandoned_runs
+from storage.runs import close_abandoned_runs, fetch_results
+
+# What a site that will not serve us answers (or does not: no connection at all).
+REFUSAL_STATUSES = {401, 403, 407, 429, 451}
+REFUSAL_ERRORS = re.compile(
+    r"ConnectionRefused|TCPTimedOut|TimeoutError|DNSLookupError|ResponseNeverReceived|ConnectionLost"
+)
+MIN_FETCHES_TO_JUDGE = 2  # robots.txt and the first listing, both refused, say it
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +41,11 @@ class CrawlOptions:
     until: date | None = None
     max_pages: int | None = None
     recheck: bool = False
+    from_archive: bool = False
 
     @property
     def mode(self) -> str:
-        if self.since or self.until:
+        if self.since or self.until or self.from_archive:
             return "backfill"
         return "recheck" if self.recheck else "monitor"
 
@@ -46,6 +59,11 @@ def base_settings(contact: str | None = None, user_agent: str | None = None) -> 
         settings.set(
             "USER_AGENT", f"{settings['USER_AGENT']} contact: {contact}", priority="project"
         )
+        if re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", contact):
+            # RFC 9110's From: the e-mail address of the human responsible for the robot.
+            headers = dict(settings.getdict("DEFAULT_REQUEST_HEADERS"))
+            headers["From"] = contact
+            settings.set("DEFAULT_REQUEST_HEADERS", headers, priority="project")
     if sys.stderr.isatty():
         settings.set("LOG_LEVEL", "WARNING", priority="project")
     return settings
@@ -71,15 +89,25 @@ def source_settings(
             "DOWNLOAD_TIMEOUT": source.timeout,
             "RETRY_TIMES": source.retries,
             "ROBOTSTXT_OBEY": source.obey_robots,
+            "READOUTS_PROXY": source.proxy,
+            "READOUTS_MAX_RETRY_AFTER": source.max_retry_after,
         },
         priority="spider",
     )
     if not source.obey_robots:
         logger.warning("Source %r opts out of robots.txt", source.name)
-    if source.headers:
-        headers = dict(settings.getdict("DEFAULT_REQUEST_HEADERS"))
-        headers.update(source.headers)
-        settings.set("DEFAULT_REQUEST_HEADERS", headers, priority="spider")
+    headers = dict(settings.getdict("DEFAULT_REQUEST_HEADERS"))
+    if source.browser_headers:
+        settings.set(
+            "USER_AGENT",
+            f"{settings['BROWSER_USER_AGENT']} {settings['USER_AGENT']}",
+            priority="spider",
+        )
+        language = source.language or "en"
+        headers["Accept"] = settings["BROWSER_ACCEPT"]
+        headers["Accept-Language"] = f"{language},en;q=0.8" if language != "en" else "en,*;q=0.5"
+    headers.update(source.headers)
+    settings.set("DEFAULT_REQUEST_HEADERS", headers, priority="spider")
     if options.max_pages:
         settings.set("CLOSESPIDER_PAGECOUNT", options.max_pages, priority="spider")
     return settings
@@ -91,6 +119,7 @@ def crawl_sources(
     options: CrawlOptions,
     contact: str | None = None,
     user_agent: str | None = None,
+    wayback_url: str = wayback.DEFAULT_URL,
 ) -> list[dict]:
     """Crawl each source once; return the finished ``runs`` rows."""
     db = storage.open_database(db_path)
@@ -99,37 +128,89 @@ def crawl_sources(
     # Crawlers built with their own settings expect the reactor to be installed already.
     install_reactor(base["TWISTED_REACTOR"], base["ASYNCIO_EVENT_LOOP"])
     quiet_scrapy_startup_logs()
-    process = CrawlerProcess(base)
-    started: list[tuple[int, Crawler]] = []
+    crawls = _Crawls(CrawlerProcess(base), base, db, db_path, options, wayback_url)
     for source in sources:
+        if options.from_archive:
+            crawls.start(source, "archive", "Wayback Machine captures (--from-archive)")
+        elif options.mode == "backfill":
+            crawls.start(source, "backfill").addCallback(crawls.fall_back_if_refused, source)
+        else:
+            crawls.start(source, options.mode)
+    crawls.process.start()
+    runs = crawls.finish()
+    db.close()
+    return runs
+
+
+class _Crawls:
+    """The crawls of one ``readouts crawl``: each a run, all in one reactor."""
+
+    def __init__(self, process, base, db, db_path: str, options: CrawlOptions, wayback_url: str):
+        self.process = process
+        self.base = base
+        self.db = db
+        self.db_path = db_path
+        self.options = options
+        self.wayback_url = wayback_url
+        self.started: list[tuple[int, Crawler, str | None]] = []
+
+    def start(self, source: Any, spider_mode: str, message: str | None = None):
+        """Start one crawl; return its Deferred (fired with the run id when it ends)."""
+        options = self.options
         run_id = storage.start_run(
-            db,
+            self.db,
             source.name,
             options.mode,
             since=options.since.isoformat() if options.since else None,
             until=options.until.isoformat() if options.until else None,
         )
         crawler = Crawler(
-            spider_class(source.spider), source_settings(base, source, db_path, run_id, options)
+            spider_class(source.spider),
+            source_settings(self.base, source, self.db_path, run_id, options),
         )
-        process.crawl(
+        self.started.append((run_id, crawler, message))
+        deferred = self.process.crawl(
             crawler,
             source=source,
-            mode=options.mode,
+            mode=spider_mode,
             since=options.since,
             until=options.until,
-            known=storage.known_documents(db, source.name),
+            known=storage.known_documents(self.db, source.name),
+            wayback_url=self.wayback_url,
         )
-        started.append((run_id, crawler))
-    process.start()
-    runs = []
-    for run_id, crawler in started:
-        reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-        outcome, message = None, None
-        if reason == "shutdown":
-            outcome, message = "interrupted", "stopped by a signal"
-        elif reason is None:
-            outcome, message = "failed", "the crawler did not start (see the log)"
-        runs.append(storage.finish_run(db, run_id, outcome=outcome, message=message))
-    db.close()
-    return runs
+        return deferred.addCallback(lambda _: run_id)
+
+    def fall_back_if_refused(self, run_id: int, source: Any) -> None:
+        refused = refusal(fetch_results(self.db, run_id))
+        if refused:
+            logger.warning(
+                "%s refused the backfill (%s): reading the Wayback Machine's captures instead",
+                source.name,
+                refused,
+            )
+            self.start(source, "archive", f"Wayback Machine captures: the site {refused}")
+
+    def finish(self) -> list[dict]:
+        runs = []
+        for run_id, crawler, message in self.started:
+            reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+            outcome = None
+            if reason == "shutdown":
+                outcome, message = "interrupted", "stopped by a signal"
+            elif reason is None:
+                outcome, message = "failed", "the crawler did not start (see the log)"
+            runs.append(storage.finish_run(self.db, run_id, outcome=outcome, message=message))
+        return runs
+
+
+def refusal(fetches: list[tuple[int | None, str | None]]) -> str | None:
+    """How the site refused a run, when more than half of its fetches (at least
+    ``MIN_FETCHES_TO_JUDGE``) were refusals; else None. ``fetches``: (HTTP status, error)."""
+    refused = [
+        (status, error)
+        for status, error in fetches
+        if status in REFUSAL_STATUSES or (status is None and error and REFUSAL_ERRORS.search(error))
+    ]
+    if len(fetches) < MIN_FETCHES_TO_JUDGE or len(refused) * 2 <= len(fetches):
+        return None
+    return f"refused {len(refused)} of {len(fetches)} fetches"

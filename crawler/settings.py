@@ -36,6 +36,10 @@ REMOTE_CONTROL_ENABLED = False  # no listening ports from a monitor
 REDIRECT_MAX_TIMES = 5
 
 DOWNLOADER_MIDDLEWARES = {
+    # Before Scrapy's RetryMiddleware (550) sees a 429/503, so Retry-After is honoured.
+    "crawler.middlewares.RetryAfterMiddleware": 560,
+    # Before Scrapy's HttpProxyMiddleware (750), for every request including robots.txt.
+    "crawler.middlewares.SourceProxyMiddleware": 740,
     # Closest to the network: sees every attempt, including the ones retried later.
     "crawler.middlewares.FetchLogMiddleware": 950,
 }
@@ -51,6 +55,13 @@ FEED_EXPORT_ENCODING = "utf-8"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
+# A browser's own words, for sources with `browser_headers = true`; the project's User-Agent is
+# appended to it, so the site still sees who is asking.
+BROWSER_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
 # Set per crawl by crawler.run
 READOUTS_DB = None
 READOUTS_RUN_ID = None
+READOUTS_PROXY = None
+READOUTS_MAX_RETRY_AFTER = 300

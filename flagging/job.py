@@ -100,7 +100,7 @@ def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         rows = list(
             db.query(
                 """
-            SELECT e.id, e.document_id, e.new_status, e.http_status, e.at, d.source, d.kind,
+            SELECT e.id, e.document_id, e.new_status, e.http_status, e.at, e.note, d.source, d.kind,
                    d.title, d.url,
                    (SELECT id FROM versions WHERE document_id = d.id
                     ORDER BY version DESC LIMIT 1) AS version_id
@@ -114,12 +114,17 @@ def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             if row["kind"] != "readout":
                 continue
             if row["new_status"] == "removed":
+                why = (
+                    f"Withdrawn by the publisher ({row['note']})"
+                    if row["note"]
+                    else f"Removed (HTTP {row['http_status']} twice)"
+                )
                 flag = make_flag(
                     "removed_readout",
                     row["source"],
                     row["document_id"],
                     row["version_id"],
-                    f"Removed (HTTP {row['http_status']} twice): {row['title']}",
+                    f"{why}: {row['title']}",
                     key=f"removed_readout:event:{row['id']}",
                 )
             else:

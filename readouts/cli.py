@@ -122,18 +122,27 @@ def sources(state: State, as_json):
 @click.option("--until", callback=parse_date, help="Backfill up to this date (YYYY-MM-DD).")
 @click.option("--max-pages", type=click.IntRange(1), help="Stop after this many pages per source.")
 @click.option("--recheck", is_flag=True, help="Also re-fetch every known item of the source.")
+@click.option(
+    "--from-archive",
+    is_flag=True,
+    help="Read the Wayback Machine's captures of the source instead of the site"
+    " (--since/--until then bound capture dates).",
+)
 @click.pass_obj
-def crawl(state: State, names, since, until, max_pages, recheck):
+def crawl(state: State, names, since, until, max_pages, recheck, from_archive):
     """Crawl sources once now, then run the flag job.
 
     Without dates this is a monitor run (newest items until known ones, plus re-checks of
     recent items); with --since/--until, a backfill of that range, resumable after an
-    interruption. Exit status 1 when some fetches failed (see the fetches table).
+    interruption. A backfill the site refuses, or one with --from-archive, reads the Wayback
+    Machine's captures instead: each a version dated by its capture time. Exit status 1 when
+    some fetches failed (see the fetches table).
 
     \b
     Example:
         readouts crawl kremlin-en whitehouse
         readouts crawl kremlin-en --since 2025-01-01 --until 2025-03-31
+        readouts crawl govuk-pm --since 2019-01-01 --until 2019-12-31 --from-archive
     """
     from crawler.run import CrawlOptions, crawl_sources
     from flagging import run_flag_job
@@ -146,9 +155,18 @@ def crawl(state: State, names, since, until, max_pages, recheck):
     except config.SourcesError as error:
         raise BadSources(str(error)) from None
     sync_sources(state.db, state.sources.sources.values())
-    options = CrawlOptions(since=since, until=until, max_pages=max_pages, recheck=recheck)
+    options = CrawlOptions(
+        since=since, until=until, max_pages=max_pages, recheck=recheck, from_archive=from_archive
+    )
     settings = state.sources.settings
-    runs = crawl_sources(state.db_path, selected, options, settings.contact, settings.user_agent)
+    runs = crawl_sources(
+        state.db_path,
+        selected,
+        options,
+        settings.contact,
+        settings.user_agent,
+        settings.wayback_url,
+    )
     flags = run_flag_job(state.db)
     click.echo(report.crawl_summary(runs, flags))
     if any(run["outcome"] != "ok" for run in runs):

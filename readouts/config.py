@@ -64,6 +64,10 @@ class Source:
     obey_robots: bool = True
     proxy: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    browser_headers: bool = False
+    max_retry_after: float = 300.0
+    title_pattern: str | None = None
+    organisation: str | None = None
     language: str | None = None
     variant: str | None = None
     recheck_days: int = 7
@@ -82,6 +86,7 @@ class Settings:
 
     contact: str | None = None
     user_agent: str | None = None
+    wayback_url: str = "https://web.archive.org"
 
 
 @dataclass
@@ -114,6 +119,10 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "obey_robots": bool,
     "proxy": str,
     "headers": dict,
+    "browser_headers": bool,
+    "max_retry_after": (int, float),
+    "title_pattern": str,
+    "organisation": str,
     "language": str,
     "variant": str,
     "recheck_days": int,
@@ -158,7 +167,12 @@ def _parse_settings(path: Path, table: Any) -> Settings:
             )
         if not isinstance(value, str):
             raise SourcesError(path, f"setting '{key}' must be a string")
-    return Settings(**table)
+    settings = Settings(**table)
+    if not re.match(r"https?://[^/\s]+", settings.wayback_url):
+        raise SourcesError(
+            path, f"setting 'wayback_url' is not an http(s) URL: {settings.wayback_url!r}"
+        )
+    return settings
 
 
 def _parse_source(path: Path, name: str, table: Any) -> Source:
@@ -207,13 +221,20 @@ def _check_source(path: Path, source: Source) -> None:
         parse_schedule(source.schedule)
     except ScheduleError as error:
         raise SourcesError(path, str(error), name, "schedule") from None
-    for key in ("item_pattern", "follow_pattern"):
+    for key in ("item_pattern", "follow_pattern", "title_pattern"):
         pattern = getattr(source, key)
         if pattern is not None:
             try:
                 re.compile(pattern)
             except re.error as error:
                 raise SourcesError(path, f"bad regular expression: {error}", name, key) from None
+    if source.proxy and not re.match(r"https?://[^/\s]+", source.proxy):
+        raise SourcesError(
+            path,
+            f"not an http(s) proxy URL: {source.proxy!r} (e.g. http://127.0.0.1:3128)",
+            name,
+            "proxy",
+        )
     urls = source.start_urls + ([source.base_url] if source.base_url else [])
     for url in urls:
         if not re.match(r"https?://[^/\s]+", url):
@@ -239,6 +260,7 @@ def _check_source(path: Path, source: Source) -> None:
         ("retries", 0),
         ("recheck_days", 0),
         ("monitor_pages", 1),
+        ("max_retry_after", 0),
     ):
         if getattr(source, key) < minimum:
             raise SourcesError(path, f"must be at least {minimum}", name, key)

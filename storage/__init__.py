@@ -4,6 +4,7 @@ Nothing here knows about Scrapy: the crawler hands over plain values (URLs, text
 and this package decides what is new, what changed and what disappeared.
 """
 
+from storage.archive import save_archived_version
 from storage.database import open_database, write_transaction
 from storage.documents import (
     EmptyVersionError,
@@ -12,6 +13,7 @@ from storage.documents import (
     known_documents,
     mark_gone,
     mark_not_modified,
+    mark_withdrawn,
     save_version,
 )
 from storage.normalize import content_hash, normalize_text
@@ -29,8 +31,10 @@ __all__ = [
     "log_fetch",
     "mark_gone",
     "mark_not_modified",
+    "mark_withdrawn",
     "normalize_text",
     "open_database",
+    "save_archived_version",
     "save_page",
     "save_version",
     "start_run",

@@ -4,6 +4,8 @@ The rules users rely on live here:
 - a version is stored only when the normalized title, date or text changed;
 - 404/410 on two consecutive observations marks a document ``removed`` (one status event);
 - a removed document that answers again is ``live`` again (another status event);
+- a document its publisher withdraws (with a notice saying so) is ``removed`` at once, the
+  notice kept as the status event's note;
 - transient failures never reach this module: the crawler does not report them as observations.
 """
 
@@ -62,8 +64,17 @@ class SaveResult:
         return self.version_id is not None
 
 
-def save_version(db: sqlite_utils.Database, snapshot: Snapshot, run_id: int | None) -> SaveResult:
-    """Record a successful fetch; store a new version only if the content changed."""
+def save_version(
+    db: sqlite_utils.Database,
+    snapshot: Snapshot,
+    run_id: int | None,
+    *,
+    restore_removed: bool = True,
+) -> SaveResult:
+    """Record a successful fetch; store a new version only if the content changed.
+
+    A removed document that answers again becomes ``live`` unless ``restore_removed`` is false
+    (a withdrawn page still answers, but is not back)."""
     if not (snapshot.title or "").strip() or not (snapshot.text or "").strip():
         raise EmptyVersionError(f"Refusing to store an empty version of {snapshot.url}")
     seen_at = snapshot.seen_at or utc_now()
@@ -80,7 +91,7 @@ def save_version(db: sqlite_utils.Database, snapshot: Snapshot, run_id: int | No
             ).lastrowid
         else:
             document_id, status = row
-            if status == "removed":
+            if status == "removed" and restore_removed:
                 _set_status(db, document_id, "live", run_id, seen_at, http_status=200)
         latest = db.execute(
             "SELECT version, content_hash FROM versions WHERE document_id = ?"
@@ -123,6 +134,29 @@ def save_version(db: sqlite_utils.Database, snapshot: Snapshot, run_id: int | No
     return SaveResult(document_id, version_id, version, created)
 
 
+def mark_withdrawn(
+    db: sqlite_utils.Database, snapshot: Snapshot, run_id: int | None, note: str
+) -> SaveResult:
+    """The page still answers but its publisher withdrew it: keep what it says (a version, if
+    changed) and mark the document ``removed`` once, with the publisher's ``note``."""
+    with write_transaction(db):
+        result = save_version(db, snapshot, run_id, restore_removed=False)
+        status = db.execute(
+            "SELECT status FROM documents WHERE id = ?", [result.document_id]
+        ).fetchone()[0]
+        if status != "removed":
+            _set_status(
+                db,
+                result.document_id,
+                "removed",
+                run_id,
+                snapshot.seen_at or utc_now(),
+                http_status=200,
+                note=note,
+            )
+    return result
+
+
 def mark_not_modified(
     db: sqlite_utils.Database, url: str, run_id: int | None, seen_at: str | None = None
 ) -> int | None:
@@ -133,7 +167,8 @@ def mark_not_modified(
         if row is None:
             return None
         document_id, status = row
-        if status == "removed":
+        # Unchanged since it was withdrawn: still withdrawn. Unchanged since a 404: it is back.
+        if status == "removed" and not _withdrawn(db, document_id):
             _set_status(db, document_id, "live", run_id, seen_at, http_status=304)
         db.execute(
             "UPDATE documents SET last_seen = ?, missing_count = 0, missing_run_id = NULL,"
@@ -171,6 +206,15 @@ def mark_gone(
     return document_id
 
 
+def _withdrawn(db: sqlite_utils.Database, document_id: int) -> bool:
+    """Whether the document's last status change was its publisher's withdrawal."""
+    row = db.execute(
+        "SELECT note FROM status_events WHERE document_id = ? ORDER BY id DESC LIMIT 1",
+        [document_id],
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def _set_status(
     db: sqlite_utils.Database,
     document_id: int,
@@ -179,6 +223,7 @@ def _set_status(
     at: str,
     *,
     http_status: int | None,
+    note: str | None = None,
 ) -> None:
     old_status = db.execute("SELECT status FROM documents WHERE id = ?", [document_id]).fetchone()[
         0
@@ -188,9 +233,9 @@ def _set_status(
         [new_status, at if new_status == "removed" else None, document_id],
     )
     db.execute(
-        "INSERT INTO status_events (document_id, run_id, at, old_status, new_status, http_status)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [document_id, run_id, at, old_status, new_status, http_status],
+        "INSERT INTO status_events (document_id, run_id, at, old_status, new_status, http_status,"
+        " note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [document_id, run_id, at, old_status, new_status, http_status, note],
     )
 
 

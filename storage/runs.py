@@ -128,3 +128,11 @@ def update_fetch(db: sqlite_utils.Database, fetch_id: int, **fields: Any) -> Non
     """Record what came of a fetch (outcome, error, stored page, document)."""
     with write_transaction(db):
         db["fetches"].update(fetch_id, fields)
+
+
+def fetch_results(db: sqlite_utils.Database, run_id: int) -> list[tuple[int | None, str | None]]:
+    """(HTTP status, error) of every request a run made, retried attempts included."""
+    return [
+        tuple(row)
+        for row in db.execute("SELECT status, error FROM fetches WHERE run_id = ?", [run_id])
+    ]

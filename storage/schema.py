@@ -236,9 +236,37 @@ WHERE a.translation_key IS NOT NULL""",
     )
 
 
+def _add_status_event_note(db: sqlite_utils.Database) -> None:
+    """Why a status changed when the publisher said so (e.g. a GOV.UK withdrawal notice)."""
+    if "note" not in db["status_events"].columns_dict:
+        db["status_events"].add_column("note", str)
+
+
+def _create_version_sightings(db: sqlite_utils.Database) -> None:
+    """Later observations of a version whose ``seen_at`` an archive capture moved earlier, so a
+    capture landing in between can split it again (see storage/archive.py)."""
+    db["version_sightings"].create(
+        {
+            "id": int,
+            "version_id": int,
+            "seen_at": str,
+            "origin": str,
+            "page_hash": str,
+            "run_id": int,
+        },
+        pk="id",
+        if_not_exists=True,
+        not_null={"version_id", "seen_at"},
+        foreign_keys=[("version_id", "versions", "id")],
+    )
+    db["version_sightings"].create_index(["version_id"], if_not_exists=True)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
+    _add_status_event_note,
+    _create_version_sightings,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

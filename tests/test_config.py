@@ -38,6 +38,22 @@ schedule = "6h"
         (('kind = "commentary"\n', ""), "source 'blog', field 'kind': is required"),
         (('kind = "commentary"', 'kind = "blog"'), "source 'blog', field 'kind': must be one of"),
         (('schedule = "6h"', 'schedul = "6h"'), "source 'blog', field 'schedul': unknown field"),
+        (
+            ('schedule = "6h"', 'schedule = "6h"\nproxy = "socks://x"'),
+            "source 'blog', field 'proxy': not an http(s) proxy URL",
+        ),
+        (
+            ('schedule = "6h"', 'schedule = "6h"\ntitle_pattern = "(PM"'),
+            "source 'blog', field 'title_pattern': bad regular expression",
+        ),
+        (
+            ('schedule = "6h"', 'schedule = "6h"\nmax_retry_after = -1'),
+            "source 'blog', field 'max_retry_after': must be at least 0",
+        ),
+        (
+            ('schedule = "6h"', 'schedule = "6h"\nbrowser_headers = "yes"'),
+            "source 'blog', field 'browser_headers': must be a bool",
+        ),
         (('schedule = "6h"', 'schedule = "6h"\ndelay = "fast"'), "field 'delay': must be a number"),
     ],
 )

@@ -5,6 +5,7 @@ Kept as import paths so that reading a sources file does not import every spider
 
 SPIDERS: dict[str, str] = {
     "generic": "crawler.spiders.generic.GenericSpider",
+    "govuk": "crawler.spiders.govuk.GovukSpider",
     "kremlin": "crawler.spiders.kremlin.KremlinSpider",
     "mid": "crawler.spiders.mid.MidSpider",
     "statedept": "crawler.spiders.statedept.StateDeptSpider",

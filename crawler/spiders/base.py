@@ -3,7 +3,13 @@
 A site spider supplies two things: ``discover()`` (requests for listing pages or feeds, whose
 callbacks yield ``self.item_request(url)`` for item pages) and ``parse_item(response)`` (a dict
 with at least ``title`` and ``text``). Everything else — conditional re-checks of known items,
-404/410 handling, retries, parse errors, date ranges — happens here, identically for all sites.
+404/410 handling, retries, parse errors, date ranges, Wayback captures — happens here,
+identically for all sites.
+
+Modes: ``monitor`` (listings until known items, plus re-checks of recent items), ``recheck``
+(every known item too), ``backfill`` (listings over a date range, known items skipped, so a
+killed backfill started again carries on) and ``archive`` (captures of the source's item URLs
+from a Wayback CDX endpoint, each parsed by ``parse_item`` and dated by its capture time).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from crawler import items
+from crawler import items, wayback
 from crawler.middlewares import describe_exception
 from storage.timeutil import utc_now
 
@@ -45,6 +51,7 @@ class ReadoutSpider(scrapy.Spider):
         since: date | None = None,
         until: date | None = None,
         known: dict[str, dict[str, Any]] | None = None,
+        wayback_url: str = wayback.DEFAULT_URL,
         **kwargs: Any,
     ):
         super().__init__(name=kwargs.pop("name", None), **kwargs)
@@ -53,6 +60,7 @@ class ReadoutSpider(scrapy.Spider):
         self.since = since
         self.until = until
         self.known = known or {}
+        self.wayback_url = wayback_url
         self.queued: set[str] = set()
 
     # -- what subclasses provide -------------------------------------------------------------
@@ -63,12 +71,29 @@ class ReadoutSpider(scrapy.Spider):
 
     def parse_item(self, response: TextResponse) -> dict[str, Any]:
         """Fields of one item page: ``title``, ``text``, optionally ``published_at``,
-        ``language``, ``metadata``. Raise ``ParseError`` when the page is not what was expected."""
+        ``language``, ``metadata``, ``withdrawn`` (the publisher's withdrawal notice). Raise
+        ``ParseError`` when the page is not what was expected."""
         raise NotImplementedError
+
+    def fetch_url(self, url: str) -> str:
+        """Where to fetch the document at ``url`` (a site with an API overrides this)."""
+        return url
+
+    def archive_prefixes(self) -> list[str]:
+        """URL prefixes whose Wayback captures may be item pages (default: the whole host)."""
+        return [wayback.host_prefix(self.site_url)]
+
+    def is_item_url(self, url: str) -> bool:
+        """Whether a URL found in the archive is an item page of this source."""
+        return True
 
     # -- start --------------------------------------------------------------------------------
 
     async def start(self):
+        if self.mode == "archive":
+            for request in self.archive_requests():
+                yield request
+            return
         for request in self.recheck_requests():
             yield request
         for request in self.discover():
@@ -91,15 +116,17 @@ class ReadoutSpider(scrapy.Spider):
     def document_kind(self) -> str:
         return self.source.kind
 
+    @property
+    def site_url(self) -> str:
+        return self.source.base_url or self.source.start_urls[0]
+
     def wants(self, url: str) -> bool:
         """Whether an item link found on a listing should be fetched in this run."""
         return url not in self.known and url not in self.queued
 
-    def item_request(
-        self, url: str, *, recheck: bool = False, fetch_url: str | None = None, **meta: Any
-    ) -> scrapy.Request:
-        """A request for the document at ``url``, fetched from ``fetch_url`` when it has one
-        (an API endpoint serving the same item)."""
+    def item_request(self, url: str, *, recheck: bool = False, **meta: Any) -> scrapy.Request:
+        """A request for the document at ``url``, fetched from ``self.fetch_url(url)`` (an API
+        endpoint serving the same item, for sites that have one)."""
         self.queued.add(url)
         headers = {}
         known = self.known.get(url)
@@ -109,7 +136,7 @@ class ReadoutSpider(scrapy.Spider):
             if known.get("last_modified"):
                 headers["If-Modified-Since"] = known["last_modified"]
         return scrapy.Request(
-            fetch_url or url,
+            self.fetch_url(url),
             callback=self._on_item,
             errback=self._on_failure,
             headers=headers,
@@ -143,12 +170,53 @@ class ReadoutSpider(scrapy.Spider):
             if reached is None or published_at[:10] < reached:
                 self.crawler.stats.set_value("readouts/date_reached", published_at[:10])
 
+    # -- the Wayback Machine -------------------------------------------------------------------
+
+    def archive_requests(self) -> Iterator[scrapy.Request]:
+        for prefix in self.archive_prefixes():
+            yield self._cdx_request(prefix)
+
+    def _cdx_request(self, prefix: str, resume_key: str | None = None) -> scrapy.Request:
+        url = wayback.cdx_url(self.wayback_url, prefix, self.since, self.until, resume_key)
+        return scrapy.Request(
+            url,
+            callback=self._on_listing,
+            errback=self._on_failure,
+            meta=self._meta(
+                document_url=url, role="listing", listing_callback="_on_cdx", cdx_prefix=prefix
+            ),
+        )
+
+    def _on_cdx(self, response: TextResponse):
+        try:
+            captures, resume_key = wayback.parse_cdx(response.text)
+        except wayback.CdxError as error:
+            yield self._result(
+                response, items.PARSE_ERROR, kind="listing", body=True, error=str(error)
+            )
+            return
+        for capture in captures:
+            url = wayback.same_site_url(capture.original, self.site_url)
+            if not self.is_item_url(url):
+                continue
+            yield scrapy.Request(
+                wayback.capture_url(self.wayback_url, capture),
+                callback=self._on_item,
+                errback=self._on_failure,
+                meta=self._meta(
+                    document_url=url,
+                    role="item",
+                    origin="archive",
+                    seen_at=capture.seen_at,
+                ),
+            )
+        if resume_key:
+            yield self._cdx_request(response.meta["cdx_prefix"], resume_key)
+
     # -- callbacks ----------------------------------------------------------------------------
 
     def _meta(self, **meta: Any) -> dict[str, Any]:
         meta["handle_httpstatus_all"] = True
-        if self.source.proxy:
-            meta["proxy"] = self.source.proxy
         return meta
 
     def _on_listing(self, response: Response):
@@ -165,14 +233,18 @@ class ReadoutSpider(scrapy.Spider):
 
     def _on_item(self, response: Response):
         status = response.status
-        if status == 304:
+        if response.meta.get("origin") == "archive" and not 200 <= status < 300:
+            # The archive failing to replay a capture says nothing about the page itself.
+            yield self._result(response, items.FAILED, error=f"HTTP {status} from the archive")
+        elif status == 304:
             yield self._result(response, items.NOT_MODIFIED)
         elif status in GONE_STATUSES:
             yield self._result(response, items.GONE)
         elif 200 <= status < 300:
             yield self._parsed(response)
         else:
-            yield self._result(response, items.FAILED, error=f"HTTP {status}")
+            error = response.meta.get("gave_up") or f"HTTP {status}"
+            yield self._result(response, items.FAILED, error=error)
 
     def _parsed(self, response: Response) -> items.FetchResult:
         if not isinstance(response, TextResponse):
@@ -194,7 +266,10 @@ class ReadoutSpider(scrapy.Spider):
         except ItemGone:
             return self._result(response, items.GONE)
         self.note_date(fields.get("published_at"))
-        outcome = items.PAGE if self.in_range(fields.get("published_at")) else items.OUT_OF_RANGE
+        # A backfill's range is of publication dates; an archive run's, of capture dates.
+        archived = response.meta.get("origin") == "archive"
+        in_range = archived or self.in_range(fields.get("published_at"))
+        outcome = items.PAGE if in_range else items.OUT_OF_RANGE
         return self._result(response, outcome, body=True, **fields)
 
     def _on_failure(self, failure: Failure):
@@ -233,7 +308,8 @@ class ReadoutSpider(scrapy.Spider):
             content_type=_content_type(response),
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
-            seen_at=utc_now(),
+            origin=response.meta.get("origin", "crawl"),
+            seen_at=response.meta.get("seen_at") or utc_now(),
             **fields,
         )
 

@@ -47,6 +47,9 @@ class GenericSpider(ReadoutSpider):
             self.listings_seen.add(url)
             yield self.listing_request(url, self.parse_listing, listing_depth=depth + 1)
 
+    def is_item_url(self, url: str) -> bool:
+        return bool(self.item_pattern.search(url))
+
     def parse_item(self, response: TextResponse) -> dict[str, Any]:
         extracted = extract_article(response.text, response.url)
         return {

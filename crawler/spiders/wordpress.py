@@ -153,12 +153,11 @@ class WordPressSpider(ListingSpider):
 
     # -- items --------------------------------------------------------------------------------
 
-    def item_request(
-        self, url: str, *, recheck: bool = False, fetch_url: str | None = None, **meta
-    ):
-        if fetch_url is None and self.access == "api":
-            fetch_url = self.api_item_url(url)
-        return super().item_request(url, recheck=recheck, fetch_url=fetch_url, **meta)
+    def fetch_url(self, url: str) -> str:
+        """Through the API when it answered: every version of a post then comes from one place."""
+        if self.access == "api":
+            return self.api_item_url(url) or url
+        return url
 
     def api_item_url(self, url: str) -> str | None:
         slug = urlsplit(url).path.rstrip("/").rpartition("/")[2]

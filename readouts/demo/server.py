@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,13 +34,19 @@ class LoggedRequest:
     method: str
     path: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
+
+
+# A route may also be a function of the request, for sites that answer by query string or state.
+Responder = Callable[[LoggedRequest], Resource]
 
 
 class SiteServer:
-    """Serve ``routes`` (path → Resource) on 127.0.0.1; unknown paths answer 404."""
+    """Serve ``routes`` (path → Resource, or a function of the request returning one) on
+    127.0.0.1; unknown paths answer 404."""
 
     def __init__(self, port: int = 0):
-        self.routes: dict[str, Resource] = {}
+        self.routes: dict[str, Resource | Responder] = {}
         self.requests: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
@@ -57,8 +64,8 @@ class SiteServer:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def set(self, path: str, resource: Resource | str | bytes) -> None:
-        if not isinstance(resource, Resource):
+    def set(self, path: str, resource: Resource | Responder | str | bytes) -> None:
+        if isinstance(resource, (str, bytes)):
             resource = Resource(resource)
         with self._lock:
             self.routes[path] = resource
@@ -88,11 +95,12 @@ class SiteServer:
 
     def _respond(self, handler: BaseHTTPRequestHandler, head_only: bool) -> None:
         path = handler.path.split("?", 1)[0]
+        request = LoggedRequest(handler.command, handler.path, dict(handler.headers))
         with self._lock:
-            self.requests.append(
-                LoggedRequest(handler.command, handler.path, dict(handler.headers))
-            )
+            self.requests.append(request)
             resource = self.routes.get(handler.path) or self.routes.get(path)
+        if callable(resource):
+            resource = resource(request)
         if resource is None:
             resource = Resource(
                 "<html><head><title>Not found</title></head><body>Not found</body></html>",
