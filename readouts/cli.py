@@ -234,7 +234,9 @@ def diff(state: State, doc, from_version, to_version):
     show_default=True,
     help="Address to listen on (0.0.0.0 exposes it to the network: put a proxy in front).",
 )
-@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port."
+)
 @click.option(
     "--base-url",
     default="/",
@@ -263,7 +265,9 @@ def serve(state: State, host, port, base_url, get_path):
     from readouts.web.server import serve as run_server
 
     if not base_url.startswith("/") or not base_url.endswith("/"):
-        raise click.BadParameter("must start and end with /, e.g. /archive/", param_hint="--base-url")
+        raise click.BadParameter(
+            "must start and end with /, e.g. /archive/", param_hint="--base-url"
+        )
     try:
         datasette = make_datasette(state.db_path, base_url=base_url)
     except ArchiveMissing as error:
@@ -275,7 +279,9 @@ def serve(state: State, host, port, base_url, get_path):
         click.echo(reply.text)
         sys.exit(0 if reply.status == 200 else 1)
     name = datasette.get_database().name
-    click.echo(f"Serving {state.db_path} read-only on http://{host}:{port}{base_url}{name}", err=True)
+    click.echo(
+        f"Serving {state.db_path} read-only on http://{host}:{port}{base_url}{name}", err=True
+    )
     click.echo(
         f"Flags of the last 7 days: http://{host}:{port}{base_url}{name}/recent_flags", err=True
     )

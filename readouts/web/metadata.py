@@ -257,12 +257,12 @@ def build_metadata(
         },
         "plugins": {
             PLUGIN_NAME: {"database": database},
-            "datasette-dashboards": {DASHBOARD: dashboard(database, base_url)},
+            "datasette-dashboards": {DASHBOARD: dashboard(database)},
         },
     }
 
 
-def dashboard(database: str, base_url: str = "/") -> dict[str, Any]:
+def dashboard(database: str) -> dict[str, Any]:
     """The charts page (datasette-dashboards, Vega-Lite), drawn from two canned queries."""
     return {
         "title": "readout-monitor: edits, removals and citations",
@@ -321,9 +321,9 @@ def _sources_html(sources: list[dict[str, Any]]) -> Markup:
         )
         for source in sources
     )
-    return Markup("<p>The configured sources and the licence of their texts:</p><ul>{}</ul>").format(
-        items
-    )
+    return Markup(
+        "<p>The configured sources and the licence of their texts:</p><ul>{}</ul>"
+    ).format(items)
 
 
 def _path(base_url: str, path: str) -> str:

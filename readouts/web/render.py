@@ -130,9 +130,9 @@ def _fold(blocks: list[DiffBlock], layout: str) -> Markup:
 def _block(block: DiffBlock, layout: str) -> Markup:
     css = "ro-block ro-changed" if block.changed else "ro-block"
     if layout == "side":
-        return Markup('<div class="{}"><div class="ro-before">{}</div><div class="ro-after">{}</div></div>').format(
-            css, _paragraphs(block.before), _paragraphs(block.after)
-        )
+        return Markup(
+            '<div class="{}"><div class="ro-before">{}</div><div class="ro-after">{}</div></div>'
+        ).format(css, _paragraphs(block.before), _paragraphs(block.after))
     return Markup('<div class="{}">{}</div>').format(css, _paragraphs(block.inline))
 
 
@@ -192,6 +192,6 @@ def highlight_passages(text: str, passages: Iterable[Passage], side: str) -> Mar
                 status = "drifted" if passage.status == "drifted" else "current"
                 paragraphs[-1] += Markup(
                     '<mark class="ro-quote ro-{status}" id="{side}-{n}" title="passage {n}: {status}">'
-                    '<sup>{n}</sup>{line}</mark>'
+                    "<sup>{n}</sup>{line}</mark>"
                 ).format(status=status, side=side, n=passage.number, line=line)
     return Markup("").join(Markup("<p>{}</p>").format(p) for p in paragraphs if p)

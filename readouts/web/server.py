@@ -48,9 +48,7 @@ def make_datasette(db_path: str | Path, *, base_url: str = "/") -> Datasette:
         )
     finally:
         db.close()
-    return Datasette(
-        [str(path)], metadata=metadata, settings={**SETTINGS, "base_url": base_url}
-    )
+    return Datasette([str(path)], metadata=metadata, settings={**SETTINGS, "base_url": base_url})
 
 
 def get_once(datasette: Datasette, path: str) -> Reply:

@@ -46,7 +46,9 @@ SOURCES = [
         licence="CC BY 4.0",
     ),
     Source(name="demo-whitehouse", kind="readout", spider="generic", base_url="http://wh.example"),
-    Source(name="demo-commentary", kind="commentary", spider="generic", base_url="http://blog.example"),
+    Source(
+        name="demo-commentary", kind="commentary", spider="generic", base_url="http://blog.example"
+    ),
 ]
 
 
@@ -84,24 +86,50 @@ def build_archive(path: Path) -> dict[str, int]:
     mark_gone(db, second, 3, 404, seen_at=ago(1))
     save_version(
         db,
-        snapshot("demo-whitehouse", f"http://wh.example{content.WHITEHOUSE_CALL_PATH}", "readout",
-                 content.WHITEHOUSE_CALL, ago(3)),
+        snapshot(
+            "demo-whitehouse",
+            f"http://wh.example{content.WHITEHOUSE_CALL_PATH}",
+            "readout",
+            content.WHITEHOUSE_CALL,
+            ago(3),
+        ),
         1,
     )
     ids["article"] = save_version(
         db,
-        snapshot("demo-commentary", f"http://blog.example{content.COMMENTARY_PATH}", "commentary",
-                 content.COMMENTARY, ago(2.5)),
+        snapshot(
+            "demo-commentary",
+            f"http://blog.example{content.COMMENTARY_PATH}",
+            "commentary",
+            content.COMMENTARY,
+            ago(2.5),
+        ),
         1,
     ).document_id
     hostile = {"title": HOSTILE_TITLE, "published_at": "2017-11-23T10:00:00+03:00"}
     ids["hostile"] = save_version(
-        db, snapshot("demo-kremlin", HOSTILE_URL, "readout", {**hostile, "paragraphs": []}, ago(2),
-                     text=HOSTILE_TEXT), 2
+        db,
+        snapshot(
+            "demo-kremlin",
+            HOSTILE_URL,
+            "readout",
+            {**hostile, "paragraphs": []},
+            ago(2),
+            text=HOSTILE_TEXT,
+        ),
+        2,
     ).document_id
     save_version(
-        db, snapshot("demo-kremlin", HOSTILE_URL, "readout", {**hostile, "paragraphs": []}, ago(1),
-                     text=HOSTILE_TEXT_EDITED), 3
+        db,
+        snapshot(
+            "demo-kremlin",
+            HOSTILE_URL,
+            "readout",
+            {**hostile, "paragraphs": []},
+            ago(1),
+            text=HOSTILE_TEXT_EDITED,
+        ),
+        3,
     )
     run_flag_job(db)
     _add_changes(db)
@@ -124,10 +152,21 @@ def _add_changes(db) -> None:
     """One ``changes`` row per consecutive version pair (the contract of issue 4)."""
     db["changes"].create(
         {
-            "id": int, "document_id": int, "from_version_id": int, "to_version_id": int,
-            "from_version": int, "to_version": int, "created_at": str, "words_added": int,
-            "words_removed": int, "share_changed": float, "title_changed": int,
-            "date_changed": int, "kinds": str, "reverted_to_version_id": int, "summary": str,
+            "id": int,
+            "document_id": int,
+            "from_version_id": int,
+            "to_version_id": int,
+            "from_version": int,
+            "to_version": int,
+            "created_at": str,
+            "words_added": int,
+            "words_removed": int,
+            "share_changed": float,
+            "title_changed": int,
+            "date_changed": int,
+            "kinds": str,
+            "reverted_to_version_id": int,
+            "summary": str,
             "diff": str,
         },
         pk="id",
@@ -194,16 +233,31 @@ def _add_citation(db, article_id: int, readout_id: int, *, hostile: bool = False
         "INSERT OR IGNORE INTO citations (article_id, readout_id, method, matched_chars, spans,"
         " status, article_version_id, readout_version_id, created_at, updated_at)"
         " VALUES (?, ?, 'quote', ?, ?, ?, ?, ?, ?, ?)",
-        [article_id, readout_id, sum(s["article"][1] - s["article"][0] for s in spans),
-         json.dumps(spans), "current" if hostile else "drifted", article[0], readout[0],
-         ago(1), ago(0.5)],
+        [
+            article_id,
+            readout_id,
+            sum(s["article"][1] - s["article"][0] for s in spans),
+            json.dumps(spans),
+            "current" if hostile else "drifted",
+            article[0],
+            readout[0],
+            ago(1),
+            ago(0.5),
+        ],
     )
     citation_id = db.execute(
         "SELECT id FROM citations WHERE article_id = ? AND readout_id = ?", [article_id, readout_id]
     ).fetchone()[0]
     kind = "new_citation" if hostile else "quote_drift"
-    flag = make_flag(kind, "demo-commentary", article_id, article[0], f"{kind}: citation {citation_id}",
-                     related_document_id=readout_id, key=f"test:{kind}:{citation_id}")
+    flag = make_flag(
+        kind,
+        "demo-commentary",
+        article_id,
+        article[0],
+        f"{kind}: citation {citation_id}",
+        related_document_id=readout_id,
+        key=f"test:{kind}:{citation_id}",
+    )
     insert_flag(db, flag)
     return citation_id
 

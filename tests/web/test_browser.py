@@ -115,7 +115,10 @@ def test_diff_views_render(page, served, ids):
     assert page.locator(".ro-diff del", has_text="substantive").is_visible()
     assert page.locator(".ro-diff ins", has_text="constructive").is_visible()
     visit(page, f"{served}/-/readouts/change/{ids['change']}?layout=side", "change-side-by-side")
-    before, after = page.locator(".ro-changed .ro-before").last, page.locator(".ro-changed .ro-after").last
+    before, after = (
+        page.locator(".ro-changed .ro-before").last,
+        page.locator(".ro-changed .ro-after").last,
+    )
     assert before.bounding_box()["x"] < after.bounding_box()["x"]
     assert page.locator(".ro-before del", has_text="substantive").is_visible()
 

@@ -31,7 +31,9 @@ def test_recent_flags_lists_the_week_newest_first(web, ids):
     flags = rows(web, f"/{DB}/recent_flags")
     kinds = {flag["kind"] for flag in flags}
     assert {"new_readout", "edited_readout", "removed_readout", "quote_drift"} <= kinds
-    assert [f["created_at"] for f in flags] == sorted((f["created_at"] for f in flags), reverse=True)
+    assert [f["created_at"] for f in flags] == sorted(
+        (f["created_at"] for f in flags), reverse=True
+    )
     assert {f["kind"] for f in rows(web, f"/{DB}/recent_flags?kind=removed_readout")} == {
         "removed_readout"
     }
@@ -47,9 +49,10 @@ def test_edited_readouts_link_to_their_diff(web, ids):
     edits = rows(web, f"/{DB}/edited_readouts")
     kremlin = [e for e in edits if e["document_id"] == ids["readout"]]
     assert kremlin and kremlin[0]["words_removed"] >= 17
-    assert f'href="/-/readouts/change/{kremlin[0]["change_id"]}"' in web.get(
-        f"/{DB}/edited_readouts"
-    ).text
+    assert (
+        f'href="/-/readouts/change/{kremlin[0]["change_id"]}"'
+        in web.get(f"/{DB}/edited_readouts").text
+    )
 
 
 def test_removed_readouts_name_the_readout_taken_down(web, ids):
@@ -91,7 +94,9 @@ def test_search_finds_words_a_readout_no_longer_contains(web, ids):
 
 def test_search_by_date_range_and_stemming(web):
     assert rows(web, f"/{DB}/search_readouts?words=discussing&since=2017-11-22") == [
-        r for r in rows(web, f"/{DB}/search_readouts?words=discussing") if r["published_at"] >= "2017-11-22"
+        r
+        for r in rows(web, f"/{DB}/search_readouts?words=discussing")
+        if r["published_at"] >= "2017-11-22"
     ]
     assert rows(web, f"/{DB}/search_readouts?words=syria&until=2017-11-01") == []
     assert rows(web, f"/{DB}/search_readouts?words=") == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from readouts.web.render import external_link, highlight_passages, highlight_snippet, Passage
+from readouts.web.render import Passage, external_link, highlight_passages, highlight_snippet
 
 UNESCAPED = ["<script>alert(1)", "<img src=x onerror", "<b onmouseover", 'href="javascript:']
 
@@ -49,7 +49,9 @@ def test_search_of_hostile_text_escapes_the_snippet(web):
 )
 def test_links_are_made_only_for_http_addresses(url):
     assert "href" not in external_link(url) and "<script>" not in external_link(url)
-    assert 'href="https://example.org/a?b=&lt;x&gt;"' in external_link("https://example.org/a?b=<x>")
+    assert 'href="https://example.org/a?b=&lt;x&gt;"' in external_link(
+        "https://example.org/a?b=<x>"
+    )
 
 
 def test_snippet_and_passages_escape_text_around_marks():

@@ -87,4 +87,3 @@ def render_cell(row, value, column, table, database, datasette):
 def _link(datasette, path: str, label) -> Markup:
     href = datasette.urls.path(f"/-/readouts/{path}")
     return Markup('<a href="{}">{}</a>').format(href, label)
-

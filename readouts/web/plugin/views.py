@@ -35,7 +35,9 @@ async def document(request, datasette):
     db = datasette.get_database(archive_name(datasette))
     document_id = int(request.url_vars["id"])
     doc = await _one(db, "SELECT * FROM documents WHERE id = ?", [document_id], "document")
-    source = await _first(db, "SELECT name, kind, config FROM sources WHERE name = ?", [doc["source"]])
+    source = await _first(
+        db, "SELECT name, kind, config FROM sources WHERE name = ?", [doc["source"]]
+    )
     notes = json.loads(source["config"] or "{}") if source else {}
     versions = await _all(
         db,
@@ -100,7 +102,9 @@ async def document(request, datasette):
 async def version(request, datasette):
     """A version's text, with the diff from the version before it (or ``?against=N``)."""
     db = datasette.get_database(archive_name(datasette))
-    after = await _one(db, "SELECT * FROM versions WHERE id = ?", [int(request.url_vars["id"])], "version")
+    after = await _one(
+        db, "SELECT * FROM versions WHERE id = ?", [int(request.url_vars["id"])], "version"
+    )
     against = request.args.get("against")
     number = int(against) if against and against.isdigit() else after["version"] - 1
     before = await _first(
@@ -122,7 +126,9 @@ async def change(request, datasette):
     db = datasette.get_database(archive_name(datasette))
     if not await db.table_exists("changes"):
         raise NotFound("This archive has no changes table yet")
-    row = await _one(db, "SELECT * FROM changes WHERE id = ?", [int(request.url_vars["id"])], "change")
+    row = await _one(
+        db, "SELECT * FROM changes WHERE id = ?", [int(request.url_vars["id"])], "change"
+    )
     before = await _first(db, "SELECT * FROM versions WHERE id = ?", [row["from_version_id"]])
     after = await _one(db, "SELECT * FROM versions WHERE id = ?", [row["to_version_id"]], "version")
     return await _diff_page(datasette, request, db, before, after, row)
@@ -179,7 +185,9 @@ def _stored_diff(change) -> list[tuple[int, str]] | None:
 
 async def citation(request, datasette):
     db = datasette.get_database(archive_name(datasette))
-    row = await _one(db, "SELECT * FROM citations WHERE id = ?", [int(request.url_vars["id"])], "citation")
+    row = await _one(
+        db, "SELECT * FROM citations WHERE id = ?", [int(request.url_vars["id"])], "citation"
+    )
     article = await _one(db, "SELECT * FROM documents WHERE id = ?", [row["article_id"]], "article")
     readout = await _one(db, "SELECT * FROM documents WHERE id = ?", [row["readout_id"]], "readout")
     article_version = await _version_or_latest(db, row["article_version_id"], row["article_id"])
