@@ -190,8 +190,11 @@ def highlight_passages(text: str, passages: Iterable[Passage], side: str) -> Mar
                 paragraphs[-1] += line
             else:
                 status = "drifted" if passage.status == "drifted" else "current"
+                # A passage running over a paragraph break is marked in each paragraph;
+                # only its first part carries the anchor and the number.
+                anchor = Markup(' id="{}-{}"').format(side, passage.number) if index == 0 else ""
+                number = Markup("<sup>{}</sup>").format(passage.number) if index == 0 else ""
                 paragraphs[-1] += Markup(
-                    '<mark class="ro-quote ro-{status}" id="{side}-{n}" title="passage {n}: {status}">'
-                    "<sup>{n}</sup>{line}</mark>"
-                ).format(status=status, side=side, n=passage.number, line=line)
+                    '<mark class="ro-quote ro-{}"{} title="passage {}: {}">{}{}</mark>'
+                ).format(status, anchor, passage.number, status, number, line)
     return Markup("").join(Markup("<p>{}</p>").format(p) for p in paragraphs if p)
