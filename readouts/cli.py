@@ -247,6 +247,67 @@ def diff(state: State, doc, from_version, to_version):
 
 @cli.command()
 @click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0 exposes it to the network: put a proxy in front).",
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port."
+)
+@click.option(
+    "--base-url",
+    default="/",
+    show_default=True,
+    help="Path prefix when served behind a reverse proxy under a sub-path, e.g. /archive/.",
+)
+@click.option(
+    "--get",
+    "get_path",
+    metavar="PATH",
+    help="Fetch this one path in-process, print it and exit (1 unless HTTP 200); no server.",
+)
+@click.pass_obj
+def serve(state: State, host, port, base_url, get_path):
+    """Datasette over the archive, read-only, with the project's metadata, views and charts.
+
+    Start at the flags of the last 7 days, read any edit as a word diff, see who quoted a
+    readout; the Atom feed of flags is DB/flags_feed.atom (add ?source=NAME for one source).
+
+    \b
+    Example:
+        readouts --db archive.db serve --port 8001
+        readouts --db archive.db serve --get /archive/recent_flags.json
+    """
+    from readouts.web.server import ArchiveMissing, get_once, make_datasette
+    from readouts.web.server import serve as run_server
+
+    if not base_url.startswith("/") or not base_url.endswith("/"):
+        raise click.BadParameter(
+            "must start and end with /, e.g. /archive/", param_hint="--base-url"
+        )
+    try:
+        datasette = make_datasette(state.db_path, base_url=base_url)
+    except ArchiveMissing as error:
+        raise click.ClickException(
+            f"{error}: crawl something first (readouts crawl NAME) or pass --db PATH"
+        ) from None
+    if get_path:
+        reply = get_once(datasette, get_path)
+        click.echo(reply.text)
+        sys.exit(0 if reply.status == 200 else 1)
+    name = datasette.get_database().name
+    click.echo(
+        f"Serving {state.db_path} read-only on http://{host}:{port}{base_url}{name}", err=True
+    )
+    click.echo(
+        f"Flags of the last 7 days: http://{host}:{port}{base_url}{name}/recent_flags", err=True
+    )
+    run_server(datasette, host, port)
+
+
+@cli.command()
+@click.option(
     "--port",
     type=int,
     default=0,

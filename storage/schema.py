@@ -262,11 +262,24 @@ def _create_version_sightings(db: sqlite_utils.Database) -> None:
     db["version_sightings"].create_index(["version_id"], if_not_exists=True)
 
 
+def _add_full_text_search(db: sqlite_utils.Database) -> None:
+    """Full-text indexes for Datasette's search box and the search canned query.
+
+    External-content FTS5 tables (the text is not stored twice, only the index), kept in sync
+    by triggers so every writer — crawler, backfill, daemon — updates them in its own
+    transaction. Porter stemming lets "sanction" find "sanctions"; it leaves non-English words
+    as they are. Existing rows are indexed when the migration runs.
+    """
+    for table, columns in (("versions", ["title", "text"]), ("documents", ["title"])):
+        db[table].enable_fts(columns, create_triggers=True, tokenize="porter", replace=True)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
     _add_status_event_note,
     _create_version_sightings,
+    _add_full_text_search,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

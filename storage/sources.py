@@ -55,3 +55,14 @@ def source_overview(db: sqlite_utils.Database, names: list[str]) -> list[dict[st
             }
         )
     return rows
+
+
+def source_notes(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Each stored source with the description and licence its configuration gives."""
+    rows = []
+    for row in db.query("SELECT name, kind, base_url, config FROM sources ORDER BY name"):
+        settings = json.loads(row.pop("config") or "{}")
+        rows.append(
+            {**row, "description": settings.get("description"), "licence": settings.get("licence")}
+        )
+    return rows

@@ -49,7 +49,7 @@ def run_demo(db_path: str, *, port: int = 0, echo: Callable[[str], None] = print
     echo("\nThe Kremlin's edit, word by word:")
     _readouts(db_path, sources, echo, "diff", f"{server.base_url}/events/president/news/56155")
     echo(f"\nLook around: readouts --db {db_path} flags --json")
-    echo(f"Browse it:   datasette {db_path}")
+    echo(f"Browse it:   readouts --db {db_path} serve")
 
 
 def _reset_demo_database(db_path: str) -> None:

@@ -1,0 +1,288 @@
+"""The plugin's pages: a document with everything known about it, a diff, a citation.
+
+They read the archive through Datasette's read-only connections and render Datasette's own
+templates; every scraped string reaches the page through autoescaping or ``render.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from datasette.utils.asgi import NotFound, Response
+
+from flagging.diff import word_diff
+from readouts.web.metadata import PLUGIN_NAME
+from readouts.web.render import Passage, external_link, highlight_passages, render_diff
+
+logger = logging.getLogger(__name__)
+
+LAYOUTS = ("inline", "side")
+
+
+def archive_name(datasette) -> str:
+    """The archive database: the one the plugin configuration names, else the first attached."""
+    configured = (datasette.plugin_config(PLUGIN_NAME) or {}).get("database")
+    if configured:
+        return configured
+    names = [name for name in datasette.databases if not name.startswith("_")]
+    return names[0] if names else "_memory"
+
+
+async def document(request, datasette):
+    db = datasette.get_database(archive_name(datasette))
+    document_id = int(request.url_vars["id"])
+    doc = await _one(db, "SELECT * FROM documents WHERE id = ?", [document_id], "document")
+    source = await _first(
+        db, "SELECT name, kind, config FROM sources WHERE name = ?", [doc["source"]]
+    )
+    notes = json.loads(source["config"] or "{}") if source else {}
+    versions = await _all(
+        db,
+        "SELECT id, version, seen_at, title, published_at, length(text) AS characters"
+        " FROM versions WHERE document_id = ? ORDER BY version DESC",
+        [document_id],
+    )
+    changes = []
+    if await db.table_exists("changes"):
+        changes = await _all(
+            db,
+            "SELECT id, created_at, from_version, to_version, words_added, words_removed,"
+            " summary FROM changes WHERE document_id = ? ORDER BY to_version DESC",
+            [document_id],
+        )
+    citing = await _all(
+        db,
+        "SELECT c.id, c.method, c.status, c.matched_chars, d.id AS other_id,"
+        " d.title AS other_title, d.source AS other_source, d.published_at AS other_published"
+        " FROM citations c JOIN documents d ON d.id = c.article_id"
+        " WHERE c.readout_id = ? ORDER BY d.published_at DESC",
+        [document_id],
+    )
+    cited = await _all(
+        db,
+        "SELECT c.id, c.method, c.status, c.matched_chars, d.id AS other_id,"
+        " d.title AS other_title, d.source AS other_source, d.published_at AS other_published"
+        " FROM citations c JOIN documents d ON d.id = c.readout_id"
+        " WHERE c.article_id = ? ORDER BY d.published_at DESC",
+        [document_id],
+    )
+    flags = await _all(
+        db,
+        "SELECT id, created_at, kind, version_id, summary FROM flags"
+        " WHERE document_id = ? OR related_document_id = ? ORDER BY created_at DESC, id DESC",
+        [document_id, document_id],
+    )
+    events = await _all(
+        db,
+        "SELECT at, old_status, new_status, http_status FROM status_events"
+        " WHERE document_id = ? ORDER BY at, id",
+        [document_id],
+    )
+    return await _render(
+        datasette,
+        request,
+        "readouts_document.html",
+        {
+            "doc": doc,
+            "url_link": external_link(doc["url"]),
+            "source_notes": notes,
+            "versions": versions,
+            "changes": changes,
+            "citing": citing,
+            "cited": cited,
+            "flags": flags,
+            "events": events,
+        },
+    )
+
+
+async def version(request, datasette):
+    """A version's text, with the diff from the version before it (or ``?against=N``)."""
+    db = datasette.get_database(archive_name(datasette))
+    after = await _one(
+        db, "SELECT * FROM versions WHERE id = ?", [int(request.url_vars["id"])], "version"
+    )
+    against = request.args.get("against")
+    number = int(against) if against and against.isdigit() else after["version"] - 1
+    before = await _first(
+        db,
+        "SELECT * FROM versions WHERE document_id = ? AND version = ?",
+        [after["document_id"], number],
+    )
+    change = None
+    if before is not None and await db.table_exists("changes"):
+        change = await _first(
+            db,
+            "SELECT * FROM changes WHERE from_version_id = ? AND to_version_id = ?",
+            [before["id"], after["id"]],
+        )
+    return await _diff_page(datasette, request, db, before, after, change)
+
+
+async def change(request, datasette):
+    db = datasette.get_database(archive_name(datasette))
+    if not await db.table_exists("changes"):
+        raise NotFound("This archive has no changes table yet")
+    row = await _one(
+        db, "SELECT * FROM changes WHERE id = ?", [int(request.url_vars["id"])], "change"
+    )
+    before = await _first(db, "SELECT * FROM versions WHERE id = ?", [row["from_version_id"]])
+    after = await _one(db, "SELECT * FROM versions WHERE id = ?", [row["to_version_id"]], "version")
+    return await _diff_page(datasette, request, db, before, after, row)
+
+
+async def _diff_page(datasette, request, db, before, after, change):
+    layout = request.args.get("layout")
+    layout = layout if layout in LAYOUTS else "inline"
+    doc = await _one(db, "SELECT * FROM documents WHERE id = ?", [after["document_id"]], "document")
+    diff_html = title_html = None
+    if before is not None:
+        ops = _stored_diff(change) or await asyncio.to_thread(
+            word_diff, before["text"] or "", after["text"] or ""
+        )
+        diff_html = render_diff(ops, layout=layout)
+        if (before["title"] or "") != (after["title"] or ""):
+            title_ops = word_diff(before["title"] or "", after["title"] or "")
+            title_html = render_diff(title_ops, layout="inline", context=0)
+    later = await _first(
+        db,
+        "SELECT id, version FROM versions WHERE document_id = ? AND version = ?",
+        [after["document_id"], after["version"] + 1],
+    )
+    return await _render(
+        datasette,
+        request,
+        "readouts_diff.html",
+        {
+            "doc": doc,
+            "url_link": external_link(doc["url"]),
+            "before": before,
+            "after": after,
+            "later": later,
+            "change": change,
+            "diff_html": diff_html,
+            "title_html": title_html,
+            "layout": layout,
+            "paragraphs": [p for p in (after["text"] or "").split("\n") if p.strip()],
+        },
+    )
+
+
+def _stored_diff(change) -> list[tuple[int, str]] | None:
+    """The change's stored word diff, or None when it is missing or not the contract's shape."""
+    if not change or not change["diff"]:
+        return None
+    try:
+        ops = [(int(op), str(text)) for op, text in json.loads(change["diff"])]
+    except (TypeError, ValueError) as error:
+        logger.warning("Change %s has an unreadable diff (%s): recomputing it", change["id"], error)
+        return None
+    return ops if all(op in (-1, 0, 1) for op, _ in ops) else None
+
+
+async def citation(request, datasette):
+    db = datasette.get_database(archive_name(datasette))
+    row = await _one(
+        db, "SELECT * FROM citations WHERE id = ?", [int(request.url_vars["id"])], "citation"
+    )
+    article = await _one(db, "SELECT * FROM documents WHERE id = ?", [row["article_id"]], "article")
+    readout = await _one(db, "SELECT * FROM documents WHERE id = ?", [row["readout_id"]], "readout")
+    article_version = await _version_or_latest(db, row["article_version_id"], row["article_id"])
+    readout_version = await _version_or_latest(db, row["readout_version_id"], row["readout_id"])
+    spans = _spans(row["spans"])
+    latest_readout = await _first(
+        db,
+        "SELECT id, version FROM versions WHERE document_id = ? ORDER BY version DESC LIMIT 1",
+        [row["readout_id"]],
+    )
+    return await _render(
+        datasette,
+        request,
+        "readouts_citation.html",
+        {
+            "citation": row,
+            "article": article,
+            "readout": readout,
+            "article_link": external_link(article["url"]),
+            "readout_link": external_link(readout["url"]),
+            "article_version": article_version,
+            "readout_version": readout_version,
+            "latest_readout": latest_readout,
+            "passages": spans,
+            "article_html": highlight_passages(
+                article_version["text"] if article_version else "",
+                [Passage(*s["article"], s["number"], s["status"]) for s in spans if s["article"]],
+                "article",
+            ),
+            "readout_html": highlight_passages(
+                readout_version["text"] if readout_version else "",
+                [Passage(*s["readout"], s["number"], s["status"]) for s in spans if s["readout"]],
+                "readout",
+            ),
+        },
+    )
+
+
+def _spans(raw: str | None) -> list[dict[str, Any]]:
+    """The citation's passages, numbered; offsets that are not [start, end] pairs become None."""
+    try:
+        spans = json.loads(raw or "[]")
+    except ValueError:
+        logger.warning("Unreadable citation spans: %.80r", raw)
+        return []
+    passages = []
+    for number, span in enumerate(spans if isinstance(spans, list) else [], start=1):
+        if not isinstance(span, dict):
+            continue
+        passages.append(
+            {
+                "number": number,
+                "text": str(span.get("text") or ""),
+                "status": "drifted" if span.get("status") == "drifted" else "current",
+                "article": _offsets(span.get("article")),
+                "readout": _offsets(span.get("readout")),
+            }
+        )
+    return passages
+
+
+def _offsets(value) -> tuple[int, int] | None:
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return value[0], value[1]
+    return None
+
+
+async def _version_or_latest(db, version_id, document_id):
+    if version_id is not None:
+        row = await _first(db, "SELECT * FROM versions WHERE id = ?", [version_id])
+        if row is not None:
+            return row
+    return await _first(
+        db,
+        "SELECT * FROM versions WHERE document_id = ? ORDER BY version DESC LIMIT 1",
+        [document_id],
+    )
+
+
+async def _render(datasette, request, template: str, context: dict[str, Any]) -> Response:
+    context = {"database": archive_name(datasette), **context}
+    return Response.html(await datasette.render_template(template, context, request=request))
+
+
+async def _all(db, sql: str, params: list) -> list[dict[str, Any]]:
+    return [dict(row) for row in (await db.execute(sql, params)).rows]
+
+
+async def _first(db, sql: str, params: list) -> dict[str, Any] | None:
+    rows = await _all(db, sql, params)
+    return rows[0] if rows else None
+
+
+async def _one(db, sql: str, params: list, what: str) -> dict[str, Any]:
+    row = await _first(db, sql, params)
+    if row is None:
+        raise NotFound(f"No {what} {params[0]} in this archive")
+    return row
