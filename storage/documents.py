@@ -43,10 +43,11 @@ class Snapshot:
     last_modified: str | None = None
     page_hash: str | None = None
     origin: str = "crawl"
+    ignore_patterns: list[str] = field(default_factory=list)  # the source's noise rules
 
     @property
     def content_hash(self) -> str:
-        return content_hash(self.title, self.published_at, self.text)
+        return content_hash(self.title, self.published_at, self.text, self.ignore_patterns)
 
 
 @dataclass
