@@ -25,6 +25,7 @@ from flagging.diff import DEFAULT_TIMEOUT, DELETE, EQUAL, INSERT, diff_stats, pa
 from flagging.state import get_state, set_state
 from storage.database import write_transaction
 from storage.normalize import normalize_text, strip_ignored
+from storage.queries import source_ignore_patterns, stored_change
 from storage.timeutil import utc_now
 
 logger = logging.getLogger(__name__)
@@ -299,10 +300,48 @@ def _version(
 
 def _ignore_patterns_by_source(db: sqlite_utils.Database) -> dict[str, list[str]]:
     """The ``ignore_patterns`` of each source, as last synced from the sources file."""
-    patterns = {}
-    for row in db.query("SELECT name, config FROM sources"):
-        try:
-            patterns[row["name"]] = json.loads(row["config"] or "{}").get("ignore_patterns") or []
-        except ValueError:
-            patterns[row["name"]] = []
-    return patterns
+    return {
+        row["name"]: source_ignore_patterns(db, row["name"])
+        for row in db.query("SELECT name FROM sources")
+    }
+
+
+def change_for_display(
+    db: sqlite_utils.Database, source: str, before: dict[str, Any], after: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """The change between two versions as ``readouts diff`` shows it, and whether it was stored.
+
+    Consecutive versions read their stored row; any other pair is compared now, the same way.
+    """
+    row = stored_change(db, before["id"], after["id"])
+    if row is not None:
+        row = {**row, "kinds": json.loads(row["kinds"]), "diff": json.loads(row["diff"])}
+        return row, True
+    reverted_to = None
+    if before["content_hash"] != after["content_hash"] and after["version"] > before["version"]:
+        reverted_to = _version(
+            db,
+            after["document_id"],
+            "version < ? AND content_hash = ? ORDER BY version DESC",
+            [before["version"], after["content_hash"]],
+        )
+    change = compare_versions(
+        before, after, ignore_patterns=source_ignore_patterns(db, source), reverted_to=reverted_to
+    )
+    if before["content_hash"] == after["content_hash"]:
+        change.summary = "the two versions have the same content"
+    return {
+        "from_version": before["version"],
+        "to_version": after["version"],
+        "words_added": change.words_added,
+        "words_removed": change.words_removed,
+        "sentences_changed": change.sentences_changed,
+        "share_changed": change.share_changed,
+        "title_changed": int(change.title_changed),
+        "date_changed": int(change.date_changed),
+        "kinds": change.kinds,
+        "reverted_to_version_id": change.reverted_to_version_id,
+        "summary": change.summary,
+        "diff": [list(op) for op in change.diff],
+        "diff_timed_out": int(change.diff_timed_out),
+    }, False
