@@ -141,12 +141,12 @@ def _summary(
     if TRUNCATED in change.kinds:
         parts.append(
             f"truncated: {change.words_removed} of {words_before}"
-            f" word(s) removed ({change.share_changed:.0%} of the text)"
+            f" word(s) removed ({_share(change.share_changed)} of the text)"
         )
     elif TEXT_EDITED in change.kinds:
         parts.append(
             f"text edited: {change.words_added} word(s) added, {change.words_removed} removed,"
-            f" {change.sentences_changed} sentence(s) changed ({change.share_changed:.0%} of the text)"
+            f" {change.sentences_changed} sentence(s) changed ({_share(change.share_changed)} of the text)"
         )
     if removed_paragraphs:
         parts.append(f"{removed_paragraphs} paragraph(s) removed")
@@ -159,6 +159,10 @@ def _summary(
             f"publication date changed from {before['published_at']} to {after['published_at']}"
         )
     return "; ".join(parts) or "no change once the source's noise rules are applied"
+
+
+def _share(share: float) -> str:
+    return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
 
 
 def _paragraphs_and_sentences(ops: list[tuple[int, str]]) -> tuple[int, int, int]:
