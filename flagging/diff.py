@@ -116,6 +116,7 @@ def paragraph_word_diff(
             out.append((DELETE, removed) if removed else (INSERT, added))
         removed = added = ""
         out.append((EQUAL, text))
+    timed_out = timed_out or time.monotonic() >= deadline
     return _without_final_newline(_merged(out)), timed_out
 
 
