@@ -20,6 +20,12 @@ _CODE_LINE = re.compile(
     r"(adsbygoogle|googletag\.|@media\b|^\s*[.#]?[\w-]+\s*\{[^}]*\}\s*$|\{\s*[\w-]+\s*:\s*[^;{}]+;)",
     re.IGNORECASE,
 )
+_INVISIBLE_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "button"}
+_BLOCK_TAGS = {
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
+    "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+}  # fmt: skip
 _DATE_META = (
     "article:published_time",
     "og:article:published_time",
@@ -40,14 +46,26 @@ class Extracted:
     language: str | None
 
 
-def extract_article(html: str, url: str, *, prune_xpath: list[str] | None = None) -> Extracted:
-    """Extract title, main text, ISO publication date and language from one HTML page."""
+def extract_article(
+    html: str,
+    url: str,
+    *,
+    prune_xpath: list[str] | None = None,
+    content_selector: str | None = None,
+) -> Extracted:
+    """Extract title, main text, ISO publication date and language from one HTML page.
+
+    With a ``content_selector`` the text is that block's (see ``block_text``) instead of
+    trafilatura's guess at the main text; title and date still come from the page.
+    """
     tree = _parse(html)
     # Read the page's own metadata first: trafilatura prunes the tree it is given.
     published_at = page_published_at(tree) if tree is not None else None
-    language = None
+    language = selected = None
     if tree is not None:
         language = (tree.get("lang") or "").split("-")[0].lower() or None
+        if content_selector:
+            selected = "\n".join(block_text(el) for el in tree.cssselect(content_selector))
     document = trafilatura.bare_extraction(
         tree if tree is not None else html,
         url=url,
@@ -62,12 +80,43 @@ def extract_article(html: str, url: str, *, prune_xpath: list[str] | None = None
         text = clean_text(document.text)
         title = document.title
         date = document.date
+    if content_selector:
+        text = clean_text(selected)
     return Extracted(
         title=clean_line(title),
         text=text or None,
         published_at=published_at or date,
         language=language,
     )
+
+
+def block_text(element: lxml.html.HtmlElement) -> str:
+    """The visible text of a block, one line per paragraph-like element.
+
+    Images become ``[image: ALT]`` lines (``[image]`` without alt text): inside a block the
+    user named as the content, removing a picture is a change readers should see.
+    """
+    parts: list[str] = []
+
+    def walk(node: lxml.html.HtmlElement) -> None:
+        tag = node.tag if isinstance(node.tag, str) else None
+        if tag is None or tag in _INVISIBLE_TAGS:  # comments, processing instructions, code
+            return
+        if tag == "img":
+            alt = clean_line(node.get("alt") or "")
+            parts.append(f"\n[image: {alt}]\n" if alt else "\n[image]\n")
+        block = tag in _BLOCK_TAGS
+        if block:
+            parts.append("\n")
+        parts.append(node.text or "")
+        for child in node:
+            walk(child)
+            parts.append(child.tail or "")
+        if block:
+            parts.append("\n")
+
+    walk(element)
+    return "".join(parts)
 
 
 def clean_text(text: str | None) -> str:

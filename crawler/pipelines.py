@@ -44,6 +44,8 @@ class ArchivePipeline:
             fetch["document_id"] = storage.mark_gone(
                 self.db, item.url, self.run_id, item.http_status or 404
             )
+            if item.error:  # gone in effect (a redirect home, a "not found" page): say why
+                fetch["error"] = item.error
         elif item.outcome in ERROR_OUTCOMES:
             fetch["error"] = item.error
             if item.body is not None:
@@ -85,6 +87,7 @@ class ArchivePipeline:
             page_hash=page_hash,
             origin=item.origin,
             translation_key=item.translation_key,
+            ignore_patterns=getattr(self.crawler.spider.source, "ignore_patterns", []),
         )
         try:
             if item.origin == "archive":

@@ -7,13 +7,16 @@ processes at once, or again after a crash, and still raise each flag exactly onc
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 import sqlite_utils
 
-from flagging.diff import diff_stats, word_diff
+from flagging.changes import REVERTED, record_changes
+from flagging.changes import WATERMARK as CHANGES_WATERMARK
+from flagging.state import get_state, set_state
 from storage.database import write_transaction
 from storage.timeutil import utc_now
 
@@ -33,64 +36,47 @@ def run_flag_job(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 
 
 def _flag_versions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """``new_readout`` and ``edited_readout`` flags, from versions whose change is recorded."""
     raised = []
     while True:
         with write_transaction(db):
             watermark = get_state(db, "flags.last_version_id")
+            # Only versions the changes step has handled: their change row is there to read.
             rows = list(
                 db.query(
                     """
-                SELECT v.id, v.document_id, v.version, v.title, v.text, v.published_at,
-                       d.source, d.kind
+                SELECT v.id, v.document_id, v.version, v.title, d.source, d.kind,
+                       c.kinds, c.summary AS change_summary, c.from_version
                 FROM versions v JOIN documents d ON d.id = v.document_id
-                WHERE v.id > ? ORDER BY v.id LIMIT ?
+                LEFT JOIN changes c ON c.to_version_id = v.id
+                WHERE v.id > ? AND v.id <= ? ORDER BY v.id LIMIT ?
                 """,
-                    [watermark, BATCH],
+                    [watermark, get_state(db, CHANGES_WATERMARK), BATCH],
                 )
             )
             if not rows:
                 return raised
             for row in rows:
                 if row["kind"] == "readout":
-                    flag = _version_flag(db, row)
+                    flag = _version_flag(row)
                     if flag and insert_flag(db, flag):
                         raised.append(flag)
             set_state(db, "flags.last_version_id", rows[-1]["id"])
 
 
-def _version_flag(db: sqlite_utils.Database, row: dict[str, Any]) -> dict[str, Any] | None:
+def _version_flag(row: dict[str, Any]) -> dict[str, Any] | None:
     title = row["title"]
     if row["version"] == 1:
         return make_flag(
             "new_readout", row["source"], row["document_id"], row["id"], f"New readout: {title}"
         )
-    previous = db.execute(
-        "SELECT title, text, published_at FROM versions WHERE document_id = ? AND version = ?",
-        [row["document_id"], row["version"] - 1],
-    ).fetchone()
-    if previous is None:
-        return None
-    return make_flag(
-        "edited_readout", row["source"], row["document_id"], row["id"], edit_summary(previous, row)
+    if not row["kinds"] or not json.loads(row["kinds"]):
+        return None  # no change row, or nothing left once the source's noise rules apply
+    verb = "Reverted" if REVERTED in json.loads(row["kinds"]) else "Edited"
+    summary = (
+        f"{verb} (v{row['from_version']} → v{row['version']}): {title} — {row['change_summary']}"
     )
-
-
-def edit_summary(previous: tuple[str, str, str], row: dict[str, Any]) -> str:
-    """One line saying what changed between two versions."""
-    old_title, old_text, old_date = previous
-    parts = []
-    if (old_text or "") != (row["text"] or ""):
-        stats = diff_stats(word_diff(old_text or "", row["text"] or ""))
-        parts.append(
-            f"text edited: {stats.words_added} word(s) added, {stats.words_removed} removed "
-            f"({stats.share_changed:.0%} of the text)"
-        )
-    if old_title != row["title"]:
-        parts.append(f"title changed from {old_title!r}")
-    if old_date != row["published_at"]:
-        parts.append(f"date changed from {old_date} to {row['published_at']}")
-    what = "; ".join(parts) or "typography changed"
-    return f"Edited (v{row['version'] - 1} → v{row['version']}): {row['title']} — {what}"
+    return make_flag("edited_readout", row["source"], row["document_id"], row["id"], summary)
 
 
 def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
@@ -146,6 +132,7 @@ def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 # Each step handles what was stored since its own watermark and returns the flags it raised.
 # Steps run in this order after every crawl.
 STEPS: list[Callable[[sqlite_utils.Database], list[dict[str, Any]]]] = [
+    record_changes,
     _flag_versions,
     _flag_status_events,
 ]
@@ -184,16 +171,3 @@ def insert_flag(db: sqlite_utils.Database, flag: dict[str, Any]) -> bool:
         flag["id"] = cursor.lastrowid
         return True
     return False
-
-
-def get_state(db: sqlite_utils.Database, name: str) -> int:
-    row = db.execute("SELECT value FROM job_state WHERE name = ?", [name]).fetchone()
-    return int(row[0]) if row else 0
-
-
-def set_state(db: sqlite_utils.Database, name: str, value: int) -> None:
-    db.execute(
-        "INSERT INTO job_state (name, value) VALUES (?, ?)"
-        " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-        [name, str(value)],
-    )

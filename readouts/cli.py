@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from datetime import date
 
@@ -214,16 +215,25 @@ def flags(state: State, since, kind, source, as_json):
     type=click.IntRange(1),
     help="Newer version number (defaults to the latest).",
 )
+@click.option(
+    "--side-by-side", is_flag=True, help="Old and new text in two columns, changed paragraphs only."
+)
+@json_option
 @click.pass_obj
-def diff(state: State, doc, from_version, to_version):
-    """A word-level diff between two versions of a document (DOC: id or URL).
+def diff(state: State, doc, from_version, to_version, side_by_side, as_json):
+    """What changed between two versions of a document (DOC: id or URL).
+
+    Consecutive versions show the change stored when the newer one was crawled; other pairs
+    are compared on the spot. Removed words are red (or [-like this-]), added ones green
+    (or {+like this+}) when the output is not a terminal.
 
     \b
     Example:
         readouts diff 12
-        readouts diff http://en.kremlin.ru/events/president/news/56155 --from 1 --to 3
+        readouts diff 12 --side-by-side
+        readouts diff http://en.kremlin.ru/events/president/news/56155 --from 1 --to 3 --json
     """
-    from flagging.diff import render_inline, word_diff
+    from flagging.changes import change_for_display
     from storage.queries import DocumentNotFound, VersionNotFound, find_document, version_pair
 
     try:
@@ -231,18 +241,23 @@ def diff(state: State, doc, from_version, to_version):
         before, after = version_pair(state.db, document["id"], from_version, to_version)
     except (DocumentNotFound, VersionNotFound) as error:
         raise click.ClickException(str(error)) from None
+    change, stored = change_for_display(state.db, document["source"], before, after)
+    if as_json:
+        click.echo(
+            json.dumps(
+                report.diff_json(document, before, after, change, stored),
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
     color = sys.stdout.isatty()
-    click.echo(f"{document['title']}\n{document['url']}")
+    width = shutil.get_terminal_size((100, 24)).columns
     click.echo(
-        f"version {before['version']} ({before['seen_at']}) → "
-        f"version {after['version']} ({after['seen_at']})\n"
+        report.diff_text(
+            document, before, after, change, color=color, side_by_side=side_by_side, width=width
+        )
     )
-    if before["title"] != after["title"]:
-        click.echo(render_inline(word_diff(before["title"], after["title"]), color=color))
-    if before["published_at"] != after["published_at"]:
-        click.echo(f"date: {before['published_at']} → {after['published_at']}")
-    body = render_inline(word_diff(before["text"], after["text"]), color=color)
-    click.echo(body or "(the texts differ only in typography or spacing)")
 
 
 @cli.command()

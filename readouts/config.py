@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from cssselect import GenericTranslator, SelectorError
+
 from crawler.spiders import SPIDERS, VARIANTS
 from scheduler.triggers import ScheduleError, parse_schedule
 
@@ -74,6 +76,9 @@ class Source:
     monitor_pages: int = 3
     description: str | None = None
     licence: str | None = None
+    drop_selectors: list[str] = field(default_factory=list)
+    ignore_patterns: list[str] = field(default_factory=list)
+    content_selector: str | None = None
 
     @property
     def config(self) -> dict[str, Any]:
@@ -129,7 +134,15 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "monitor_pages": int,
     "description": str,
     "licence": str,
+    "drop_selectors": list,
+    "ignore_patterns": list,
+    "content_selector": str,
 }
+
+
+def css_to_xpath(selector: str) -> str:
+    """XPath of a CSS selector (as Scrapy and lxml would read it); ``SelectorError`` if bad."""
+    return GenericTranslator().css_to_xpath(selector)
 
 
 def bundled_sources_path() -> Path:
@@ -234,6 +247,40 @@ def _check_source(path: Path, source: Source) -> None:
             f"not an http(s) proxy URL: {source.proxy!r} (e.g. http://127.0.0.1:3128)",
             name,
             "proxy",
+        )
+    for key in ("drop_selectors", "ignore_patterns"):
+        if not all(isinstance(item, str) and item.strip() for item in getattr(source, key)):
+            raise SourcesError(path, "must be a list of non-empty strings", name, key)
+    for pattern in source.ignore_patterns:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise SourcesError(
+                path, f"bad regular expression {pattern!r}: {error}", name, "ignore_patterns"
+            ) from None
+        if re.search(pattern, ""):
+            raise SourcesError(
+                path,
+                f"{pattern!r} matches empty text: it would ignore nothing",
+                name,
+                "ignore_patterns",
+            )
+    selectors = source.drop_selectors + (
+        [source.content_selector] if source.content_selector else []
+    )
+    for selector in selectors:
+        try:
+            css_to_xpath(selector)
+        except SelectorError as error:
+            raise SourcesError(
+                path,
+                f"bad CSS selector {selector!r}: {error}",
+                name,
+                "content_selector" if selector == source.content_selector else "drop_selectors",
+            ) from None
+    if source.content_selector and source.spider != "generic":
+        raise SourcesError(
+            path, "only the generic spider takes a content_selector", name, "content_selector"
         )
     urls = source.start_urls + ([source.base_url] if source.base_url else [])
     for url in urls:

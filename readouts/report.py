@@ -64,3 +64,61 @@ def _seconds(start: str | None, end: str | None) -> float | None:
     if not start or not end:
         return None
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def diff_json(
+    document: dict[str, Any],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    change: dict[str, Any],
+    stored: bool,
+) -> dict[str, Any]:
+    """``readouts diff --json``: the change row's fields plus which document and versions."""
+    fields = (
+        "kinds", "summary", "words_added", "words_removed", "sentences_changed", "share_changed",
+        "title_changed", "date_changed", "reverted_to_version_id", "diff_timed_out", "diff",
+    )  # fmt: skip
+    return {
+        "document_id": document["id"],
+        "url": document["url"],
+        "from": {key: before[key] for key in ("id", "version", "seen_at", "title", "published_at")},
+        "to": {key: after[key] for key in ("id", "version", "seen_at", "title", "published_at")},
+        "stored": stored,
+        **{key: change[key] for key in fields},
+    }
+
+
+def diff_text(
+    document: dict[str, Any],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    change: dict[str, Any],
+    *,
+    color: bool,
+    side_by_side: bool,
+    width: int,
+) -> str:
+    """``readouts diff``: a header saying what kind of change it is, then the diff itself."""
+    from flagging.diff import render_inline, render_side_by_side, word_diff
+
+    lines = [
+        f"{document['title']}",
+        f"{document['url']}",
+        f"version {before['version']} ({before['seen_at']}) → "
+        f"version {after['version']} ({after['seen_at']})",
+        f"{', '.join(change['kinds']) or 'no change'}: {change['summary']}",
+        "",
+    ]
+    if change["title_changed"]:
+        lines.append(
+            "title: " + render_inline(word_diff(before["title"], after["title"]), color=color)
+        )
+    if change["date_changed"]:
+        lines.append(f"date: {before['published_at']} → {after['published_at']}")
+    ops = [tuple(op) for op in change["diff"]]
+    if side_by_side:
+        body = render_side_by_side(ops, width=width, color=color)
+    else:
+        body = render_inline(ops, color=color)
+    lines.append(body or "(the texts do not differ once typography and noise rules are set aside)")
+    return "\n".join(lines)

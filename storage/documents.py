@@ -46,10 +46,11 @@ class Snapshot:
     page_hash: str | None = None
     origin: str = "crawl"
     translation_key: str | None = None  # shared by the language versions of one text
+    ignore_patterns: list[str] = field(default_factory=list)  # the source's noise rules
 
     @property
     def content_hash(self) -> str:
-        return content_hash(self.title, self.published_at, self.text)
+        return content_hash(self.title, self.published_at, self.text, self.ignore_patterns)
 
 
 @dataclass

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 
 _TRANSLATE = str.maketrans(
     {
@@ -53,10 +54,31 @@ def normalize_text(text: str | None) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def content_hash(title: str | None, published_at: str | None, text: str | None) -> str:
-    """SHA-256 over the normalized title, publication date and main text."""
+def strip_ignored(text: str | None, patterns: Iterable[str] = ()) -> str:
+    """The text without the parts a source's ``ignore_patterns`` match (e.g. a view counter).
+
+    Patterns are matched line by line (``^`` and ``$`` anchor at each paragraph); they decide
+    what is compared, never what is stored.
+    """
+    text = text or ""
+    for pattern in patterns:
+        text = re.sub(pattern, "", text, flags=re.MULTILINE)
+    return text
+
+
+def content_hash(
+    title: str | None,
+    published_at: str | None,
+    text: str | None,
+    ignore_patterns: Iterable[str] = (),
+) -> str:
+    """SHA-256 over the normalized title, publication date and main text (minus ignored parts)."""
     payload = json.dumps(
-        [normalize_text(title), (published_at or "").strip(), normalize_text(text)],
+        [
+            normalize_text(title),
+            (published_at or "").strip(),
+            normalize_text(strip_ignored(text, ignore_patterns)),
+        ],
         ensure_ascii=False,
         separators=(",", ":"),
     )

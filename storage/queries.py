@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlite_utils
@@ -36,7 +37,8 @@ def version_pair(
     versions = {
         row["version"]: row
         for row in db.query(
-            "SELECT id, version, seen_at, title, text, published_at FROM versions"
+            "SELECT id, document_id, version, seen_at, title, text, published_at, content_hash"
+            " FROM versions"
             " WHERE document_id = ? ORDER BY version",
             [document_id],
         )
@@ -51,6 +53,25 @@ def version_pair(
                 f"Document {document_id} has no version {number} (it has 1 to {max(versions)})"
             )
     return versions[before], versions[after]
+
+
+def stored_change(
+    db: sqlite_utils.Database, from_version_id: int, to_version_id: int
+) -> dict[str, Any] | None:
+    """The ``changes`` row the flag job stored for this pair of versions, if there is one."""
+    rows = list(
+        db.query(
+            "SELECT * FROM changes WHERE from_version_id = ? AND to_version_id = ?",
+            [from_version_id, to_version_id],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def source_ignore_patterns(db: sqlite_utils.Database, source: str) -> list[str]:
+    """A source's ``ignore_patterns`` as last synced from the sources file."""
+    row = db.execute("SELECT config FROM sources WHERE name = ?", [source]).fetchone()
+    return (json.loads(row[0] or "{}").get("ignore_patterns") or []) if row else []
 
 
 def list_flags(

@@ -274,12 +274,50 @@ def _add_full_text_search(db: sqlite_utils.Database) -> None:
         db[table].enable_fts(columns, create_triggers=True, tokenize="porter", replace=True)
 
 
+def _create_changes_table(db: sqlite_utils.Database) -> None:
+    """One row per consecutive pair of versions: what changed, classified, with its word diff."""
+    db["changes"].create(
+        {
+            "id": int,
+            "document_id": int,
+            "from_version_id": int,
+            "to_version_id": int,
+            "from_version": int,
+            "to_version": int,
+            "created_at": str,
+            "words_added": int,
+            "words_removed": int,
+            "sentences_changed": int,
+            "share_changed": float,
+            "title_changed": int,
+            "date_changed": int,
+            "kinds": str,
+            "reverted_to_version_id": int,
+            "summary": str,
+            "diff": str,
+            "diff_timed_out": int,
+        },
+        pk="id",
+        if_not_exists=True,
+        not_null={"document_id", "from_version_id", "to_version_id"},
+        foreign_keys=[
+            ("document_id", "documents", "id"),
+            ("from_version_id", "versions", "id"),
+            ("to_version_id", "versions", "id"),
+            ("reverted_to_version_id", "versions", "id"),
+        ],
+    )
+    db["changes"].create_index(["to_version_id"], unique=True, if_not_exists=True)
+    db["changes"].create_index(["document_id", "to_version"], if_not_exists=True)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
     _add_status_event_note,
     _create_version_sightings,
     _add_full_text_search,
+    _create_changes_table,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -55,6 +55,26 @@ schedule = "6h"
             "source 'blog', field 'browser_headers': must be a bool",
         ),
         (('schedule = "6h"', 'schedule = "6h"\ndelay = "fast"'), "field 'delay': must be a number"),
+        (
+            ('schedule = "6h"', 'schedule = "6h"\nignore_patterns = ["Views: (\\\\d+"]'),
+            "source 'blog', field 'ignore_patterns': bad regular expression",
+        ),
+        (
+            ('schedule = "6h"', 'schedule = "6h"\nignore_patterns = ["(Views)?"]'),
+            "source 'blog', field 'ignore_patterns': '(Views)?' matches empty text",
+        ),
+        (
+            ('schedule = "6h"', 'schedule = "6h"\ndrop_selectors = ["div["]'),
+            "source 'blog', field 'drop_selectors': bad CSS selector 'div['",
+        ),
+        (
+            ('schedule = "6h"', 'schedule = "6h"\ndrop_selectors = ".views"'),
+            "source 'blog', field 'drop_selectors': must be a list",
+        ),
+        (
+            ('schedule = "6h"', 'schedule = "6h"\ncontent_selector = "main >"'),
+            "source 'blog', field 'content_selector': bad CSS selector",
+        ),
     ],
 )
 def test_bad_source_is_reported_with_file_source_and_field(tmp_path, replace, expected):

@@ -25,12 +25,16 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler import items, wayback
+from crawler.effective_status import not_found_page, redirect_removal, same_page
 from crawler.middlewares import describe_exception
+from crawler.noise import without_dropped
 from storage.timeutil import utc_now
 
 logger = logging.getLogger(__name__)
 
 GONE_STATUSES = (404, 410)
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 5
 
 
 class ParseError(Exception):
@@ -62,6 +66,7 @@ class ReadoutSpider(scrapy.Spider):
         self.known = known or {}
         self.wayback_url = wayback_url
         self.queued: set[str] = set()
+        self.listing_urls: set[str] = set(getattr(source, "start_urls", None) or [])
 
     # -- what subclasses provide -------------------------------------------------------------
 
@@ -145,6 +150,7 @@ class ReadoutSpider(scrapy.Spider):
         )
 
     def listing_request(self, url: str, callback, **meta: Any) -> scrapy.Request:
+        self.listing_urls.add(url)
         return scrapy.Request(
             url,
             callback=self._on_listing,
@@ -153,6 +159,10 @@ class ReadoutSpider(scrapy.Spider):
                 document_url=url, role="listing", listing_callback=callback.__name__, **meta
             ),
         )
+
+    def is_listing_url(self, url: str) -> bool:
+        """Whether a URL is one of the source's listing pages (a redirect there is a removal)."""
+        return any(same_page(url, listing) for listing in self.listing_urls)
 
     def in_range(self, published_at: str | None) -> bool:
         """Whether a date (ISO, possibly with time) falls in the backfill range; unknown → True."""
@@ -240,11 +250,43 @@ class ReadoutSpider(scrapy.Spider):
             yield self._result(response, items.NOT_MODIFIED)
         elif status in GONE_STATUSES:
             yield self._result(response, items.GONE)
+        elif status in REDIRECT_STATUSES and response.headers.get(b"Location"):
+            yield self._redirected(response)
         elif 200 <= status < 300:
-            yield self._parsed(response)
+            reason = not_found_page(response)
+            if reason:
+                yield self._result(response, items.GONE, http_status=404, error=reason)
+            else:
+                yield self._parsed(response)
         else:
             error = response.meta.get("gave_up") or f"HTTP {status}"
             yield self._result(response, items.FAILED, error=error)
+
+    def _redirected(self, response: Response) -> items.FetchResult | scrapy.Request:
+        """Follow an item's redirect, unless it leads to the home page or a listing (gone).
+
+        Item requests handle every status themselves (``handle_httpstatus_all``), so Scrapy's
+        redirect middleware leaves their redirects to this method.
+        """
+        target = response.urljoin(_header(response.headers, b"Location")).split("#", 1)[0]
+        redirects = [*response.meta.get("redirect_urls", []), response.url]
+        if len(redirects) > MAX_REDIRECTS:
+            return self._result(response, items.FAILED, error="too many redirects")
+        reason = redirect_removal(target, self.is_listing_url)
+        if reason:
+            return self._result(response, items.GONE, http_status=404, error=reason)
+        meta = {
+            key: response.meta[key]
+            for key in ("document_url", "role", "fetch_id", "fetch_status")
+            if key in response.meta
+        }
+        return scrapy.Request(
+            target,
+            callback=self._on_item,
+            errback=self._on_failure,
+            meta=self._meta(redirect_urls=redirects, **meta),
+            dont_filter=True,
+        )
 
     def _parsed(self, response: Response) -> items.FetchResult:
         if not isinstance(response, TextResponse):
@@ -255,7 +297,7 @@ class ReadoutSpider(scrapy.Spider):
                 error=f"not a text page ({_content_type(response) or 'no type'})",
             )
         try:
-            fields = self.parse_item(response)
+            fields = self.parse_item(without_dropped(response, self.source.drop_selectors))
             missing = [name for name in ("title", "text") if not (fields.get(name) or "").strip()]
             if missing:
                 raise ParseError(f"no {' and no '.join(missing)} found")
@@ -265,6 +307,16 @@ class ReadoutSpider(scrapy.Spider):
             )
         except ItemGone:
             return self._result(response, items.GONE)
+        except Exception as error:  # a parser bug must be as loud as a changed page
+            logger.exception("%s spider failed on %s", self.name, response.url)
+            return self._result(
+                response,
+                items.PARSE_ERROR,
+                body=True,
+                error=f"{self.name} spider: {describe_exception(error)}",
+            )
+        if response.meta.get("redirect_urls"):  # the document moved: say where it lives now
+            fields["metadata"] = {**(fields.get("metadata") or {}), "redirected_to": response.url}
         self.note_date(fields.get("published_at"))
         # A backfill's range is of publication dates; an archive run's, of capture dates.
         archived = response.meta.get("origin") == "archive"
@@ -294,6 +346,7 @@ class ReadoutSpider(scrapy.Spider):
         *,
         kind: str | None = None,
         body: bool = False,
+        http_status: int | None = None,
         **fields: Any,
     ) -> items.FetchResult:
         headers = response.headers
@@ -303,7 +356,7 @@ class ReadoutSpider(scrapy.Spider):
             kind=kind or self.document_kind,
             outcome=outcome,
             fetch_id=response.meta.get("fetch_id"),
-            http_status=response.status,
+            http_status=http_status or response.status,
             body=response.body if body else None,
             content_type=_content_type(response),
             etag=_header(headers, b"ETag"),

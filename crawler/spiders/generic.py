@@ -30,6 +30,11 @@ class GenericSpider(ReadoutSpider):
         for url in self.source.start_urls:
             yield self.listing_request(url, self.parse_listing, listing_depth=1)
 
+    def is_listing_url(self, url: str) -> bool:
+        if self.item_pattern.search(url):
+            return False
+        return super().is_listing_url(url) or bool(self.follow_pattern.search(url))
+
     def parse_listing(self, response: TextResponse):
         found_new = False
         listings = []
@@ -51,7 +56,9 @@ class GenericSpider(ReadoutSpider):
         return bool(self.item_pattern.search(url))
 
     def parse_item(self, response: TextResponse) -> dict[str, Any]:
-        extracted = extract_article(response.text, response.url)
+        extracted = extract_article(
+            response.text, response.url, content_selector=self.source.content_selector
+        )
         return {
             "title": extracted.title,
             "text": extracted.text,

@@ -1,0 +1,112 @@
+"""Change rows: computed once per new version, classified, with a diff that rebuilds both texts."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+import storage
+from flagging import run_flag_job
+from flagging.changes import compare_versions
+
+OPENING = "The two leaders discussed trade and energy. They agreed to stay in touch."
+MIDDLE = "Particular attention was paid to the situation in the region."
+CLOSING = "The conversation was frank and businesslike."
+ORIGINAL = "\n".join([OPENING, MIDDLE, CLOSING])
+
+
+def save(db, text, *, title="Telephone conversation", date="2026-01-05", kind="readout"):
+    snapshot = storage.Snapshot(
+        source="test", url=f"http://example.org/{kind}/1", kind=kind, title=title, text=text,
+        published_at=date,
+    )  # fmt: skip
+    return storage.save_version(db, snapshot, None)
+
+
+def changes(db):
+    return [
+        {**row, "kinds": json.loads(row["kinds"]), "diff": json.loads(row["diff"])}
+        for row in db.query("SELECT * FROM changes ORDER BY id")
+    ]
+
+
+def rebuilt(ops, side):
+    return "".join(text for op, text in ops if op != -side)
+
+
+def test_each_new_version_gets_one_change_row_whose_diff_rebuilds_both_texts(db):
+    save(db, ORIGINAL)
+    save(db, ORIGINAL.replace("frank and businesslike", "constructive"))
+    run_flag_job(db)
+    run_flag_job(db)
+    [change] = changes(db)
+    assert (change["from_version"], change["to_version"]) == (1, 2)
+    assert rebuilt(change["diff"], -1) == ORIGINAL
+    assert rebuilt(change["diff"], 1) == ORIGINAL.replace("frank and businesslike", "constructive")
+    assert change["kinds"] == ["text_edited"]
+    assert (change["words_added"], change["words_removed"], change["sentences_changed"]) == (
+        1, 3, 1,
+    )  # fmt: skip
+
+
+def test_removed_and_added_paragraphs_are_named_in_the_flag(db):
+    save(db, ORIGINAL)
+    save(db, "\n".join([OPENING, CLOSING, "The Presidents agreed to meet in person."]))
+    flags = run_flag_job(db)
+    [change] = changes(db)
+    assert change["kinds"] == ["text_edited", "paragraph_removed", "paragraph_added"]
+    assert "1 paragraph(s) removed; 1 paragraph(s) added" in flags[-1]["summary"]
+
+
+def test_most_of_the_text_gone_is_truncated(db):
+    save(db, ORIGINAL)
+    save(db, OPENING.split(".")[0] + ".")
+    flags = run_flag_job(db)
+    assert changes(db)[0]["kinds"][0] == "truncated"
+    assert "truncated:" in flags[-1]["summary"]
+
+
+def test_title_and_date_changes_are_classified(db):
+    save(db, ORIGINAL)
+    save(db, ORIGINAL, title="Telephone conversation with the President", date="2026-01-06")
+    flags = run_flag_job(db)
+    assert changes(db)[0]["kinds"] == ["title_changed", "date_changed"]
+    assert "title changed from 'Telephone conversation'" in flags[-1]["summary"]
+    assert "publication date changed from 2026-01-05 to 2026-01-06" in flags[-1]["summary"]
+
+
+def test_text_back_to_an_earlier_version_is_a_revert_linked_to_it(db):
+    first = save(db, ORIGINAL)
+    save(db, ORIGINAL.replace(MIDDLE + "\n", ""))
+    third = save(db, ORIGINAL)
+    flags = run_flag_job(db)
+    assert third.version == 3, "a revert is a new version: storage compares with the latest"
+    revert = changes(db)[-1]
+    assert revert["kinds"] == ["reverted"]
+    assert revert["reverted_to_version_id"] == first.version_id
+    assert flags[-1]["summary"].startswith("Reverted (v2 → v3)")
+
+
+def test_commentary_gets_change_rows_but_no_flags(db):
+    save(db, ORIGINAL, kind="commentary")
+    save(db, ORIGINAL + "\nUpdate: corrected the date.", kind="commentary")
+    assert run_flag_job(db) == []
+    assert changes(db)[0]["kinds"] == ["text_edited", "paragraph_added"]
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_pathological_pair_past_the_time_bound_still_gets_a_valid_diff(shuffle):
+    rng = random.Random(4)
+    words = [f"w{n}" for n in range(3000)]
+    paragraphs = [" ".join(rng.choices(words, k=40)) + "." for _ in range(300)]
+    other = rng.sample(paragraphs, len(paragraphs)) if shuffle else [
+        " ".join(rng.choices(words, k=40)) + "." for _ in range(300)
+    ]  # fmt: skip
+    before = {"title": "T", "text": "\n".join(paragraphs), "published_at": None}
+    after = {"title": "T", "text": "\n".join(other), "published_at": None}
+    change = compare_versions(before, after, timeout=1e-6)
+    assert change.diff_timed_out
+    assert rebuilt(change.diff, -1) == before["text"]
+    assert rebuilt(change.diff, 1) == after["text"]
