@@ -7,6 +7,7 @@ number followed by s, m, h or d (``90s``, ``30m``, ``6h``, ``1d``).
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -14,6 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+MAX_JITTER = 60
 
 
 class ScheduleError(ValueError):
@@ -45,3 +47,34 @@ def interval_seconds(schedule: str) -> int | None:
         return None
     factor = {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
     return int(match.group(1)) * factor
+
+
+def period_seconds(schedule: str, now: datetime | None = None) -> float:
+    """Seconds between two runs: the interval, or the gap between a cron expression's next fires."""
+    seconds = interval_seconds(schedule)
+    if seconds is not None:
+        return float(seconds)
+    trigger = parse_schedule(schedule)
+    first = trigger.get_next_fire_time(None, now or datetime.now(timezone.utc))
+    second = trigger.get_next_fire_time(first, first + timedelta(microseconds=1))
+    return (second - first).total_seconds()
+
+
+def jitter_seconds(schedule: str) -> int:
+    """A tenth of the period, at most a minute: enough that sources don't all fire at once."""
+    return int(min(MAX_JITTER, period_seconds(schedule) / 10))
+
+
+def next_due(schedule: str, last_attempt: datetime | None, now: datetime) -> datetime:
+    """When a source is next due, given the start of its last run (``now`` if it never ran).
+
+    An interval counts from the last run; a cron expression is due at its first fire time after
+    the last run. The result may lie in the past: the source is overdue.
+    """
+    if last_attempt is None:
+        return now
+    seconds = interval_seconds(schedule)
+    if seconds is not None:
+        return last_attempt + timedelta(seconds=seconds)
+    trigger = parse_schedule(schedule)
+    return trigger.get_next_fire_time(None, last_attempt + timedelta(seconds=1))
