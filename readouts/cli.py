@@ -206,6 +206,14 @@ def crawl(state: State, names, since, until, max_pages, recheck):
     help="Crawls running at once.",
 )
 @click.option(
+    "--jitter",
+    type=click.FloatRange(0),
+    default=60,
+    show_default=True,
+    help="Seconds of random delay added to each run at most (and at most a tenth of "
+    "the source's period), so sources don't fire together.",
+)
+@click.option(
     "--tick",
     type=click.FloatRange(0.1),
     default=30,
@@ -223,6 +231,7 @@ def daemon(
     stop_timeout,
     kill_after,
     max_runs,
+    jitter,
     tick,
 ):
     """Run every enabled source on its schedule, the flag job after each run, until stopped.
@@ -252,6 +261,7 @@ def daemon(
         kill_after=kill_after,
         tick=tick,
         max_runs=max_runs,
+        max_jitter=jitter,
     )
     try:
         runner = Daemon(options)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from time import monotonic
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -51,6 +50,7 @@ class DaemonOptions:
     kill_after: float = 30.0  # after SIGTERM to a crawl: how long before SIGKILL
     tick: float = 30.0  # heartbeat and notification retry interval
     max_runs: int = 2  # crawls at once
+    max_jitter: float = 60.0  # random delay added to each run, at most a tenth of its period
 
 
 def due_sources(sources: SourcesFile, attempts: dict[str, str], now: datetime) -> list[Source]:
@@ -204,7 +204,7 @@ class Daemon:
         stoppers = [
             threading.Thread(
                 target=stop_child,
-                args=(child, "the daemon is stopping", self.options.kill_after),
+                args=(child, "shutdown", self.options.kill_after),
             )
             for child in self.children.running()
         ]
@@ -220,7 +220,6 @@ class Daemon:
             timezone=timezone.utc,
             executors={"default": ThreadPoolExecutor(self.options.max_runs)},
         )
-        scheduler.add_listener(self._on_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         attempts = last_attempts(db)
         for source in self.sources.sources.values():
             if source.enabled:
@@ -231,7 +230,7 @@ class Daemon:
     def _schedule(self, scheduler: BackgroundScheduler, source: Source, attempts: dict) -> None:
         """Add (or replace) the job of ``source``; its first run is when it is next due."""
         now = datetime.now(timezone.utc)
-        jitter = jitter_seconds(source.schedule)
+        jitter = jitter_seconds(source.schedule, self.options.max_jitter)
         first = max(next_due(source.schedule, _parse(attempts.get(source.name)), now), now)
         first += timedelta(seconds=random.uniform(0, jitter))
         scheduler.add_job(
@@ -251,15 +250,6 @@ class Daemon:
             source.name,
             source.schedule,
             first.replace(microsecond=0).isoformat(),
-        )
-
-    def _on_skipped(self, event: JobExecutionEvent) -> None:
-        logger.warning(
-            "Skipped a run of %s: %s",
-            event.job_id,
-            "the previous one is still running"
-            if event.code == EVENT_JOB_MAX_INSTANCES
-            else "missed by more than its grace time",
         )
 
     def _tick(self, db, daemon_id: int, scheduler: BackgroundScheduler) -> None:

@@ -96,18 +96,32 @@ class Children:
             return list(self._children)
 
 
+STOP_REASONS = {
+    "timeout": "it ran longer than its run timeout",
+    "shutdown": "the daemon is stopping",
+}
+
+
 def stop_child(child: Child, reason: str, kill_after: float) -> None:
-    """SIGTERM (Scrapy winds down and records the run), then SIGKILL after ``kill_after`` s."""
+    """SIGTERM (Scrapy winds down and records the run), then SIGKILL after ``kill_after`` s.
+
+    ``reason`` is a key of ``STOP_REASONS``; it decides how the run is recorded.
+    """
     if child.process.poll() is not None:
         return
     child.stop_reason = child.stop_reason or reason
-    logger.warning("Stopping the run of %r (pid %d): %s", child.source, child.process.pid, reason)
+    logger.warning(
+        "Stopping the run of %r (pid %d): %s",
+        child.source,
+        child.process.pid,
+        STOP_REASONS[reason],
+    )
     child.process.send_signal(signal.SIGTERM)
     try:
         child.process.wait(kill_after)
     except subprocess.TimeoutExpired:
         logger.error(
-            "The run of %r (pid %d) ignored SIGTERM for %.0f s: killing it",
+            "The run of %r (pid %d) did not stop within %.0f s of SIGTERM: killing it",
             child.source,
             child.process.pid,
             kill_after,
@@ -152,7 +166,7 @@ def run_source(
     try:
         child.process.wait(timeout)
     except subprocess.TimeoutExpired:
-        stop_child(child, f"it ran longer than its run timeout of {timeout:.0f} s", kill_after)
+        stop_child(child, "timeout", kill_after)
     relay.join()
     children.forget(child)
     return _record(db_path, child, started, timeout, list(tail))

@@ -15,7 +15,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-MAX_JITTER = 60
 
 
 class ScheduleError(ValueError):
@@ -60,9 +59,9 @@ def period_seconds(schedule: str, now: datetime | None = None) -> float:
     return (second - first).total_seconds()
 
 
-def jitter_seconds(schedule: str) -> int:
-    """A tenth of the period, at most a minute: enough that sources don't all fire at once."""
-    return int(min(MAX_JITTER, period_seconds(schedule) / 10))
+def jitter_seconds(schedule: str, max_jitter: float = 60) -> int:
+    """A tenth of the period, at most ``max_jitter``: enough that sources don't fire together."""
+    return int(min(max_jitter, period_seconds(schedule) / 10))
 
 
 def next_due(schedule: str, last_attempt: datetime | None, now: datetime) -> datetime:

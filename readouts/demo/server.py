@@ -33,6 +33,7 @@ class LoggedRequest:
     method: str
     path: str
     headers: dict[str, str]
+    body: bytes = b""
 
 
 class SiteServer:
@@ -88,9 +89,11 @@ class SiteServer:
 
     def _respond(self, handler: BaseHTTPRequestHandler, head_only: bool) -> None:
         path = handler.path.split("?", 1)[0]
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
         with self._lock:
             self.requests.append(
-                LoggedRequest(handler.command, handler.path, dict(handler.headers))
+                LoggedRequest(handler.command, handler.path, dict(handler.headers), body)
             )
             resource = self.routes.get(handler.path) or self.routes.get(path)
         if resource is None:
@@ -127,6 +130,9 @@ class SiteServer:
 
             def do_HEAD(self):  # noqa: N802
                 server._respond(self, head_only=True)
+
+            def do_POST(self):  # noqa: N802 (webhooks: the notification tests post here)
+                server._respond(self, head_only=False)
 
             def log_message(self, format, *args):  # quiet
                 pass
