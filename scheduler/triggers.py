@@ -33,10 +33,52 @@ def parse_schedule(schedule: str, *, jitter: int | None = None) -> BaseTrigger:
         raise ScheduleError(
             f"{schedule!r} is neither a 5-field cron expression nor an interval like '30m' or '6h'"
         )
+    minute, hour, day, month, day_of_week = schedule.split()
     try:
-        return CronTrigger.from_crontab(schedule, timezone="UTC")
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=crontab_weekdays(day_of_week),
+            timezone="UTC",
+            jitter=jitter,
+        )
     except ValueError as error:
         raise ScheduleError(f"bad cron expression {schedule!r}: {error}") from None
+
+
+_WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]  # crontab: 0 and 7 = Sunday
+_NUMERIC_WEEKDAYS = re.compile(r"^(\*|(\d+)(?:-(\d+))?)(?:/(\d+))?$")
+
+
+def crontab_weekdays(field: str) -> str:
+    """Crontab's day-of-week field in APScheduler 3's terms.
+
+    APScheduler 3 numbers weekdays from Monday = 0 (its ``from_crontab`` warns about it), while
+    crontab has Sunday = 0 or 7, so "0 6 * * 1-5" would run Tuesday to Saturday. Numbers are
+    turned into day names, which mean the same to both; names pass through unchanged.
+    """
+    parts = []
+    for part in field.split(","):
+        match = _NUMERIC_WEEKDAYS.match(part)
+        if not match or part == "*":
+            parts.append(part)
+            continue
+        star, first_text, last_text, step_text = match.groups()
+        first = 0 if star == "*" else int(first_text)
+        if star == "*":
+            last = 6
+        elif last_text:
+            last = int(last_text)
+        else:
+            last = 7 if step_text else first  # "1/2": from Monday to the end of the week
+        step = int(step_text or 1)
+        if not 0 <= first <= last <= 7:
+            raise ScheduleError(f"bad day of week {part!r}: use 0-7 (0 and 7 are Sunday)")
+        days = dict.fromkeys(_WEEKDAYS[day] for day in range(first, last + 1, step))
+        parts.append(",".join(days))
+    return ",".join(parts)
 
 
 def interval_seconds(schedule: str) -> int | None:

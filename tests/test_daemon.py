@@ -18,7 +18,7 @@ from conftest import query
 from readouts.config import SourcesError, load_sources
 from readouts.demo.server import Resource
 from scheduler.daemon import due_sources
-from scheduler.triggers import next_due
+from scheduler.triggers import next_due, parse_schedule
 
 WAIT = 120  # generous: the machine running the tests may be busy
 
@@ -465,3 +465,18 @@ def test_run_timeout_must_be_positive(tmp_path):
     path.write_text(SOURCES.replace('schedule = "30m"', "run_timeout = 0"), encoding="utf-8")
     with pytest.raises(SourcesError, match="field 'run_timeout': must be at least 1"):
         load_sources(path)
+
+
+@pytest.mark.parametrize(
+    "schedule, weekday",
+    [
+        ("0 6 * * 0", "Sunday"),
+        ("0 6 * * 7", "Sunday"),
+        ("0 6 * * 1-5", "Monday"),
+        ("0 6 * * sat", "Saturday"),
+    ],
+)
+def test_cron_weekdays_mean_what_they_mean_in_crontab(schedule, weekday):
+    saturday = datetime(2026, 11, 28, 7, 0, tzinfo=timezone.utc)
+    fire = parse_schedule(schedule).get_next_fire_time(None, saturday)
+    assert fire.strftime("%A") == weekday
