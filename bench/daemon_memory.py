@@ -66,13 +66,14 @@ def main() -> None:
         started = time.monotonic()
         samples: list[tuple[int, float]] = []
         try:
-            next_sample = 0
+            step = max(1, args.runs // 10)
+            next_sample = 1  # the first sample once the daemon has run something
             while True:
                 done, not_ok = finished_runs(db_path)
                 if done >= next_sample:
                     samples.append((done, rss_mb(daemon.pid)))
                     print(f"{done:4d} runs  daemon RSS {samples[-1][1]:6.1f} MB", flush=True)
-                    next_sample = max(1, next_sample + args.runs // 10)
+                    next_sample = (done // step + 1) * step
                 if done >= args.runs:
                     break
                 if daemon.poll() is not None:
@@ -83,11 +84,9 @@ def main() -> None:
             daemon.send_signal(signal.SIGTERM)
             status = daemon.wait(120)
             log.close()
-    first_run_rss = samples[1][1] if len(samples) > 1 else samples[0][1]
     print()
     print(f"runs finished:           {done} ({not_ok} not ok) in {elapsed:.0f} s")
-    print(f"daemon RSS at start:     {samples[0][1]:.1f} MB (before the first run ended)")
-    print(f"daemon RSS, early:       {first_run_rss:.1f} MB (after {samples[1][0]} runs)")
+    print(f"daemon RSS at the start: {samples[0][1]:.1f} MB (after {samples[0][0]} run)")
     print(f"daemon RSS at the end:   {samples[-1][1]:.1f} MB (after {samples[-1][0]} runs)")
     print(f"daemon RSS, max:         {max(rss for _, rss in samples):.1f} MB")
     print(f"exit status on SIGTERM:  {status}")

@@ -94,7 +94,9 @@ class Daemon:
                     f"this database, last heartbeat {other['heartbeat_at']}"
                 )
             self._prepare(db)
-            daemon_id = register_daemon(db, self.options.tick, str(self.snapshot.user_path))
+            daemon_id = register_daemon(
+                db, self.options.tick, str(self.snapshot.user_path.resolve())
+            )
             scheduler = self._start_scheduler(db)
             logger.info(
                 "Daemon started (pid %d): %d source(s) scheduled, %d notification channel(s)",

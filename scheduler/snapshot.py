@@ -28,7 +28,9 @@ class SourcesSnapshot:
         """Validate the user's file (``SourcesError`` if bad) and make it the runs' copy."""
         try:
             text = self.user_path.read_text(encoding="utf-8")
-        except (FileNotFoundError, UnicodeDecodeError) as error:
+        except FileNotFoundError:
+            raise SourcesError(self.user_path, "file not found") from None
+        except (OSError, UnicodeDecodeError) as error:
             raise SourcesError(self.user_path, f"cannot read it: {error}") from None
         sources = parse_sources(text, self.user_path)
         staging = Path(self.path + ".new")
