@@ -86,7 +86,7 @@ def main() -> None:
             log.close()
     print()
     print(f"runs finished:           {done} ({not_ok} not ok) in {elapsed:.0f} s")
-    print(f"daemon RSS at the start: {samples[0][1]:.1f} MB (after {samples[0][0]} run)")
+    print(f"daemon RSS at the start: {samples[0][1]:.1f} MB (after {samples[0][0]} runs)")
     print(f"daemon RSS at the end:   {samples[-1][1]:.1f} MB (after {samples[-1][0]} runs)")
     print(f"daemon RSS, max:         {max(rss for _, rss in samples):.1f} MB")
     print(f"exit status on SIGTERM:  {status}")
