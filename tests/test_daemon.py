@@ -336,13 +336,17 @@ kinds = ["removed_readout"]
         extra,
     )
     daemon = start_daemon(sources)
+    # Both new readouts of the first run are queued and tried once against the failing hook.
     failed = wait_for(
-        lambda: query(db_path, "SELECT * FROM notifications WHERE attempts > 0"),
-        "a failed delivery",
+        lambda: (
+            len(rows := query(db_path, "SELECT * FROM notifications WHERE attempts > 0")) == 2
+            and rows
+        ),
+        "two failed deliveries",
         daemon,
     )
-    assert failed[0]["status"] == "pending" and failed[0]["last_error"]
-    assert failed[0]["delivered_at"] is None
+    assert all(row["status"] == "pending" and row["last_error"] for row in failed)
+    assert all(row["delivered_at"] is None for row in failed)
 
     server.set("/hook", Resource("ok", conditional=False))
     delivered = wait_for(
