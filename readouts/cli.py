@@ -97,24 +97,27 @@ def cli(ctx, db_path, sources_path):
 @json_option
 @click.pass_obj
 def sources(state: State, as_json):
-    """The configured sources: kind, spider, schedule, last run and its outcome.
+    """The configured sources: kind, spider, schedule, next run, last run and its outcome.
+
+    Next run is when the schedule makes a source due ("due": now), counted from its last
+    monitor run; the last line says whether a daemon is running on this database.
 
     \b
     Example:
         readouts sources
     """
+    from scheduler.status import add_next_runs, daemon_summary
+    from storage.daemon import latest_daemon
     from storage.sources import source_overview, sync_sources
 
     sync_sources(state.db, state.sources.sources.values())
-    rows = source_overview(state.db, list(state.sources.sources))
+    rows = add_next_runs(source_overview(state.db, list(state.sources.sources)))
     if as_json:
         click.echo(json.dumps(rows, indent=2))
-    else:
-        click.echo(
-            report.table(
-                rows, ["name", "kind", "spider", "schedule", "enabled", "last_run", "last_outcome"]
-            )
-        )
+        return
+    columns = ["name", "kind", "spider", "schedule", "enabled", "next_run", "last_run"]
+    click.echo(report.table(rows, columns + ["last_outcome"]))
+    click.echo(daemon_summary(latest_daemon(state.db)))
 
 
 @cli.command()
@@ -172,6 +175,159 @@ def crawl(state: State, names, since, until, max_pages, recheck, from_archive):
     click.echo(report.crawl_summary(runs, flags))
     if any(run["outcome"] != "ok" for run in runs):
         sys.exit(1)
+
+
+@cli.command()
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Run every enabled source that is due, then exit (status 1 if a run was not ok).",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False),
+    help="Also log to this file (reopened when logrotate moves it).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="INFO",
+    show_default=True,
+    help="Least severe level logged; DEBUG includes each crawl's own log.",
+)
+@click.option(
+    "--run-timeout",
+    type=click.FloatRange(1),
+    default=1800,
+    show_default=True,
+    help="Seconds a run may take before it is stopped and recorded as failed "
+    "(a source's run_timeout wins).",
+)
+@click.option(
+    "--stop-timeout",
+    type=click.FloatRange(0),
+    default=60,
+    show_default=True,
+    help="On SIGTERM/SIGINT, seconds running crawls may go on before they are stopped.",
+)
+@click.option(
+    "--kill-after",
+    type=click.FloatRange(0),
+    default=30,
+    show_default=True,
+    help="Seconds a stopped crawl gets to record its run before it is killed.",
+)
+@click.option(
+    "--max-runs",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Crawls running at once.",
+)
+@click.option(
+    "--jitter",
+    type=click.FloatRange(0),
+    default=60,
+    show_default=True,
+    help="Seconds of random delay added to each run at most (and at most a tenth of "
+    "the source's period), so sources don't fire together.",
+)
+@click.option(
+    "--tick",
+    type=click.FloatRange(0.1),
+    default=30,
+    show_default=True,
+    help="Seconds between heartbeats; also the first delay before a failed "
+    "notification is retried.",
+)
+@click.pass_obj
+def daemon(
+    state: State,
+    once,
+    log_file,
+    log_level,
+    run_timeout,
+    stop_timeout,
+    kill_after,
+    max_runs,
+    jitter,
+    tick,
+):
+    """Run every enabled source on its schedule, the flag job after each run, until stopped.
+
+    Each run is a `readouts crawl NAME` child process. SIGTERM or SIGINT: no new runs, running
+    ones get --stop-timeout seconds, then are stopped; exit 0. SIGHUP: reload the sources file
+    (a bad file is logged and the running configuration kept). Flags go to the [[notify]]
+    channels of the sources file. With --once: run what is due and exit, for cron.
+
+    \b
+    Example:
+        readouts daemon --log-file /var/log/readouts.log
+        readouts daemon --once
+    """
+    from scheduler.daemon import Daemon, DaemonAlreadyRunning, DaemonOptions
+    from scheduler.logs import configure_logging
+
+    try:
+        configure_logging(log_level.upper(), log_file)
+    except OSError as error:
+        raise click.BadParameter(f"cannot open it: {error}", param_hint="--log-file") from None
+    options = DaemonOptions(
+        db_path=state.db_path,
+        sources_path=state.sources_path,
+        run_timeout=run_timeout,
+        stop_timeout=stop_timeout,
+        kill_after=kill_after,
+        tick=tick,
+        max_runs=max_runs,
+        max_jitter=jitter,
+    )
+    try:
+        runner = Daemon(options)
+    except config.SourcesError as error:
+        raise BadSources(str(error)) from None
+    try:
+        sys.exit(runner.run_once() if once else runner.run_forever())
+    except DaemonAlreadyRunning as error:
+        raise click.ClickException(
+            f"{error}. Stop it first (e.g. systemctl stop readouts), or use another --db."
+        ) from None
+
+
+@cli.command()
+@json_option
+@click.pass_obj
+def status(state: State, as_json):
+    """Is the daemon alive, what is running now, and how notifications are doing.
+
+    \b
+    Example:
+        readouts status
+    """
+    from scheduler.status import daemon_summary
+    from storage.daemon import latest_daemon
+    from storage.notifications import notification_counts
+    from storage.queries import running_runs
+
+    daemon_row = latest_daemon(state.db)
+    running = running_runs(state.db)
+    counts = notification_counts(state.db)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"daemon": daemon_row, "running": running, "notifications": counts}, indent=2
+            )
+        )
+        return
+    click.echo(daemon_summary(daemon_row))
+    click.echo(f"running now: {len(running)} run(s)")
+    for run in running:
+        click.echo(f"  run {run['id']} {run['source']} ({run['mode']}) since {run['started_at']}")
+    click.echo(
+        f"notifications: {counts['delivered']} delivered, {counts['pending']} pending, "
+        f"{counts['failed']} failed"
+        + (" (SELECT * FROM notifications WHERE status = 'failed')" if counts["failed"] else "")
+    )
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from cssselect import GenericTranslator, SelectorError
 
 from crawler.spiders import SPIDERS, VARIANTS
 from scheduler.triggers import ScheduleError, parse_schedule
+from storage.schema import FLAG_KINDS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -79,6 +80,7 @@ class Source:
     drop_selectors: list[str] = field(default_factory=list)
     ignore_patterns: list[str] = field(default_factory=list)
     content_selector: str | None = None
+    run_timeout: float | None = None
 
     @property
     def config(self) -> dict[str, Any]:
@@ -95,10 +97,26 @@ class Settings:
 
 
 @dataclass
+class NotifyChannel:
+    """One ``[[notify]]`` table: an apprise URL and the flags it should receive."""
+
+    url: str
+    label: str  # names the channel in logs and the notifications table; never holds secrets
+    kinds: list[str] = field(default_factory=list)  # empty: every kind
+    sources: list[str] = field(default_factory=list)  # empty: every source
+
+    def wants(self, kind: str, source: str | None) -> bool:
+        return (not self.kinds or kind in self.kinds) and (
+            not self.sources or source in self.sources
+        )
+
+
+@dataclass
 class SourcesFile:
     path: str
     settings: Settings
     sources: dict[str, Source]
+    notify: list[NotifyChannel] = field(default_factory=list)
 
     def select(self, names: list[str]) -> list[Source]:
         missing = [name for name in names if name not in self.sources]
@@ -137,7 +155,9 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "drop_selectors": list,
     "ignore_patterns": list,
     "content_selector": str,
+    "run_timeout": (int, float),
 }
+_NOTIFY_TYPES: dict[str, type] = {"url": str, "name": str, "kinds": list, "sources": list}
 
 
 def css_to_xpath(selector: str) -> str:
@@ -153,12 +173,22 @@ def load_sources(path: str | Path | None = None) -> SourcesFile:
     """Read and validate a sources file (the bundled one when ``path`` is None)."""
     path = Path(path) if path else bundled_sources_path()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SourcesError(path, "file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
         raise SourcesError(path, f"not valid TOML: {error}") from None
-    unknown = set(data) - {"settings", "sources"}
+    return parse_sources(text, path)
+
+
+def parse_sources(text: str, path: str | Path) -> SourcesFile:
+    """Validate the text of a sources file; ``path`` only names it in error messages."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SourcesError(path, f"not valid TOML: {error}") from None
+    unknown = set(data) - {"settings", "sources", "notify"}
     if unknown:
         raise SourcesError(path, f"unknown top-level table(s): {', '.join(sorted(unknown))}")
     settings = _parse_settings(path, data.get("settings", {}))
@@ -166,7 +196,62 @@ def load_sources(path: str | Path | None = None) -> SourcesFile:
     if not isinstance(tables, dict):
         raise SourcesError(path, "'sources' must be a table of [sources.NAME] tables")
     sources = {name: _parse_source(path, name, table) for name, table in tables.items()}
-    return SourcesFile(str(path), settings, sources)
+    notify = _parse_notify(path, data.get("notify", []), sources)
+    return SourcesFile(str(path), settings, sources, notify)
+
+
+def _parse_notify(path: Path, tables: Any, sources: dict[str, Source]) -> list[NotifyChannel]:
+    """``[[notify]]`` tables: apprise URLs, each optionally limited to some flag kinds and sources."""
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise SourcesError(path, "'notify' must be an array of [[notify]] tables")
+    channels: list[NotifyChannel] = []
+    for number, table in enumerate(tables, 1):
+        where = f"[[notify]] number {number}"
+        for key, value in table.items():
+            if key not in _NOTIFY_TYPES:
+                known = ", ".join(sorted(_NOTIFY_TYPES))
+                raise SourcesError(path, f"{where}: unknown field '{key}' (known: {known})")
+            expected = _NOTIFY_TYPES[key]
+            if not isinstance(value, expected) or (
+                expected is list and not all(isinstance(item, str) for item in value)
+            ):
+                kind = "list of strings" if expected is list else expected.__name__
+                raise SourcesError(path, f"{where}: field '{key}' must be a {kind}, got {value!r}")
+        if "url" not in table:
+            raise SourcesError(path, f"{where}: field 'url' is required (an apprise URL)")
+        bad_kinds = [kind for kind in table.get("kinds", []) if kind not in FLAG_KINDS]
+        if bad_kinds:
+            raise SourcesError(
+                path,
+                f"{where}: unknown flag kind(s) {', '.join(bad_kinds)} "
+                f"(known: {', '.join(FLAG_KINDS)})",
+            )
+        bad_sources = [name for name in table.get("sources", []) if name not in sources]
+        if bad_sources:
+            raise SourcesError(
+                path, f"{where}: no source named {', '.join(bad_sources)} in this file"
+            )
+        label = table.get("name") or _private_url(path, where, table["url"])
+        if any(channel.label == label for channel in channels):
+            raise SourcesError(path, f"{where}: two channels named {label!r}; give each a 'name'")
+        channels.append(
+            NotifyChannel(table["url"], label, table.get("kinds", []), table.get("sources", []))
+        )
+    return channels
+
+
+def _private_url(path: Path, where: str, url: str) -> str:
+    """The URL with its secrets masked by apprise, which also proves apprise understands it."""
+    import apprise  # only files with [[notify]] tables pay for the import
+
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        raise SourcesError(
+            path,
+            f"{where}: apprise does not understand the URL {url.split(':', 1)[0]}://… "
+            "(see https://github.com/caronc/apprise/wiki for the URL of each service)",
+        )
+    return plugin.url(privacy=True).split("?", 1)[0]
 
 
 def _parse_settings(path: Path, table: Any) -> Settings:
@@ -308,6 +393,8 @@ def _check_source(path: Path, source: Source) -> None:
         ("recheck_days", 0),
         ("monitor_pages", 1),
         ("max_retry_after", 0),
+        ("run_timeout", 1),
     ):
-        if getattr(source, key) < minimum:
+        value = getattr(source, key)
+        if value is not None and value < minimum:
             raise SourcesError(path, f"must be at least {minimum}", name, key)

@@ -99,3 +99,13 @@ def list_flags(
     if where:
         sql += " WHERE " + " AND ".join(where)
     return list(db.query(sql + " ORDER BY f.id", params))
+
+
+def running_runs(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Runs not finished yet (a process that died leaves one until the next command closes it)."""
+    return list(
+        db.query(
+            "SELECT id, source, mode, started_at, pid FROM runs WHERE finished_at IS NULL"
+            " ORDER BY id"
+        )
+    )

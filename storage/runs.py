@@ -85,14 +85,46 @@ def close_abandoned_runs(db: sqlite_utils.Database) -> int:
     abandoned = [
         row["id"]
         for row in db.query("SELECT id, pid FROM runs WHERE finished_at IS NULL")
-        if row["pid"] != os.getpid() and not _process_alive(row["pid"])
+        if row["pid"] != os.getpid() and not process_alive(row["pid"])
     ]
     for run_id in abandoned:
         finish_run(db, run_id, outcome="interrupted", message="the process running it ended")
     return len(abandoned)
 
 
-def _process_alive(pid: int | None) -> bool:
+def runs_of(db: sqlite_utils.Database, pid: int, since: str) -> list[dict[str, Any]]:
+    """Every run started by process ``pid`` since ``since``."""
+    return list(
+        db.query("SELECT * FROM runs WHERE pid = ? AND started_at >= ? ORDER BY id", [pid, since])
+    )
+
+
+def fail_run(db: sqlite_utils.Database, run_id: int, message: str) -> dict[str, Any]:
+    """Record a run as ``failed``, finished or not (a run stopped because it took too long)."""
+    row = db["runs"].get(run_id)
+    if row["finished_at"] is None:
+        return finish_run(db, run_id, outcome="failed", message=message)
+    with write_transaction(db):
+        db["runs"].update(run_id, {"outcome": "failed", "message": message})
+    return db["runs"].get(run_id)
+
+
+def last_attempts(db: sqlite_utils.Database) -> dict[str, str]:
+    """Source → start of its last scheduled-style run (monitor or recheck), not interrupted.
+
+    This decides when a source is next due: a failed run counts (a broken site is not retried
+    in a loop), an interrupted one does not (it was stopped by a signal: run it again).
+    """
+    return {
+        row[0]: row[1]
+        for row in db.execute(
+            "SELECT source, max(started_at) FROM runs WHERE mode != 'backfill'"
+            " AND (outcome IS NULL OR outcome != 'interrupted') GROUP BY source"
+        )
+    }
+
+
+def process_alive(pid: int | None) -> bool:
     if not pid:
         return False
     try:

@@ -311,6 +311,46 @@ def _create_changes_table(db: sqlite_utils.Database) -> None:
     db["changes"].create_index(["document_id", "to_version"], if_not_exists=True)
 
 
+def _add_daemon_and_notifications(db: sqlite_utils.Database) -> None:
+    """The daemon's heartbeat, and the delivery of each flag to each notification channel."""
+    db["daemon"].create(
+        {
+            "id": int,
+            "pid": int,
+            "host": str,
+            "started_at": str,
+            "heartbeat_at": str,
+            "tick": float,  # seconds between heartbeats: a heartbeat older than a few is stale
+            "state": str,  # running | stopping | stopped
+            "stopped_at": str,
+            "sources": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db["notifications"].create(
+        {
+            "id": int,
+            "flag_id": int,
+            "channel": str,
+            "created_at": str,
+            "status": str,  # pending | delivered | failed (gave up)
+            "attempts": int,
+            "last_attempt_at": str,
+            "next_attempt_at": str,
+            "last_error": str,
+            "delivered_at": str,
+        },
+        pk="id",
+        if_not_exists=True,
+        not_null={"flag_id", "channel", "status"},
+        defaults={"status": "pending", "attempts": 0},
+        foreign_keys=[("flag_id", "flags", "id")],
+    )
+    db["notifications"].create_index(["flag_id", "channel"], unique=True, if_not_exists=True)
+    db["notifications"].create_index(["status", "next_attempt_at"], if_not_exists=True)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -318,6 +358,7 @@ MIGRATIONS: list[Migration] = [
     _create_version_sightings,
     _add_full_text_search,
     _create_changes_table,
+    _add_daemon_and_notifications,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,6 +9,7 @@ from typing import Any
 import sqlite_utils
 
 from storage.database import write_transaction
+from storage.runs import last_attempts
 from storage.timeutil import utc_now
 
 
@@ -32,7 +33,9 @@ def sync_sources(db: sqlite_utils.Database, sources: Iterable[Any]) -> None:
 
 
 def source_overview(db: sqlite_utils.Database, names: list[str]) -> list[dict[str, Any]]:
-    """Each named source with its last run and that run's outcome."""
+    """Each named source with its last run, that run's outcome, and the start of the last run
+    that counts for its schedule (``last_attempt_at``: monitor or recheck, not interrupted)."""
+    attempts = last_attempts(db)
     rows = []
     for name in names:
         source = db["sources"].get(name)
@@ -52,6 +55,7 @@ def source_overview(db: sqlite_utils.Database, names: list[str]) -> list[dict[st
                 "last_run": last[1] if last else None,
                 "last_outcome": (last[3] or "running") if last else None,
                 "last_mode": last[4] if last else None,
+                "last_attempt_at": attempts.get(name),
             }
         )
     return rows

@@ -34,6 +34,7 @@ class LoggedRequest:
     method: str
     path: str
     headers: dict[str, str]
+    body: bytes = b""
     at: float = field(default_factory=time.monotonic)
 
 
@@ -95,7 +96,9 @@ class SiteServer:
 
     def _respond(self, handler: BaseHTTPRequestHandler, head_only: bool) -> None:
         path = handler.path.split("?", 1)[0]
-        request = LoggedRequest(handler.command, handler.path, dict(handler.headers))
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        request = LoggedRequest(handler.command, handler.path, dict(handler.headers), body)
         with self._lock:
             self.requests.append(request)
             resource = self.routes.get(handler.path) or self.routes.get(path)
@@ -135,6 +138,9 @@ class SiteServer:
 
             def do_HEAD(self):  # noqa: N802
                 server._respond(self, head_only=True)
+
+            def do_POST(self):  # noqa: N802 (webhooks: the notification tests post here)
+                server._respond(self, head_only=False)
 
             def log_message(self, format, *args):  # quiet
                 pass

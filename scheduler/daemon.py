@@ -1,0 +1,294 @@
+"""``readouts daemon``: every enabled source on its schedule, for months.
+
+APScheduler's ``BackgroundScheduler`` fires one job per source (explicit id ``crawl:NAME``,
+``coalesce``, ``max_instances=1``, a misfire grace of one period, a little jitter). A job runs
+``readouts crawl NAME`` as a child process (see ``scheduler.runner``), which also runs the flag
+job; then the daemon sends the notifications. The main thread only sleeps, beats the heartbeat,
+retries notifications and answers signals.
+
+``--once`` uses the same pieces without the scheduler: every source that is due runs once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor as FuturesPool
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from time import monotonic
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+import storage
+from readouts.config import Source, SourcesError, SourcesFile
+from scheduler.notify import Notifier
+from scheduler.runner import Children, RunResult, Stopping, run_source, stop_child
+from scheduler.signals import SignalFlags
+from scheduler.snapshot import SourcesSnapshot
+from scheduler.triggers import jitter_seconds, next_due, parse_schedule, period_seconds
+from storage.daemon import beat, latest_daemon, register_daemon, stop_daemon
+from storage.runs import close_abandoned_runs, last_attempts
+from storage.sources import sync_sources
+
+logger = logging.getLogger(__name__)
+
+
+class DaemonAlreadyRunning(Exception):
+    """Another daemon is alive on this database: two would run every source twice."""
+
+
+@dataclass
+class DaemonOptions:
+    db_path: str
+    sources_path: str | None = None
+    run_timeout: float = 1800.0  # a source's own run_timeout wins
+    stop_timeout: float = 60.0  # on SIGTERM: how long running crawls may go on
+    kill_after: float = 30.0  # after SIGTERM to a crawl: how long before SIGKILL
+    tick: float = 30.0  # heartbeat and notification retry interval
+    max_runs: int = 2  # crawls at once
+    max_jitter: float = 60.0  # random delay added to each run, at most a tenth of its period
+
+
+def due_sources(sources: SourcesFile, attempts: dict[str, str], now: datetime) -> list[Source]:
+    """Enabled sources whose schedule says they should have run by ``now``."""
+    return [
+        source
+        for source in sources.sources.values()
+        if source.enabled
+        and next_due(source.schedule, _parse(attempts.get(source.name)), now) <= now
+    ]
+
+
+def _parse(timestamp: str | None) -> datetime | None:
+    return datetime.fromisoformat(timestamp) if timestamp else None
+
+
+class Daemon:
+    def __init__(self, options: DaemonOptions):
+        self.options = options
+        self.snapshot = SourcesSnapshot(options.sources_path)
+        try:
+            self.sources = self.snapshot.load()
+        except SourcesError:
+            self.snapshot.remove()
+            raise
+        self.children = Children()
+        self.signals = SignalFlags()
+        self.notifier = Notifier(options.db_path, self.sources.notify, retry_delay=options.tick)
+
+    # -- entry points ---------------------------------------------------------------------------
+
+    def run_forever(self) -> int:
+        """Run sources on their schedules until SIGTERM/SIGINT; 0 after a clean stop."""
+        db = storage.open_database(self.options.db_path)
+        self.signals.install()
+        try:
+            other = latest_daemon(db)
+            if other and other["alive"]:
+                raise DaemonAlreadyRunning(
+                    f"a daemon (pid {other['pid']} on {other['host']}) is already running on "
+                    f"this database, last heartbeat {other['heartbeat_at']}"
+                )
+            self._prepare(db)
+            daemon_id = register_daemon(
+                db, self.options.tick, str(self.snapshot.user_path.resolve())
+            )
+            scheduler = self._start_scheduler(db)
+            logger.info(
+                "Daemon started (pid %d): %d source(s) scheduled, %d notification channel(s)",
+                os.getpid(),
+                len(scheduler.get_jobs()),
+                len(self.sources.notify),
+            )
+            while not self.signals.stopping:
+                self.signals.sleep(self.options.tick)
+                self._tick(db, daemon_id, scheduler)
+            beat(db, daemon_id, "stopping")
+            scheduler.pause()
+            self._stop_runs(db, daemon_id)
+            scheduler.shutdown(wait=True)
+            stop_daemon(db, daemon_id)
+            logger.info("Daemon stopped")
+            return 0
+        finally:
+            self.signals.uninstall()
+            self.snapshot.remove()
+            db.close()
+
+    def run_once(self) -> int:
+        """Run every enabled source that is due, then exit: 0 if every run was ok, else 1."""
+        db = storage.open_database(self.options.db_path)
+        self.signals.install()
+        try:
+            self._prepare(db)
+            now = datetime.now(timezone.utc)
+            due = due_sources(self.sources, last_attempts(db), now)
+            logger.info("%d source(s) due: %s", len(due), ", ".join(s.name for s in due) or "none")
+            with FuturesPool(max_workers=self.options.max_runs) as pool:
+                futures = [pool.submit(self._run_job, source.name) for source in due]
+                while not all(f.done() for f in futures) and not self.signals.stopping:
+                    self.signals.sleep(1)
+                if self.signals.stopping:
+                    self._stop_runs(db, None)
+            self._notify()
+            results = [f.result() for f in futures]
+            failed = [r.source for r in results if r is not None and not r.ok]
+            if failed or self.signals.stopping:
+                logger.warning("Runs not ok: %s", ", ".join(failed) or "stopped by a signal")
+                return 1
+            return 0
+        finally:
+            self.signals.uninstall()
+            self.snapshot.remove()
+            db.close()
+
+    # -- shared steps ---------------------------------------------------------------------------
+
+    def _prepare(self, db) -> None:
+        closed = close_abandoned_runs(db)
+        if closed:
+            logger.warning(
+                "Marked %d run(s) left unfinished by a dead process as interrupted", closed
+            )
+        sync_sources(db, self.sources.sources.values())
+        # First call: new channels start at the newest flag; pending deliveries are retried.
+        self._notify()
+
+    def _run_job(self, name: str) -> RunResult | None:
+        source = self.sources.sources.get(name)
+        if source is None or not source.enabled:
+            return None
+        try:
+            result = run_source(
+                self.children,
+                self.options.db_path,
+                self.snapshot.path,
+                name,
+                timeout=source.run_timeout or self.options.run_timeout,
+                kill_after=self.options.kill_after,
+            )
+        except Stopping:
+            return None
+        except Exception:
+            logger.exception("The run of %r could not be started or recorded", name)
+            result = RunResult(name, None)
+        self._notify()
+        return result
+
+    def _notify(self) -> None:
+        try:
+            self.notifier.process()
+        except Exception:  # the archive is what matters; a broken channel must not stop runs
+            logger.exception("Notifications failed; they stay queued and are retried")
+
+    def _stop_runs(self, db, daemon_id: int | None) -> None:
+        """No new runs; let running ones finish for ``stop_timeout`` s, then stop them."""
+        self.children.close()
+        deadline = monotonic() + self.options.stop_timeout
+        running = self.children.running()
+        if running:
+            logger.info(
+                "Stopping: waiting up to %.0f s for %d running crawl(s) (signal again to stop them now)",
+                self.options.stop_timeout,
+                len(running),
+            )
+        requests = self.signals.stop_requests
+        while self.children.running() and monotonic() < deadline:
+            if self.signals.stop_requests > requests:
+                break
+            self.signals.sleep(min(self.options.tick, deadline - monotonic(), 1.0))
+            if daemon_id is not None:
+                beat(db, daemon_id)
+        stoppers = [
+            threading.Thread(
+                target=stop_child,
+                args=(child, "shutdown", self.options.kill_after),
+            )
+            for child in self.children.running()
+        ]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join()
+
+    # -- the scheduler --------------------------------------------------------------------------
+
+    def _start_scheduler(self, db) -> BackgroundScheduler:
+        scheduler = BackgroundScheduler(
+            timezone=timezone.utc,
+            executors={"default": ThreadPoolExecutor(self.options.max_runs)},
+        )
+        attempts = last_attempts(db)
+        for source in self.sources.sources.values():
+            if source.enabled:
+                self._schedule(scheduler, source, attempts)
+        scheduler.start()
+        return scheduler
+
+    def _schedule(self, scheduler: BackgroundScheduler, source: Source, attempts: dict) -> None:
+        """Add (or replace) the job of ``source``; its first run is when it is next due."""
+        now = datetime.now(timezone.utc)
+        jitter = jitter_seconds(source.schedule, self.options.max_jitter)
+        first = max(next_due(source.schedule, _parse(attempts.get(source.name)), now), now)
+        first += timedelta(seconds=random.uniform(0, jitter))
+        scheduler.add_job(
+            self._run_job,
+            parse_schedule(source.schedule, jitter=jitter or None),
+            args=[source.name],
+            id=f"crawl:{source.name}",
+            name=f"crawl {source.name}",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(1, int(period_seconds(source.schedule))),
+            next_run_time=first,
+            replace_existing=True,
+        )
+        logger.info(
+            "Source %r scheduled (%s): next run %s",
+            source.name,
+            source.schedule,
+            first.replace(microsecond=0).isoformat(),
+        )
+
+    def _tick(self, db, daemon_id: int, scheduler: BackgroundScheduler) -> None:
+        """Reload if asked, beat the heartbeat, retry notifications. Never raises."""
+        try:
+            if self.signals.reload_requested:
+                self.signals.reload_requested = False
+                self._reload(db, scheduler)
+            beat(db, daemon_id)
+        except Exception:
+            logger.exception("Daemon housekeeping failed; trying again next tick")
+        self._notify()
+
+    def _reload(self, db, scheduler: BackgroundScheduler) -> None:
+        """SIGHUP: re-read the sources file; add, remove and reschedule jobs. A bad file changes
+        nothing."""
+        try:
+            new = self.snapshot.load()
+        except SourcesError as error:
+            logger.error("Not reloading, the running configuration stays: %s", error)
+            return
+        old = self.sources
+        self.sources = new
+        sync_sources(db, new.sources.values())
+        self.notifier.channels = new.notify
+        before = {name: s for name, s in old.sources.items() if s.enabled}
+        after = {name: s for name, s in new.sources.items() if s.enabled}
+        for name in before.keys() - after.keys():
+            scheduler.remove_job(f"crawl:{name}")
+            logger.info("Source %r is no longer scheduled", name)
+        attempts = last_attempts(db)
+        for name, source in after.items():
+            if name not in before or before[name].schedule != source.schedule:
+                self._schedule(scheduler, source, attempts)
+        logger.info(
+            "Reloaded %s: %d source(s) scheduled, %d notification channel(s)",
+            self.snapshot.user_path,
+            len(after),
+            len(new.notify),
+        )

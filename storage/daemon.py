@@ -1,0 +1,71 @@
+"""The daemon's heartbeat: one ``daemon`` row per daemon start, so anyone can see it is alive.
+
+The daemon updates ``heartbeat_at`` every tick. A row still ``running`` whose heartbeat is
+several ticks old belongs to a daemon that died without saying so (killed, machine crashed).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import sqlite_utils
+
+from storage.database import write_transaction
+from storage.runs import process_alive
+from storage.timeutil import utc_now
+
+STALE_TICKS = 3  # heartbeats missed before a daemon counts as gone
+
+
+def register_daemon(db: sqlite_utils.Database, tick: float, sources: str) -> int:
+    """Record that a daemon started in this process; return its row id."""
+    now = utc_now()
+    with write_transaction(db):
+        return db.execute(
+            "INSERT INTO daemon (pid, host, started_at, heartbeat_at, tick, state, sources)"
+            " VALUES (?, ?, ?, ?, ?, 'running', ?)",
+            [os.getpid(), socket.gethostname(), now, now, tick, sources],
+        ).lastrowid
+
+
+def beat(db: sqlite_utils.Database, daemon_id: int, state: str | None = None) -> None:
+    """The daemon is alive (and, if given, now in ``state``)."""
+    with write_transaction(db):
+        db.execute(
+            "UPDATE daemon SET heartbeat_at = ?, state = coalesce(?, state) WHERE id = ?",
+            [utc_now(), state, daemon_id],
+        )
+
+
+def stop_daemon(db: sqlite_utils.Database, daemon_id: int) -> None:
+    now = utc_now()
+    with write_transaction(db):
+        db.execute(
+            "UPDATE daemon SET heartbeat_at = ?, stopped_at = ?, state = 'stopped' WHERE id = ?",
+            [now, now, daemon_id],
+        )
+
+
+def latest_daemon(db: sqlite_utils.Database) -> dict[str, Any] | None:
+    """The most recent daemon row, with ``alive``: it runs and its heartbeat is recent."""
+    rows = list(db.query("SELECT * FROM daemon ORDER BY id DESC LIMIT 1"))
+    if not rows:
+        return None
+    row = rows[0]
+    row["alive"] = is_alive(row)
+    return row
+
+
+def is_alive(row: dict[str, Any], now: datetime | None = None) -> bool:
+    if row["state"] == "stopped":
+        return False
+    now = now or datetime.now(timezone.utc)
+    heartbeat = datetime.fromisoformat(row["heartbeat_at"])
+    if now - heartbeat > timedelta(seconds=STALE_TICKS * (row["tick"] or 60) + 5):
+        return False
+    if row["host"] == socket.gethostname():
+        return process_alive(row["pid"])
+    return True
