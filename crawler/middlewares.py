@@ -53,7 +53,18 @@ class FetchLogMiddleware:
             storage.update_fetch(self.db, previous, outcome=outcome)
 
 
+# What the exceptions Scrapy raises without a message mean for a fetch.
+_EXPLANATIONS = {
+    "ResponseDataLossError": "the connection closed before the whole body arrived"
+    " (a truncated body, or a garbled chunked one)",
+    "DownloadCancelledError": "download cancelled: the body grew past the size limit"
+    " (DOWNLOAD_MAXSIZE), or the crawl was stopping",
+    "max redirections reached": "too many redirects (a redirect loop?)",
+}
+
+
 def describe_exception(exception: BaseException) -> str:
     message = str(exception).strip()
     name = type(exception).__name__
+    message = _EXPLANATIONS.get(message or name, message)
     return f"{name}: {message}" if message else name

@@ -19,12 +19,18 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from crawler import items
+from crawler.encoding import BadEncoding, decode_page
 from crawler.middlewares import describe_exception
 from storage.timeutil import utc_now
 
 logger = logging.getLogger(__name__)
 
 GONE_STATUSES = (404, 410)
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+# Every status reaches the callbacks (which sort 304, 404/410 and errors) except redirects:
+# ``handle_httpstatus_all`` would also stop RedirectMiddleware from following them.
+HANDLED_STATUSES = [status for status in range(100, 600) if status not in REDIRECT_STATUSES]
+REPLACEMENT_CHARACTER = "\ufffd"
 
 
 class ParseError(Exception):
@@ -106,7 +112,10 @@ class ReadoutSpider(scrapy.Spider):
             errback=self._on_failure,
             headers=headers,
             meta=self._meta(document_url=url, role="item", **meta),
-            dont_filter=recheck,
+            # The spider tracks what it queued itself. Scrapy's duplicate filter would silently
+            # drop a redirect to an address already fetched (two items redirecting to one page,
+            # a redirect loop), leaving no outcome for the item in the fetch log.
+            dont_filter=True,
         )
 
     def listing_request(self, url: str, callback, **meta: Any) -> scrapy.Request:
@@ -117,6 +126,7 @@ class ReadoutSpider(scrapy.Spider):
             meta=self._meta(
                 document_url=url, role="listing", listing_callback=callback.__name__, **meta
             ),
+            dont_filter=True,  # as for items: subclasses skip listings they have seen
         )
 
     def in_range(self, published_at: str | None) -> bool:
@@ -138,7 +148,7 @@ class ReadoutSpider(scrapy.Spider):
     # -- callbacks ----------------------------------------------------------------------------
 
     def _meta(self, **meta: Any) -> dict[str, Any]:
-        meta["handle_httpstatus_all"] = True
+        meta["handle_httpstatus_list"] = HANDLED_STATUSES
         if self.source.proxy:
             meta["proxy"] = self.source.proxy
         return meta
@@ -175,11 +185,13 @@ class ReadoutSpider(scrapy.Spider):
                 error=f"not a text page ({_content_type(response) or 'no type'})",
             )
         try:
-            fields = self.parse_item(response)
+            fields = self.parse_item(_decoded(response))
             missing = [name for name in ("title", "text") if not (fields.get(name) or "").strip()]
             if missing:
                 raise ParseError(f"no {' and no '.join(missing)} found")
-        except ParseError as error:
+            if any(REPLACEMENT_CHARACTER in (fields.get(name) or "") for name in ("title", "text")):
+                raise ParseError("U+FFFD replacement characters in the text: its encoding is broken")
+        except (ParseError, BadEncoding) as error:
             return self._result(
                 response, items.PARSE_ERROR, body=True, error=f"{self.name} spider: {error}"
             )
@@ -226,6 +238,14 @@ class ReadoutSpider(scrapy.Spider):
             seen_at=utc_now(),
             **fields,
         )
+
+
+def _decoded(response: TextResponse) -> TextResponse:
+    """The response with its body re-encoded as UTF-8 from the encoding it is really in."""
+    if not response.body:
+        return response
+    text, _ = decode_page(response.body, _content_type(response))
+    return response.replace(body=text.encode("utf-8"), encoding="utf-8")
 
 
 def _content_type(response: Response) -> str | None:
