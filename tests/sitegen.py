@@ -32,7 +32,9 @@ class Readout:
         """The same readout after ``edition`` edits: one sentence appended per edit."""
         if edition == 0:
             return self
-        extra = tuple(f"Уточнение номер {n} к сообщению {self.number}." for n in range(1, edition + 1))
+        extra = tuple(
+            f"Уточнение номер {n} к сообщению {self.number}." for n in range(1, edition + 1)
+        )
         return Readout(self.number, self.title, self.published, self.paragraphs + extra)
 
     @property
@@ -83,7 +85,8 @@ def item_path(number: int) -> str:
 def render_listing(numbers: list[int], page: int, last_page: int) -> str:
     links = "".join(f'<li><a href="{item_path(n)}">Сообщение {n}</a></li>' for n in numbers)
     more = f'<a href="{listing_path(page + 1)}">Далее</a>' if page < last_page else ""
-    return f'<html lang="ru"><head><meta charset="utf-8"><title>Новости</title></head><body><ul>{links}</ul>{more}</body></html>'
+    head = '<html lang="ru"><head><meta charset="utf-8"><title>Новости</title></head>'
+    return f"{head}<body><ul>{links}</ul>{more}</body></html>"
 
 
 def site_pages(count: int, *, per_listing: int = 50, seed: int = 0) -> dict[str, str]:

@@ -190,7 +190,9 @@ class ReadoutSpider(scrapy.Spider):
             if missing:
                 raise ParseError(f"no {' and no '.join(missing)} found")
             if any(REPLACEMENT_CHARACTER in (fields.get(name) or "") for name in ("title", "text")):
-                raise ParseError("U+FFFD replacement characters in the text: its encoding is broken")
+                raise ParseError(
+                    "U+FFFD replacement characters in the text: its encoding is broken"
+                )
         except (ParseError, BadEncoding) as error:
             return self._result(
                 response, items.PARSE_ERROR, body=True, error=f"{self.name} spider: {error}"
