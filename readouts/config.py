@@ -23,6 +23,8 @@ else:  # pragma: no cover
 
 KINDS = ("readout", "commentary")
 DEFAULT_SOURCES = "sources.toml"
+# tomllib's error for a table declared twice: "Cannot declare ('sources', 'NAME') twice (at line N…"
+_DUPLICATE_SOURCE = re.compile(r"Cannot declare \('sources', '([^']+)'\) twice \(at line (\d+)")
 
 
 class SourcesError(Exception):
@@ -133,6 +135,14 @@ def load_sources(path: str | Path | None = None) -> SourcesFile:
     except FileNotFoundError:
         raise SourcesError(path, "file not found") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        duplicate = _DUPLICATE_SOURCE.match(str(error))
+        if duplicate:
+            raise SourcesError(
+                path,
+                f"duplicate source name: [sources.{duplicate[1]}] is declared again at line "
+                f"{duplicate[2]}; give each source its own name",
+                duplicate[1],
+            ) from None
         raise SourcesError(path, f"not valid TOML: {error}") from None
     unknown = set(data) - {"settings", "sources"}
     if unknown:
