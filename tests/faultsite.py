@@ -15,9 +15,8 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler
 
-from sitegen import Readout, item_path, make_readout, render_listing, render_readout
-
 from readouts.demo.server import Resource, SiteServer
+from readouts.demo.sitegen import Readout, item_path, make_readout, render_listing, render_readout
 
 STALL_SECONDS = 5.0  # past the 2 s download timeout the fault test's sources file sets
 HUGE_BYTES = 50 * 1024 * 1024

@@ -12,7 +12,8 @@ import re
 import pytest
 from conftest import Readouts, query
 from faultsite import FaultSite
-from sitegen import sources_toml
+
+from readouts.demo.sitegen import sources_toml
 
 # What the fetch log must say about a page that failed with each fault.
 ERRORS = {

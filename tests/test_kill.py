@@ -13,7 +13,8 @@ import sys
 
 from conftest import query
 from killharness import archive_problems, run_and_kill
-from sitegen import item_path, make_readout, render_readout, site_pages, sources_toml
+
+from readouts.demo.sitegen import item_path, make_readout, render_readout, site_pages, sources_toml
 
 PAGES = 60
 EPOCHS = 4

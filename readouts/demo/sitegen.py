@@ -1,5 +1,7 @@
 """Readout-like pages made up from a seed, for sites with many pages (fault, kill, benchmark).
 
+Used by the tests and by bench/; kept here, next to the SiteServer, so both can import it.
+
 Each page has the chrome a real official site has (navigation, a sidebar, a footer) around an
 article with a Russian title, a date and a few paragraphs, so that extraction does real work
 and the text has non-ASCII characters for the charset faults to damage.
@@ -58,15 +60,25 @@ def make_readout(number: int, seed: int = 0) -> Readout:
     return Readout(number, title, published, paragraphs)
 
 
-def render_readout(readout: Readout, *, meta_charset: str | None = "utf-8") -> str:
-    """The page as HTML text (encode it as you like; ``meta_charset`` is what it declares)."""
+def render_readout(
+    readout: Readout, *, meta_charset: str | None = "utf-8", menu_links: int = 0
+) -> str:
+    """The page as HTML text (encode it as you like; ``meta_charset`` is what it declares).
+
+    ``menu_links`` adds a site menu of that many links: real official pages are 20–100 KB,
+    mostly menus, scripts and footers that extraction must wade through.
+    """
     meta = f'<meta charset="{meta_charset}">' if meta_charset else ""
+    menu = "".join(
+        f'<li class="menu__item"><a class="menu__link" href="/section/{n}">Раздел сайта {n}</a></li>'
+        for n in range(menu_links)
+    )
     body = "".join(f"<p>{html.escape(p)}</p>" for p in readout.paragraphs)
     return (
         f'<!DOCTYPE html><html lang="ru"><head>{meta}<title>{html.escape(readout.title)}</title>'
         f'<meta property="article:published_time" content="{readout.published}">'
         '</head><body><header><nav><a href="/">Главная</a> | <a href="/news/">Новости</a>'
-        " | <a href='/about'>О сайте</a></nav></header><main><article>"
+        f" | <a href='/about'>О сайте</a><ul class='menu'>{menu}</ul></nav></header><main><article>"
         f"<h1>{html.escape(readout.title)}</h1><time datetime='{readout.published}'>"
         f"{readout.published}</time>{body}</article></main>"
         "<aside><h2>Последние новости</h2><ul><li>Заседание Совета</li><li>Встреча с губернатором"
@@ -89,7 +101,9 @@ def render_listing(numbers: list[int], page: int, last_page: int) -> str:
     return f"{head}<body><ul>{links}</ul>{more}</body></html>"
 
 
-def site_pages(count: int, *, per_listing: int = 50, seed: int = 0) -> dict[str, str]:
+def site_pages(
+    count: int, *, per_listing: int = 50, seed: int = 0, menu_links: int = 0
+) -> dict[str, str]:
     """Path → HTML of a news site with ``count`` readouts on listing pages of ``per_listing``."""
     pages = {"/robots.txt": "User-agent: *\nAllow: /\n"}
     numbers = list(range(1, count + 1))
@@ -97,7 +111,7 @@ def site_pages(count: int, *, per_listing: int = 50, seed: int = 0) -> dict[str,
     for page, chunk in enumerate(chunks, start=1):
         pages[listing_path(page)] = render_listing(chunk, page, len(chunks))
     for number in numbers:
-        pages[item_path(number)] = render_readout(make_readout(number, seed))
+        pages[item_path(number)] = render_readout(make_readout(number, seed), menu_links=menu_links)
     return pages
 
 
