@@ -6,11 +6,20 @@ retry and redirect middlewares repeat; the pipeline later records what came of t
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 
 import storage
+
+# A server asking for a longer pause than this is not retried in this run: the page stays
+# failed until the next run, instead of holding the crawl.
+MAX_RETRY_AFTER = 60.0
 
 
 class FetchLogMiddleware:
@@ -61,6 +70,38 @@ _EXPLANATIONS = {
     " (DOWNLOAD_MAXSIZE), or the crawl was stopping",
     "max redirections reached": "too many redirects (a redirect loop?)",
 }
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Scrapy's retries, except that a 429 or 503 with ``Retry-After`` waits that long first.
+
+    Scrapy retries at once whatever the header says (scrapy/scrapy#3849): three requests in
+    0.02 s to a server that asked for a pause.
+    """
+
+    async def process_response(self, request: Request, response: Response, spider=None):
+        wait = retry_after(response) if response.status in (429, 503) else None
+        if wait is not None and not request.meta.get("dont_retry", False):
+            if wait > MAX_RETRY_AFTER:
+                return response
+            await asyncio.sleep(wait)
+        return super().process_response(request, response)
+
+
+def retry_after(response: Response) -> float | None:
+    """Seconds the ``Retry-After`` header asks to wait (delta-seconds or an HTTP date)."""
+    value = (response.headers.get(b"Retry-After") or b"").decode("latin-1").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def describe_exception(exception: BaseException) -> str:

@@ -38,6 +38,9 @@ REDIRECT_MAX_TIMES = 5
 DOWNLOADER_MIDDLEWARES = {
     # Closest to the network: sees every attempt, including the ones retried later.
     "crawler.middlewares.FetchLogMiddleware": 950,
+    # Scrapy's retries, but waiting as long as a 429/503's Retry-After asks.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.RetryAfterMiddleware": 550,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,

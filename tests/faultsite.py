@@ -33,7 +33,8 @@ FAULTS = {
     "cp1251_undeclared": "stored",
     "http_500": "failed",
     "http_503": "failed",
-    "http_429": "failed",
+    "http_429": "failed",  # Retry-After: 1, honoured before each retry
+    "http_429_long": "failed",  # Retry-After: 3600, not retried in this run
     "stall": "failed",
     "truncated": "failed",
     "chunked_garbage": "failed",
@@ -53,6 +54,7 @@ class FaultSite:
         self.readouts = {item_path(n): make_readout(n, seed) for n in range(1, count + 1)}
         self.faults: dict[str, str] = {}
         self.served: Counter[tuple[str, str]] = Counter()  # (path, fault) → requests
+        self.times: dict[str, list[float]] = {}  # path → when each request came
         self._lock = threading.Lock()
         _bomb()  # built once, before any request waits for it
         server.set("/robots.txt", Resource("User-agent: *\nAllow: /\n", content_type="text/plain"))
@@ -87,6 +89,7 @@ class FaultSite:
             with self._lock:
                 fault = "ok" if canonical else self.faults.get(path, "ok")
                 self.served[path, fault] += 1
+                self.times.setdefault(path, []).append(time.monotonic())
                 first = self.served[path, fault] == 1
             try:
                 _serve(handler, self.readouts[path], fault, first)
@@ -104,6 +107,8 @@ def _serve(handler: BaseHTTPRequestHandler, readout: Readout, fault: str, first:
         return _send(handler, 503, b"<h1>Service unavailable</h1>", {"Retry-After": "0"})
     if fault == "http_404":
         return _send(handler, 404, b"<h1>Not found</h1>")
+    if fault == "http_429_long":
+        return _send(handler, 429, b"<h1>Too many requests</h1>", {"Retry-After": "3600"})
     if fault == "http_500":
         return _send(handler, 500, b"<h1>Internal server error</h1>")
     if fault == "http_429":

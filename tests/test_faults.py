@@ -20,6 +20,7 @@ ERRORS = {
     "http_500": "HTTP 500",
     "http_503": "HTTP 503",
     "http_429": "HTTP 429",
+    "http_429_long": "HTTP 429",
     "stall": "took longer than 2.0 seconds",
     "truncated": "closed before the whole body arrived",
     "chunked_garbage": "closed before the whole body arrived",
@@ -106,6 +107,13 @@ def test_hostile_site_run_logs_every_failure_and_stores_only_good_text(
         assert fetch["outcome"] == fault_site.expected(path), (path, fault, fetch)
         if fault != "http_404":
             assert ERRORS[fault] in fetch["error"], (path, fault, fetch)
+
+    for path, fault in faults.items():
+        requests = fault_site.times.get(path, [])
+        if fault == "http_429":  # retried once, after the second Retry-After asked for
+            assert len(requests) == 2 and requests[1] - requests[0] >= 0.9, (path, requests)
+        if fault == "http_429_long":  # an hour's pause asked: not retried in this run
+            assert len(requests) == 1, (path, requests)
 
     unexplained = query(
         db_path,
