@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         conn = sqlite3.connect(db)
         runs = conn.execute("SELECT versions_stored, not_modified FROM runs ORDER BY id").fetchall()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        tables = conn.execute(
+            "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 5"
+        ).fetchall()
         conn.close()
         db_bytes = os.path.getsize(db)
         raw = sum(len(pages[path].encode("utf-8")) for path in items)
@@ -121,6 +124,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print(
         f"  database: {db_bytes / args.pages:,.0f} bytes per version for"
         f" {raw / args.pages:,.0f} raw bytes per page (x{figures['db_to_raw_ratio']:.2f})"
+    )
+    print(
+        "  largest parts: "
+        + ", ".join(f"{name} {size / args.pages:,.0f}" for name, size in tables)
+        + " bytes per version"
     )
     print(
         f"Reproduce: python bench/crawl_throughput.py --pages {args.pages}"
