@@ -126,7 +126,6 @@ class ReadoutSpider(scrapy.Spider):
             meta=self._meta(
                 document_url=url, role="listing", listing_callback=callback.__name__, **meta
             ),
-            dont_filter=True,  # as for items: subclasses skip listings they have seen
         )
 
     def in_range(self, published_at: str | None) -> bool:
