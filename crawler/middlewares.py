@@ -64,9 +64,20 @@ class FetchLogMiddleware:
             storage.update_fetch(self.db, previous, outcome=outcome)
 
 
+# Scrapy reports these failures without a message a user could act on.
+_EXPLANATIONS = {
+    "ResponseDataLossError": "the connection closed before the whole body arrived"
+    " (a truncated body, or a garbled chunked one)",
+    "DownloadCancelledError": "download cancelled: the body grew past the size limit"
+    " (DOWNLOAD_MAXSIZE), or the crawl was stopping",
+    "max redirections reached": "too many redirects (a redirect loop?)",
+}
+
+
 def describe_exception(exception: BaseException) -> str:
     message = str(exception).strip()
     name = type(exception).__name__
+    message = _EXPLANATIONS.get(message or name, message)
     return f"{name}: {message}" if message else name
 
 

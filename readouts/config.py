@@ -26,6 +26,8 @@ else:  # pragma: no cover
 
 KINDS = ("readout", "commentary")
 DEFAULT_SOURCES = "sources.toml"
+# tomllib's error for a table declared twice: "Cannot declare ('sources', 'NAME') twice (at line N…"
+_DUPLICATE_SOURCE = re.compile(r"Cannot declare \('sources', '([^']+)'\) twice \(at line (\d+)")
 
 
 class SourcesError(Exception):
@@ -177,7 +179,7 @@ def load_sources(path: str | Path | None = None) -> SourcesFile:
     except FileNotFoundError:
         raise SourcesError(path, "file not found") from None
     except UnicodeDecodeError as error:
-        raise SourcesError(path, f"not valid TOML: {error}") from None
+        raise SourcesError(path, f"not valid UTF-8: {error}") from None
     return parse_sources(text, path)
 
 
@@ -187,6 +189,14 @@ def parse_sources(text: str, path: str | Path) -> SourcesFile:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
+        duplicate = _DUPLICATE_SOURCE.match(str(error))
+        if duplicate:
+            raise SourcesError(
+                path,
+                f"duplicate source name: [sources.{duplicate[1]}] is declared again at line "
+                f"{duplicate[2]}; give each source its own name",
+                duplicate[1],
+            ) from None
         raise SourcesError(path, f"not valid TOML: {error}") from None
     unknown = set(data) - {"settings", "sources", "notify"}
     if unknown:

@@ -36,6 +36,10 @@ schedule = "6h"
         ),
         (('schedule = "6h"', 'schedule = "soon"'), "source 'blog', field 'schedule'"),
         (('kind = "commentary"\n', ""), "source 'blog', field 'kind': is required"),
+        (
+            ('item_pattern = "/\\\\d+/$"\n', ""),
+            "source 'blog', field 'item_pattern': the generic spider needs item_pattern",
+        ),
         (('kind = "commentary"', 'kind = "blog"'), "source 'blog', field 'kind': must be one of"),
         (('schedule = "6h"', 'schedul = "6h"'), "source 'blog', field 'schedul': unknown field"),
         (
@@ -116,7 +120,8 @@ def test_duplicate_source_name_is_rejected(tmp_path):
         text=True,
     )
     assert result.returncode == 2
-    assert str(path) in result.stderr and "blog" in result.stderr
+    assert f"{path}: source 'blog': duplicate source name" in result.stderr, result.stderr
+    assert "declared again at line 9" in result.stderr
 
 
 def test_bundled_sources_file_is_valid():

@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 
 from crawler import items, wayback
 from crawler.effective_status import not_found_page, redirect_removal, same_page
+from crawler.encoding import BadEncoding, decode_page
 from crawler.middlewares import describe_exception
 from crawler.noise import without_dropped
 from storage.timeutil import utc_now
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 GONE_STATUSES = (404, 410)
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5
+REPLACEMENT_CHARACTER = "\ufffd"
 
 
 class ParseError(Exception):
@@ -146,7 +148,10 @@ class ReadoutSpider(scrapy.Spider):
             errback=self._on_failure,
             headers=headers,
             meta=self._meta(document_url=url, role="item", **meta),
-            dont_filter=recheck,
+            # The spider tracks what it queued itself. Scrapy's duplicate filter would silently
+            # drop a redirect to an address already fetched (two items redirecting to one page,
+            # a redirect loop), leaving no outcome for the item in the fetch log.
+            dont_filter=True,
         )
 
     def listing_request(self, url: str, callback, **meta: Any) -> scrapy.Request:
@@ -297,11 +302,17 @@ class ReadoutSpider(scrapy.Spider):
                 error=f"not a text page ({_content_type(response) or 'no type'})",
             )
         try:
-            fields = self.parse_item(without_dropped(response, self.source.drop_selectors))
+            fields = self.parse_item(
+                without_dropped(_decoded(response), self.source.drop_selectors)
+            )
             missing = [name for name in ("title", "text") if not (fields.get(name) or "").strip()]
             if missing:
                 raise ParseError(f"no {' and no '.join(missing)} found")
-        except ParseError as error:
+            if any(REPLACEMENT_CHARACTER in (fields.get(name) or "") for name in ("title", "text")):
+                raise ParseError(
+                    "U+FFFD replacement characters in the text: its encoding is broken"
+                )
+        except (ParseError, BadEncoding) as error:
             return self._result(
                 response, items.PARSE_ERROR, body=True, error=f"{self.name} spider: {error}"
             )
@@ -365,6 +376,14 @@ class ReadoutSpider(scrapy.Spider):
             seen_at=response.meta.get("seen_at") or utc_now(),
             **fields,
         )
+
+
+def _decoded(response: TextResponse) -> TextResponse:
+    """The response with its body re-encoded as UTF-8 from the encoding it is really in."""
+    if not response.body:
+        return response
+    text, _ = decode_page(response.body, _content_type(response))
+    return response.replace(body=text.encode("utf-8"), encoding="utf-8")
 
 
 def _content_type(response: Response) -> str | None:

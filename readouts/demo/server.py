@@ -23,6 +23,9 @@ class Resource:
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     conditional: bool = True  # send an ETag and answer If-None-Match with 304
+    # Writes the whole response itself, for faults no well-formed response can show
+    # (stalls, truncated or garbled bodies): the fault-injection tests use it.
+    respond: Callable[[BaseHTTPRequestHandler], None] | None = None
 
     def render(self) -> bytes:
         body = self.body() if callable(self.body) else self.body
@@ -104,6 +107,9 @@ class SiteServer:
             resource = self.routes.get(handler.path) or self.routes.get(path)
         if callable(resource):
             resource = resource(request)
+        if resource is not None and resource.respond is not None:
+            resource.respond(handler)
+            return
         if resource is None:
             resource = Resource(
                 "<html><head><title>Not found</title></head><body>Not found</body></html>",

@@ -1,0 +1,141 @@
+"""Benchmarks (1)–(3): crawl throughput, conditional re-crawl, storage per version.
+
+Against a local site of readout-like pages (about 23 KB each, mostly menus, like official
+sites), served by a fast in-memory server:
+1. the full pipeline (``readouts crawl``: spider, extraction, fetch log, archive, flag job) as a
+   ratio to the same Scrapy crawl with no pipeline and no fetch log (target ≥ 0.5);
+2. an unchanged re-crawl with ``--recheck`` (ETag → 304) as a ratio to the first (target ≤ 0.2);
+3. database bytes per stored version, against the raw page bytes.
+Times are wall-clock times of the whole command, start-up included, as a user sees them.
+
+Usage: python bench/crawl_throughput.py [--pages 5000] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from staticsite import ROOT, StaticSite, load_test
+
+from readouts.demo.sitegen import item_path, site_pages, sources_toml
+
+MENU_LINKS = 200
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system) of a command run to its end."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return elapsed, cpu
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args(argv)
+    pages = site_pages(args.pages, menu_links=MENU_LINKS)
+    items = [item_path(n) for n in range(1, args.pages + 1)]
+    with StaticSite(pages) as site, tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        load_test(site.base_url, items, connections=args.concurrency)
+        server_rate = args.pages / (time.perf_counter() - started)
+
+        sources = Path(tmp) / "sources.toml"
+        sources.write_text(
+            sources_toml(site.base_url, delay=0, concurrency=args.concurrency), encoding="utf-8"
+        )
+        db = Path(tmp) / "archive.db"
+        readouts = [sys.executable, "-m", "readouts", "--db", str(db), "--sources", str(sources)]
+        noop, noop_cpu = timed(
+            [sys.executable, str(ROOT / "bench" / "noop_crawl.py"), str(sources), "site"]
+        )
+        first, first_cpu = timed(readouts + ["crawl", "site"])
+        recheck, recheck_cpu = timed(readouts + ["crawl", "site", "--recheck"])
+
+        conn = sqlite3.connect(db)
+        runs = conn.execute("SELECT versions_stored, not_modified FROM runs ORDER BY id").fetchall()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        tables = conn.execute(
+            "SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC LIMIT 5"
+        ).fetchall()
+        conn.close()
+        db_bytes = os.path.getsize(db)
+        raw = sum(len(pages[path].encode("utf-8")) for path in items)
+
+    assert runs[0][0] == args.pages, f"first crawl stored {runs[0][0]} of {args.pages} pages"
+    figures = {
+        "pages": args.pages,
+        "server_alone_pages_per_s": server_rate,
+        "noop_crawl_s": noop,
+        "full_crawl_s": first,
+        "noop_pages_per_s": args.pages / noop,
+        "full_pages_per_s": args.pages / first,
+        "throughput_ratio": noop / first,
+        "noop_cpu_s": noop_cpu,
+        "full_cpu_s": first_cpu,
+        "throughput_ratio_cpu": noop_cpu / first_cpu,
+        "recheck_s": recheck,
+        "recheck_cpu_s": recheck_cpu,
+        "recheck_ratio_cpu": recheck_cpu / first_cpu,
+        "recheck_ratio": recheck / first,
+        "recheck_new_versions": runs[1][0],
+        "recheck_not_modified": runs[1][1],
+        "db_bytes_per_version": db_bytes / args.pages,
+        "raw_bytes_per_page": raw / args.pages,
+        "db_to_raw_ratio": db_bytes / raw,
+    }
+    print(f"Crawl of a {args.pages}-page local site, concurrency {args.concurrency}, delay 0")
+    print(f"  server alone:           {server_rate:7.0f} pages/s")
+    print(
+        f"  Scrapy, no-op pipeline: {noop:7.1f} s wall {noop_cpu:7.1f} s CPU"
+        f"  ({figures['noop_pages_per_s']:.0f} pages/s)"
+    )
+    print(
+        f"  full pipeline:          {first:7.1f} s wall {first_cpu:7.1f} s CPU"
+        f"  ({figures['full_pages_per_s']:.0f} pages/s)"
+    )
+    print(
+        f"  throughput ratio:       {figures['throughput_ratio']:7.2f} wall"
+        f" {figures['throughput_ratio_cpu']:7.2f} CPU  (no-op time / full time; target >= 0.5)"
+    )
+    print(
+        f"  --recheck (all 304):    {recheck:7.1f} s wall {recheck_cpu:7.1f} s CPU;"
+        f" {runs[1][0]} new versions, {runs[1][1]} not modified"
+    )
+    print(
+        f"  re-crawl ratio:         {figures['recheck_ratio']:7.2f} wall"
+        f" {figures['recheck_ratio_cpu']:7.2f} CPU  (re-crawl / first crawl; target <= 0.2)"
+    )
+    print(
+        f"  database: {db_bytes / args.pages:,.0f} bytes per version for"
+        f" {raw / args.pages:,.0f} raw bytes per page (x{figures['db_to_raw_ratio']:.2f})"
+    )
+    print(
+        "  largest parts: "
+        + ", ".join(f"{name} {size / args.pages:,.0f}" for name, size in tables)
+        + " bytes per version"
+    )
+    print(
+        f"Reproduce: python bench/crawl_throughput.py --pages {args.pages}"
+        f" --concurrency {args.concurrency}"
+    )
+    return figures
+
+
+if __name__ == "__main__":
+    main()

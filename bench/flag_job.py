@@ -1,0 +1,83 @@
+"""Benchmark (4): the flag job's time on an archive of many new versions.
+
+The archive is generated directly through ``storage.save_version`` (no crawl): readout-like
+documents, a share of which get a second, edited version (the flag job diffs those). Then
+``run_flag_job`` runs once over all of it, as after a large backfill.
+
+Usage: python bench/flag_job.py [--versions 100000] [--edited 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import storage
+from flagging.job import run_flag_job
+from readouts.demo.sitegen import make_readout
+
+BATCH = 2000
+
+
+def build_archive(db, versions: int, edited: float) -> int:
+    """Store ``versions`` versions; return how many of them are edits of an earlier one."""
+    documents = round(versions / (1 + edited))
+    edits = versions - documents
+    snapshots = []
+    for number in range(1, documents + 1):
+        snapshots.append((number, make_readout(number)))
+    for number in range(1, edits + 1):
+        snapshots.append((number, make_readout(number).edited(1)))
+    for start in range(0, len(snapshots), BATCH):
+        with storage.write_transaction(db):
+            for number, readout in snapshots[start : start + BATCH]:
+                storage.save_version(
+                    db,
+                    storage.Snapshot(
+                        source="bench",
+                        url=f"http://bench.example/news/{number}",
+                        kind="readout",
+                        title=readout.title,
+                        text=readout.text,
+                        published_at=readout.published,
+                        seen_at="2025-01-01T00:00:00Z",
+                    ),
+                    run_id=None,
+                )
+    return edits
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--versions", type=int, default=100_000)
+    parser.add_argument("--edited", type=float, default=0.1, help="share of documents edited")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = storage.open_database(Path(tmp) / "archive.db")
+        started = time.perf_counter()
+        edits = build_archive(db, args.versions, args.edited)
+        build = time.perf_counter() - started
+        cpu_before = os.times()
+        started = time.perf_counter()
+        flags = run_flag_job(db)
+        elapsed = time.perf_counter() - started
+        cpu_after = os.times()
+        stored = db.execute("SELECT count(*) FROM versions").fetchone()[0]
+        db.close()
+    cpu = cpu_after.user - cpu_before.user + cpu_after.system - cpu_before.system
+    print(f"Flag job over {stored:,} new versions ({edits:,} of them edits), one run")
+    print(f"  archive built in {build:.1f} s through storage.save_version")
+    print(
+        f"  flag job: {elapsed:.1f} s wall, {cpu:.1f} s CPU, {len(flags):,} flags,"
+        f" {stored / elapsed:,.0f} versions/s"
+    )
+    print(f"Reproduce: python bench/flag_job.py --versions {args.versions} --edited {args.edited}")
+    return {"versions": stored, "edits": edits, "flag_job_s": elapsed, "flag_job_cpu_s": cpu,
+            "flags": len(flags)}  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""An archive made by the first release is upgraded in place: its data survive, and it ends
+with the same schema as an archive created today."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlite_utils
+
+import storage
+from storage.schema import MIGRATIONS, SCHEMA_VERSION
+
+V1_ROWS = {
+    "sources": [{"name": "kremlin", "kind": "readout", "spider": "generic", "schedule": "6h"}],
+    "runs": [{"id": 1, "source": "kremlin", "mode": "monitor", "started_at": "2024-05-01T10:00:00Z",
+              "finished_at": "2024-05-01T10:01:00Z", "outcome": "ok", "versions_stored": 2}],
+    "pages": [{"hash": "ab" * 32, "content_type": "text/html", "size": 5, "compression": "none",
+               "body": b"<p>x</p>", "first_seen": "2024-05-01T10:00:30Z"}],
+    "documents": [{"id": 1, "source": "kremlin", "url": "http://kremlin.example/news/1",
+                   "kind": "readout", "title": "Telephone conversation", "status": "live",
+                   "first_seen": "2024-05-01T10:00:30Z"}],
+    "versions": [
+        {"id": 1, "document_id": 1, "version": 1, "seen_at": "2024-05-01T10:00:30Z",
+         "title": "Telephone conversation", "text": "The leaders spoke.", "content_hash": "h1",
+         "page_hash": "ab" * 32, "run_id": 1},
+        {"id": 2, "document_id": 1, "version": 2, "seen_at": "2024-05-02T10:00:30Z",
+         "title": "Telephone conversation", "text": "The leaders spoke at length.",
+         "content_hash": "h2", "run_id": 1},
+    ],
+    "fetches": [{"id": 1, "run_id": 1, "url": "http://kremlin.example/news/1", "status": 200,
+                 "outcome": "new", "document_id": 1}],
+    "flags": [{"id": 1, "kind": "new_readout", "document_id": 1, "version_id": 1,
+               "summary": "New readout: Telephone conversation", "key": "new_readout:version:1"}],
+    "job_state": [{"name": "flags.last_version_id", "value": "2"}],
+}  # fmt: skip
+
+
+def make_v1_archive(path) -> None:
+    """An archive exactly as the first schema left it: migration 1 only, user_version 1, data."""
+    db = sqlite_utils.Database(sqlite3.connect(str(path), isolation_level=None))
+    MIGRATIONS[0](db)
+    for table, rows in V1_ROWS.items():
+        db[table].insert_all(rows)
+    db.execute("PRAGMA user_version = 1")
+    db.close()
+
+
+def schema(db) -> dict[str, set]:
+    tables = {
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    shape = {table: {c.name for c in db[table].columns} for table in tables}
+    shape["indexes"] = {
+        row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+    }
+    shape["triggers"] = {
+        row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    }
+    return shape
+
+
+def test_first_schema_archive_is_upgraded_in_place_with_its_data(tmp_path):
+    old = tmp_path / "old.db"
+    make_v1_archive(old)
+    db = storage.open_database(old)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        for table, rows in V1_ROWS.items():
+            stored = list(db[table].rows)
+            assert len(stored) == len(rows), table
+            for row, kept in zip(rows, stored):
+                assert {k: kept[k] for k in row} == row, table
+        fresh = storage.open_database(tmp_path / "new.db")
+        assert schema(db) == schema(fresh)
+        fresh.close()
+        assert [r[0] for r in db.execute("PRAGMA integrity_check")] == ["ok"]
+    finally:
+        db.close()
+
+
+def test_upgraded_archive_takes_new_versions(tmp_path):
+    old = tmp_path / "old.db"
+    make_v1_archive(old)
+    db = storage.open_database(old)
+    try:
+        result = storage.save_version(
+            db,
+            storage.Snapshot(
+                source="kremlin",
+                url="http://kremlin.example/news/1",
+                kind="readout",
+                title="Telephone conversation",
+                text="The leaders spoke at length, and agreed to meet.",
+            ),
+            run_id=None,
+        )
+        assert result.version == 3
+    finally:
+        db.close()
