@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
+from flagging import citations
 from flagging.diff import diff_stats, word_diff
 from storage.database import write_transaction
 from storage.timeutil import utc_now
@@ -143,6 +144,7 @@ def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 STEPS: list[Callable[[sqlite_utils.Database], list[dict[str, Any]]]] = [
     _flag_versions,
     _flag_status_events,
+    *citations.STEPS,
 ]
 
 

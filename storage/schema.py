@@ -215,8 +215,30 @@ def _create_core_tables(db: sqlite_utils.Database) -> None:
         db[table].create_index(columns, unique=unique, if_not_exists=True)
 
 
+def _add_citation_index(db: sqlite_utils.Database) -> None:
+    """The citation index (derived data, rebuildable from ``versions``) and ``citations.linked``."""
+    # WITHOUT ROWID: the primary key is the whole row, so the index costs one B-tree, not two.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS citation_ngrams (hash INTEGER NOT NULL,"
+        " readout_id INTEGER NOT NULL, PRIMARY KEY (hash, readout_id)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS citation_url_keys (key TEXT NOT NULL,"
+        " readout_id INTEGER NOT NULL, PRIMARY KEY (key, readout_id)) WITHOUT ROWID"
+    )
+    db["citation_indexed_versions"].create(
+        {"version_id": int, "readout_id": int, "indexed_at": str},
+        pk="version_id",
+        if_not_exists=True,
+    )
+    if "linked" not in db["citations"].columns_dict:
+        db["citations"].add_column("linked", int, not_null_default=0)
+    db["citations"].create_index(["status"], if_not_exists=True)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
+    _add_citation_index,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
