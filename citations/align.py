@@ -107,8 +107,8 @@ def _seed_runs(article: Words, readout: Words, n: int) -> list[Block]:
     first = np.flatnonzero(new_run)
     last = np.append(first[1:], len(a_pos)) - 1
     return [
-        Block(int(a_pos[f]), int(a_pos[l]) + n - 1, int(r_pos[f]), int(r_pos[l]) + n - 1)
-        for f, l in zip(first, last)
+        Block(int(a_pos[s]), int(a_pos[e]) + n - 1, int(r_pos[s]), int(r_pos[e]) + n - 1)
+        for s, e in zip(first, last)
     ]
 
 

@@ -12,12 +12,13 @@ attributed to the one the article really quotes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from citations.align import Passage, align, matched_mask
+from citations.align import Block, Passage, align, matched_mask
 from citations.params import DEFAULT, Params
 from citations.text import Words, words_of
 
@@ -158,6 +159,46 @@ def _best_version(
     return best
 
 
+_OPENING = re.compile(r"(?:^|\s)[“«„‘\"']\W*$")
+_CLOSING = re.compile(r"^\W*[”»’\"'](?:\s|$|[^\w\s])")
+_QUOTE_MARK_REACH = 3  # words from a passage's end within which a quote mark moves the end
+
+
+def trim_to_quote_marks(passage: Passage, article: Words) -> None:
+    """Start and end a passage at the article's own quotation marks when they are close by.
+
+    The words just outside a quote often match too ("the leaders “discussed…”" against "The
+    leaders discussed…"), but the quote is what stands between the marks.
+    """
+    text = article.text
+    reach = min(_QUOTE_MARK_REACH, passage.a1 - passage.a0)
+    for k in range(passage.a0 + 1, passage.a0 + reach + 1):
+        if _OPENING.search(text[article.ends[k - 1] : article.starts[k]]):
+            _cut_head(passage, k)
+            break
+    reach = min(_QUOTE_MARK_REACH, passage.a1 - passage.a0)
+    for k in range(passage.a1 - 1, passage.a1 - reach - 1, -1):
+        if _CLOSING.search(text[article.ends[k] : article.starts[k + 1]]):
+            _cut_tail(passage, k)
+            break
+
+
+def _cut_head(passage: Passage, first: int) -> None:
+    blocks = [b for b in passage.blocks if b.a1 >= first]
+    head = blocks[0]
+    if head.a0 < first:
+        blocks[0] = Block(first, head.a1, head.r0 + first - head.a0, head.r1)
+    passage.blocks = blocks
+
+
+def _cut_tail(passage: Passage, last: int) -> None:
+    blocks = [b for b in passage.blocks if b.a0 <= last]
+    tail = blocks[-1]
+    if tail.a1 > last:
+        blocks[-1] = Block(tail.a0, last, tail.r0, tail.r1 - (tail.a1 - last))
+    passage.blocks = blocks
+
+
 def _counts(passage: Passage, seeds: np.ndarray, params: Params) -> bool:
     if passage.matched_words < params.min_words:
         return False
@@ -171,6 +212,7 @@ def _citation(
     spans = []
     readout_chars = 0
     for passage in passages:
+        trim_to_quote_marks(passage, article)
         a_start, a_end = article.char_span(passage.a0, passage.a1)
         r_start, r_end = match.readout.char_span(passage.r0, passage.r1)
         readout_chars += r_end - r_start
