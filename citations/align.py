@@ -22,6 +22,7 @@ from citations.text import Words
 
 _EDGE_WINDOW = 8  # words looked at past each end of a passage
 _MIN_TAIL = 2  # words a tail found past a gap must have
+_QUOTE_MARKS = '“”„«»"'
 
 
 @dataclass
@@ -167,6 +168,8 @@ def _continues(last: Block, run: Block, article: Words, params: Params) -> bool:
     readout_gap = run.r0 - last.r1 - 1
     if article_gap < 0 or readout_gap < 0 or article_gap > params.max_gap:
         return False
+    if _quote_mark_between(article, last.a1, run.a0):
+        return False  # two quotes, one after the other
     if readout_gap <= params.max_gap:
         return True
     omitted = article.breaks[last.a1 + 1 : run.a0 + 1].any()
@@ -174,21 +177,34 @@ def _continues(last: Block, run: Block, article: Words, params: Params) -> bool:
 
 
 def _extend_edges(passage: Passage, article: Words, readout: Words, params: Params) -> None:
-    """Look past each end for a tail of at least two words after a small gap."""
+    """Look past each end for more of the quote after a small gap (or an ellipsis), until
+    nothing more is found."""
     a, r = article.words, readout.words
-    end = passage.blocks[-1]
-    tail = _tail(
-        a[end.a1 + 1 : end.a1 + 1 + _EDGE_WINDOW], r[end.r1 + 1 : end.r1 + 1 + _EDGE_WINDOW]
-    )
-    if tail:
+    while True:
+        end = passage.blocks[-1]
+        omitted = end.a1 + 1 < len(a) and bool(article.breaks[end.a1 + 1])
+        reach = params.ellipsis_gap if omitted else params.max_gap
+        tail = _tail(
+            a[end.a1 + 1 : end.a1 + 1 + _EDGE_WINDOW],
+            r[end.r1 + 1 : end.r1 + 1 + _EDGE_WINDOW + (reach if omitted else 0)],
+            params.max_gap,
+            reach,
+        )
+        if not tail or _quote_mark_between(article, end.a1, end.a1 + 1 + tail[0]):
+            break
         passage.blocks.append(
             Block(end.a1 + 1 + tail[0], end.a1 + tail[1], end.r1 + 1 + tail[2], end.r1 + tail[3])
         )
-    start = passage.blocks[0]
-    a_before = a[max(0, start.a0 - _EDGE_WINDOW) : start.a0][::-1]
-    r_before = r[max(0, start.r0 - _EDGE_WINDOW) : start.r0][::-1]
-    head = _tail(a_before, r_before)
-    if head:
+    while True:
+        start = passage.blocks[0]
+        omitted = bool(article.breaks[start.a0])
+        reach = params.ellipsis_gap if omitted else params.max_gap
+        a_before = a[max(0, start.a0 - _EDGE_WINDOW) : start.a0][::-1]
+        r_window = _EDGE_WINDOW + (reach if omitted else 0)
+        r_before = r[max(0, start.r0 - r_window) : start.r0][::-1]
+        head = _tail(a_before, r_before, params.max_gap, reach)
+        if not head or _quote_mark_between(article, start.a0 - 1 - head[0], start.a0):
+            break
         passage.blocks.insert(
             0,
             Block(
@@ -200,16 +216,26 @@ def _extend_edges(passage: Passage, article: Words, readout: Words, params: Para
         )
 
 
-def _tail(a: list[str], r: list[str]) -> tuple[int, int, int, int] | None:
-    """The first equal stretch of ≥ 2 words after a gap of ≤ 2 words on each side, as
-    ``(a_start, a_end, r_start, r_end)`` (end exclusive) relative to the windows."""
+def _quote_mark_between(article: Words, first: int, second: int) -> bool:
+    """Whether a double quotation mark stands between two article words."""
+    gap = article.text[article.ends[first] : article.starts[second]]
+    return any(mark in gap for mark in _QUOTE_MARKS)
+
+
+def _tail(
+    a: list[str], r: list[str], article_gap: int, readout_gap: int
+) -> tuple[int, int, int, int] | None:
+    """The first equal stretch of ≥ 2 words after a gap of at most ``article_gap`` and
+    ``readout_gap`` words, as ``(a_start, a_end, r_start, r_end)`` (end exclusive) relative
+    to the windows."""
     if not a or not r:
         return None
     for op in Indel.opcodes(a, r):
         if op.tag != "equal":
             continue
-        if op.src_start > 2 or op.dest_start > 2:
+        if op.src_start > article_gap or op.dest_start > readout_gap:
             return None
-        if op.src_end - op.src_start >= _MIN_TAIL:
+        # Past a word of the article's own, two matching words may be chance ("to the").
+        if op.src_end - op.src_start >= _MIN_TAIL + (op.src_start > 0):
             return op.src_start, op.src_end, op.dest_start, op.dest_end
     return None

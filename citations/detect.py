@@ -150,7 +150,7 @@ def _best_version(
         passages = align(article, readout, params)
         if version_id == latest_id:
             latest_passages = passages
-        kept = [p for p in passages if _counts(p, seeds, params)]
+        kept = [p for p in passages if _counts(p, seeds, article, params)]
         match = _Match(readout_id, version_id, latest_id, readout, kept, None)
         if kept and (best is None or match.matched_words > best.matched_words):
             best = match
@@ -159,8 +159,10 @@ def _best_version(
     return best
 
 
-_OPENING = re.compile(r"(?:^|\s)[“«„‘\"']\W*$")
-_CLOSING = re.compile(r"^\W*[”»’\"'](?:\s|$|[^\w\s])")
+# A quotation mark in the text between two words. An apostrophe glued to a word ("Ukraine’s")
+# is neither: an opening mark follows a space, a closing one is followed by one.
+_OPENING = re.compile(r"\s[“«„‘\"']\W*$")
+_CLOSING = re.compile(r"^[^\w\s]*[”»’\"'][^\w\s]*\s|\([^()]*\b(?:added|mine)\)")
 _QUOTE_MARK_REACH = 3  # words from a passage's end within which a quote mark moves the end
 
 
@@ -199,8 +201,24 @@ def _cut_tail(passage: Passage, last: int) -> None:
     passage.blocks = blocks
 
 
-def _counts(passage: Passage, seeds: np.ndarray, params: Params) -> bool:
-    if passage.matched_words < params.min_words:
+_MINOR = frozenset("a al an and as at bin by de der for from in of on or s the to von with".split())
+
+
+def is_name_or_title(article: Words, passage: Passage) -> bool:
+    """A run of capitalised words ("Deputy Head of the Office of the President of Ukraine
+    Andriy Yermak") names someone: it is not a quote however long it is."""
+    text = article.text
+    words = [
+        text[article.starts[i] : article.ends[i]]
+        for i in range(passage.a0, passage.a1 + 1)
+        if article.words[i] not in _MINOR
+    ]
+    capitalised = sum(word[0].isupper() or word[0].isdigit() for word in words)
+    return capitalised >= 0.8 * len(words)
+
+
+def _counts(passage: Passage, seeds: np.ndarray, article: Words, params: Params) -> bool:
+    if passage.matched_words < params.min_words or is_name_or_title(article, passage):
         return False
     last_seed = passage.a1 - params.index_n + 1
     return bool(((seeds >= passage.a0) & (seeds <= last_seed)).any())

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 class Params:
     index_n: int = 4
     """Words per indexed n-gram: a quote must share one rare n-gram of this size to be found."""
-    max_readouts_per_ngram: int = 20
+    max_readouts_per_ngram: int = 8
     """An n-gram in more readouts than this is boilerplate ("agreed to maintain contacts")."""
     max_candidates: int = 40
     """Readouts aligned per article, those sharing the most rare n-grams first."""
