@@ -197,7 +197,8 @@ def main():
     root = require_eval("pan13-no-obfuscation")
     src, susp, pairs, cases = load(root)
     print(
-        f"PAN13 no-obfuscation: {len(src)} sources indexed, {len(susp)} suspicious documents matched, {len(cases)} cases"
+        f"PAN13 no-obfuscation: {len(src)} sources indexed, {len(susp)} suspicious documents"
+        f" matched, {len(cases)} cases"
     )
     grid = (
         [DEFAULT]

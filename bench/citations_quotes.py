@@ -182,7 +182,8 @@ def main():
         )
     boilerplate = [s for s, n in df.items() if n >= 10 and len(s.split()) >= 4]
     print(
-        f"{len(readouts)} real readouts indexed; {len(boilerplate)} boilerplate sentences (in ≥ 10 readouts), e.g. {boilerplate[:3]}"
+        f"{len(readouts)} real readouts indexed; {len(boilerplate)} boilerplate sentences"
+        f" (in ≥ 10 readouts), e.g. {boilerplate[:3]}"
     )
 
     db, _ = fresh_database()
@@ -259,11 +260,13 @@ def main():
     precision = correct / len(detected) if detected else 1.0
     recall = hits / len(planted)
     print(
-        f"seed {options.seed}: {len(texts)} articles ({len(boiler_articles)} boilerplate-only), {len(planted)} planted quotes "
+        f"seed {options.seed}: {len(texts)} articles ({len(boiler_articles)} boilerplate-only),"
+        f" {len(planted)} planted quotes "
         f"(edits: {dict(sorted(Counter(p[4] for p in planted).items()))})"
     )
     print(
-        f"precision {precision:.4f} ({correct} of {len(detected)} detected passages are planted quotes of the right readout)"
+        f"precision {precision:.4f} ({correct} of {len(detected)} detected passages are planted quotes"
+        f" of the right readout; {duplicates} of them of a readout holding the same passage word for word)"
     )
     print(
         f"recall    {recall:.4f} ({hits} of {len(planted)} planted quotes found and attributed to their readout;"
