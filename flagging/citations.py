@@ -20,19 +20,19 @@ from typing import Any
 
 import sqlite_utils
 
-# ``flagging.job`` imports this module to list its steps: import the module, not its names,
-# and look them up at call time.
 from citations import index
 from citations.detect import DRIFTED, Citation, detect, drifted_spans
 from citations.links import article_links, linked_readouts
 from citations.params import DEFAULT, Params
 from citations.store import (
-    Saved,
     citations_of_readout,
     save_article_citations,
     set_span_statuses,
 )
 from citations.text import words_of
+
+# ``flagging.job`` imports this module to list its steps: import the module, not its names,
+# and look them up at call time.
 from flagging import job
 from storage.database import write_transaction
 from storage.pages import load_page
@@ -146,7 +146,18 @@ def _match_article(
         if item.created:
             raised += _raise(db, _new_citation_flag(db, row, item.citation))
         if item.became_drifted:
-            raised += _raise(db, _drift_flag(db, row, item))
+            lost = [span.text for span in item.citation.spans if span.status == DRIFTED]
+            raised += _raise(
+                db,
+                _drift_flag(
+                    db,
+                    row,
+                    item.citation_id,
+                    item.citation.readout_id,
+                    item.citation.latest_version_id,
+                    lost,
+                ),
+            )
     return raised
 
 
@@ -174,23 +185,18 @@ def _recheck_readout(
         status = set_span_statuses(db, row["id"], spans, drifted)
         if status == DRIFTED and old_status != DRIFTED:
             article = db.execute(
-                "SELECT id AS document_id, url, title, source FROM documents WHERE id = ?",
-                [row["article_id"]],
+                "SELECT url, title, source FROM documents WHERE id = ?", [row["article_id"]]
             ).fetchone()
             article_row = {
-                "document_id": article[0],
-                "url": article[1],
-                "title": article[2],
-                "source": article[3],
+                "document_id": row["article_id"],
                 "id": row["article_version_id"],
+                "url": article[0],
+                "title": article[1],
+                "source": article[2],
             }
-            citation = Citation(
-                readout_id, row["readout_version_id"], latest[0], row["method"], bool(row["linked"])
-            )
-            citation.spans = []
             lost = [span["text"] for span, gone in zip(spans, drifted) if gone]
             raised += _raise(
-                db, _drift_flag(db, article_row, Saved(row["id"], citation, False, True), lost)
+                db, _drift_flag(db, article_row, row["id"], readout_id, latest[0], lost)
             )
     return raised
 
@@ -226,22 +232,21 @@ def _new_citation_flag(
 def _drift_flag(
     db: sqlite_utils.Database,
     article: dict[str, Any],
-    saved: Saved,
-    lost: list[str] | None = None,
+    citation_id: int,
+    readout_id: int,
+    readout_version_id: int | None,
+    lost: list[str],
 ) -> dict[str, Any]:
-    citation = saved.citation
-    if lost is None:
-        lost = [span.text for span in citation.spans if span.status == DRIFTED]
     quoted = "; ".join(f"“{_short(text)}”" for text in lost)
     return job.make_flag(
         "quote_drift",
         article["source"],
         article["document_id"],
         article["id"],
-        f"{article['title']} quotes words that {_readout_title(db, citation.readout_id)}"
+        f"{article['title']} quotes words that {_readout_title(db, readout_id)}"
         f" no longer says: {quoted}",
-        related_document_id=citation.readout_id,
-        key=f"quote_drift:citation:{saved.citation_id}:readout_version:{citation.latest_version_id}",
+        related_document_id=readout_id,
+        key=f"quote_drift:citation:{citation_id}:readout_version:{readout_version_id}",
     )
 
 
