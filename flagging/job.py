@@ -14,11 +14,12 @@ from typing import Any
 
 import sqlite_utils
 
+from flagging import citations
 from flagging.changes import REVERTED, record_changes
 from flagging.changes import WATERMARK as CHANGES_WATERMARK
+from flagging.flags import insert_flag, make_flag
 from flagging.state import get_state, set_state
 from storage.database import write_transaction
-from storage.timeutil import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -135,39 +136,5 @@ STEPS: list[Callable[[sqlite_utils.Database], list[dict[str, Any]]]] = [
     record_changes,
     _flag_versions,
     _flag_status_events,
+    *citations.STEPS,
 ]
-
-
-def make_flag(
-    kind: str,
-    source: str,
-    document_id: int,
-    version_id: int | None,
-    summary: str,
-    *,
-    related_document_id: int | None = None,
-    key: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "created_at": utc_now(),
-        "kind": kind,
-        "source": source,
-        "document_id": document_id,
-        "version_id": version_id,
-        "related_document_id": related_document_id,
-        "summary": summary,
-        "key": key or f"{kind}:version:{version_id}",
-    }
-
-
-def insert_flag(db: sqlite_utils.Database, flag: dict[str, Any]) -> bool:
-    cursor = db.execute(
-        "INSERT OR IGNORE INTO flags (created_at, kind, source, document_id, version_id,"
-        " related_document_id, summary, key) VALUES (:created_at, :kind, :source, :document_id,"
-        " :version_id, :related_document_id, :summary, :key)",
-        flag,
-    )
-    if cursor.rowcount:
-        flag["id"] = cursor.lastrowid
-        return True
-    return False

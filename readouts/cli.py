@@ -478,6 +478,51 @@ def serve(state: State, host, port, base_url, get_path):
 
 
 @cli.command()
+@click.argument("doc", required=False)
+@click.option(
+    "--rebuild-index",
+    is_flag=True,
+    help="Recreate the citation index from the stored versions and match every article again.",
+)
+@json_option
+@click.pass_obj
+def citations(state: State, doc, rebuild_index, as_json):
+    """Who cites a readout, and what they quote (DOC: id or URL of a readout or an article).
+
+    Each citing article is listed with its quoted passages beside the sentence of the
+    readout they come from; a passage the readout's latest version no longer contains is
+    marked as drifted.
+
+    \b
+    Example:
+        readouts citations http://en.kremlin.ru/events/president/news/56155
+        readouts citations 12 --json
+        readouts citations --rebuild-index
+    """
+    from citations.view import citation_view
+    from storage.queries import DocumentNotFound, find_document
+
+    if not doc and not rebuild_index:
+        raise click.UsageError("Give a document id or URL, or --rebuild-index.")
+    if rebuild_index:
+        from flagging.citations import rebuild
+
+        flags = rebuild(state.db)
+        click.echo(f"Citation index rebuilt; {report.plural(len(flags), 'new flag')}", err=as_json)
+        if not doc:
+            return
+    try:
+        document = find_document(state.db, doc)
+    except DocumentNotFound as error:
+        raise click.ClickException(str(error)) from None
+    view = citation_view(state.db, document)
+    if as_json:
+        click.echo(json.dumps(view, indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.citations(view))
+
+
+@cli.command()
 @click.option(
     "--port",
     type=int,

@@ -60,6 +60,58 @@ def flag_line(flag: dict[str, Any]) -> str:
     return f"[{flag['kind']}] {flag['summary']} (document {flag['document_id']})"
 
 
+def citations(view: dict[str, Any]) -> str:
+    """A readout's citing articles (or an article's cited readouts) with the quoted passages."""
+    document = view["document"]
+    is_readout = document["kind"] == "readout"
+    lines = [f"{document['title']}\n{document['url']}", ""]
+    rows = view["citations"]
+    if not rows:
+        lines.append("No article cites this readout." if is_readout else "It cites no readout.")
+        return "\n".join(lines)
+    lines.append(
+        plural(len(rows), "citing article") if is_readout else plural(len(rows), "cited readout")
+    )
+    for row in rows:
+        other = ("article", "article_title", "article_url")
+        if not is_readout:
+            other = ("readout", "readout_title", "readout_url")
+        how = row["method"] + (", with a link" if row["linked"] and row["method"] != "link" else "")
+        lines += [
+            "",
+            f"{row[other[1]]} ({other[0]} {row[other[0] + '_id']})",
+            f"{row[other[2]]}",
+            f"{how} — {plural(len(row['spans']), 'passage')}, {row['matched_chars']} characters"
+            + (
+                " — DRIFTED: quotes words the latest version no longer says"
+                if row["status"] == "drifted"
+                else ""
+            ),
+        ]
+        for number, span in enumerate(row["spans"], 1):
+            context = span["readout_context"]
+            start, end = context["quote"]
+            sentence = " ".join(
+                (
+                    context["text"][:start]
+                    + "»"
+                    + context["text"][start:end]
+                    + "«"
+                    + context["text"][end:]
+                ).split()
+            )
+            status = (
+                ""
+                if span["status"] == "current"
+                else f"  [drifted: not in v{row['latest_readout_version']}]"
+            )
+            lines += [
+                f"  {number}. article:  “{' '.join(span['text'].split())}”",
+                f"     readout v{row['readout_version']}: {sentence}{status}",
+            ]
+    return "\n".join(lines)
+
+
 def _seconds(start: str | None, end: str | None) -> float | None:
     if not start or not end:
         return None

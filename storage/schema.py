@@ -351,6 +351,27 @@ def _add_daemon_and_notifications(db: sqlite_utils.Database) -> None:
     db["notifications"].create_index(["status", "next_attempt_at"], if_not_exists=True)
 
 
+def _add_citation_index(db: sqlite_utils.Database) -> None:
+    """The citation index (derived data, rebuildable from ``versions``) and ``citations.linked``."""
+    # WITHOUT ROWID: the primary key is the whole row, so the index costs one B-tree, not two.
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS citation_ngrams (hash INTEGER NOT NULL,"
+        " readout_id INTEGER NOT NULL, PRIMARY KEY (hash, readout_id)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS citation_url_keys (key TEXT NOT NULL,"
+        " readout_id INTEGER NOT NULL, PRIMARY KEY (key, readout_id)) WITHOUT ROWID"
+    )
+    db["citation_indexed_versions"].create(
+        {"version_id": int, "readout_id": int, "indexed_at": str},
+        pk="version_id",
+        if_not_exists=True,
+    )
+    if "linked" not in db["citations"].columns_dict:
+        db["citations"].add_column("linked", int, not_null_default=0)
+    db["citations"].create_index(["status"], if_not_exists=True)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -359,6 +380,7 @@ MIGRATIONS: list[Migration] = [
     _add_full_text_search,
     _create_changes_table,
     _add_daemon_and_notifications,
+    _add_citation_index,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

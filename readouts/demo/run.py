@@ -47,7 +47,10 @@ def run_demo(db_path: str, *, port: int = 0, echo: Callable[[str], None] = print
     echo("\nEverything flagged:")
     _readouts(db_path, sources, echo, "flags")
     echo("\nThe Kremlin's edit, word by word:")
-    _readouts(db_path, sources, echo, "diff", f"{server.base_url}/events/president/news/56155")
+    kremlin_call = f"{server.base_url}/events/president/news/56155"
+    _readouts(db_path, sources, echo, "diff", kremlin_call)
+    echo("\nWho quotes the Kremlin's readout, and which quoted words it no longer says:")
+    _readouts(db_path, sources, echo, "citations", kremlin_call)
     echo(f"\nLook around: readouts --db {db_path} flags --json")
     echo(f"Browse it:   readouts --db {db_path} serve")
 

@@ -1,0 +1,33 @@
+"""Helpers shared by the citation benchmarks: where the eval data is, a fresh index database."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def eval_dir() -> Path | None:
+    """``../shared/eval`` next to the repository, else /work/shared/eval; None when absent."""
+    for candidate in (REPO.parent / "shared" / "eval", Path("/work/shared/eval")):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def require_eval(name: str) -> Path:
+    base = eval_dir()
+    if base is None or not (base / name).exists():
+        sys.exit(f"skipped: the eval data set {name!r} is not present (../shared/eval/{name})")
+    return base / name
+
+
+def fresh_database(directory: str | None = None):
+    """A new archive database (the project's schema, WAL) in a temporary directory."""
+    import storage
+
+    folder = Path(directory or tempfile.mkdtemp(prefix="citations-bench-"))
+    return storage.open_database(folder / "bench.db"), folder / "bench.db"

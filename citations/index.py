@@ -1,0 +1,127 @@
+"""The inverted index of rare word n-grams over readouts, kept in SQLite.
+
+``citation_ngrams`` holds one row per (n-gram hash, readout): all versions of a readout share
+its rows, so an article quoting words a readout has since dropped still finds it. Boilerplate is
+kept out by document frequency: once an n-gram is in more than ``max_readouts_per_ngram``
+readouts it takes no further rows (its ``max + 1`` rows mark it as common) and lookups ignore
+it. The index is derived data: ``rebuild`` recreates it from ``versions`` at any time, and
+``citation_indexed_versions`` records which readout versions it holds.
+
+A lookup is one query per article (the article's n-gram hashes passed as one JSON array);
+indexing a new readout version is two.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from citations.links import url_key
+from citations.ngrams import ngram_hashes
+from citations.params import DEFAULT, Params
+from citations.text import Words, words_of
+from storage.timeutil import utc_now
+
+logger = logging.getLogger(__name__)
+
+_IN_HASHES = "hash IN (SELECT value FROM json_each(?))"
+
+
+def index_version(
+    db: Any,
+    readout_id: int,
+    version_id: int | None,
+    text: str,
+    url: str | None = None,
+    params: Params = DEFAULT,
+) -> int:
+    """Add one readout version's n-grams; return the number of new rows.
+
+    ``db`` is a sqlite-utils Database or a sqlite3 connection (both have ``execute``); the
+    caller owns the transaction.
+    """
+    hashes = np.unique(ngram_hashes(words_of(text).words, params.index_n))
+    added = 0
+    if len(hashes):
+        payload = json.dumps(hashes.tolist())
+        counts = dict(
+            db.execute(
+                f"SELECT hash, count(*) FROM citation_ngrams WHERE {_IN_HASHES} GROUP BY hash",
+                [payload],
+            ).fetchall()
+        )
+        cap = params.max_readouts_per_ngram + 1
+        rows = [(h, readout_id) for h in hashes.tolist() if counts.get(h, 0) < cap]
+        before = db.execute("SELECT total_changes()").fetchone()[0]
+        getattr(db, "conn", db).executemany(
+            "INSERT OR IGNORE INTO citation_ngrams (hash, readout_id) VALUES (?, ?)", rows
+        )
+        added = db.execute("SELECT total_changes()").fetchone()[0] - before
+    if version_id is not None:
+        db.execute(
+            "INSERT OR IGNORE INTO citation_indexed_versions (version_id, readout_id, indexed_at)"
+            " VALUES (?, ?, ?)",
+            [version_id, readout_id, utc_now()],
+        )
+    if url:
+        db.execute(
+            "INSERT OR IGNORE INTO citation_url_keys (key, readout_id) VALUES (?, ?)",
+            [url_key(url), readout_id],
+        )
+    return added
+
+
+def lookup(db: Any, article: Words, params: Params = DEFAULT) -> dict[int, np.ndarray]:
+    """Candidate readouts of an article: readout id → article positions of shared rare n-grams.
+
+    At most ``max_candidates`` readouts, those sharing the most rare n-grams first.
+    """
+    hashes = ngram_hashes(article.words, params.index_n)
+    if not len(hashes):
+        return {}
+    rows = db.execute(
+        f"SELECT hash, readout_id FROM citation_ngrams WHERE {_IN_HASHES}",
+        [json.dumps(np.unique(hashes).tolist())],
+    ).fetchall()
+    postings: dict[int, list[int]] = {}
+    for hash_, readout_id in rows:
+        postings.setdefault(hash_, []).append(readout_id)
+    rare = {h: ids for h, ids in postings.items() if len(ids) <= params.max_readouts_per_ngram}
+    if not rare:
+        return {}
+    positions: dict[int, list[int]] = {}
+    for position, h in enumerate(hashes.tolist()):
+        for readout_id in rare.get(h, ()):
+            positions.setdefault(readout_id, []).append(position)
+    ranked = Counter({readout_id: len(p) for readout_id, p in positions.items()})
+    return {
+        readout_id: np.array(positions[readout_id])
+        for readout_id, _ in ranked.most_common(params.max_candidates)
+    }
+
+
+def clear(db: Any) -> None:
+    for table in ("citation_ngrams", "citation_indexed_versions", "citation_url_keys"):
+        db.execute(f"DELETE FROM {table}")
+
+
+def unindexed_readout_versions(db: Any, limit: int) -> list[dict[str, Any]]:
+    """Readout versions not in the index yet, oldest first."""
+    cursor = db.execute(
+        "SELECT v.id, v.document_id, v.text, d.url FROM versions v"
+        " JOIN documents d ON d.id = v.document_id"
+        " WHERE d.kind = 'readout' AND v.id NOT IN (SELECT version_id FROM citation_indexed_versions)"
+        " ORDER BY v.id LIMIT ?",
+        [limit],
+    )
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def index_size(db: Any) -> dict[str, int]:
+    rows = db.execute("SELECT count(*), count(DISTINCT readout_id) FROM citation_ngrams").fetchone()
+    return {"rows": rows[0], "readouts": rows[1]}

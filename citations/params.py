@@ -1,0 +1,32 @@
+"""The few numbers that decide what counts as a citation, in one place.
+
+Defaults were fixed on the even-numbered PAN 2013 pairs and on the even seeds of the planted-
+quote benchmark (bench/citations_*.py; figures in docs/citations.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Params:
+    index_n: int = 4
+    """Words per indexed n-gram: a quote must share one rare n-gram of this size to be found."""
+    max_readouts_per_ngram: int = 8
+    """An n-gram in more readouts than this is boilerplate ("agreed to maintain contacts")."""
+    max_candidates: int = 40
+    """Readouts aligned per article, those sharing the most rare n-grams first."""
+    seed_n: int = 3
+    """Words per seed when aligning one article with one readout."""
+    max_gap: int = 3
+    """Words skipped on either side inside one quoted passage (a changed or inserted word)."""
+    ellipsis_gap: int = 80
+    """Source words an ellipsis in the article may stand for."""
+    min_words: int = 8
+    """Matched words a passage needs to count as a quote: shorter runs are common phrases."""
+    republication_share: float = 0.5
+    """Share of the readout's characters an article must reproduce to be a republication."""
+
+
+DEFAULT = Params()

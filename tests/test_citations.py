@@ -1,0 +1,240 @@
+"""Citation detection and quote drift, on a real SQLite archive and on the crawled demo site."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import query
+
+import storage
+from citations.links import url_key
+from citations.text import words_of
+from flagging import run_flag_job
+from readouts.demo import content
+
+NBSP = "\u00a0"
+BOILERPLATE = "The leaders agreed to maintain contacts."
+SHARED_FORMULA = (
+    "The President reaffirmed the unwavering support of the United States for the sovereignty"
+    " and territorial integrity of the country."
+)
+READOUTS = {
+    "https://gov.example/readouts/1": (
+        "Call with the Prime Minister of Ruritania",
+        "The President spoke today with the Prime Minister of Ruritania. The leaders discussed"
+        " the reconstruction of the Northern Railway and the financing of the new grain"
+        f" terminal at Port Vesna. {SHARED_FORMULA} The President welcomed Ruritania’s decision"
+        " to host the regional energy summit in the spring of next year and offered technical"
+        " help with the preparations. The leaders also discussed the situation in the Southern"
+        " Provinces, where floods have displaced thousands of families, and the President"
+        " announced additional humanitarian assistance for the regions affected. They reviewed"
+        " progress on the visa facilitation agreement signed last year and instructed their"
+        f" ministers to report on its implementation before the autumn. {BOILERPLATE}",
+    ),
+    "https://gov.example/readouts/2": (
+        "Call with the President of Freedonia",
+        "The President spoke today with the President of Freedonia. The two leaders reviewed"
+        " the fishing dispute in the Western Gulf and agreed that their experts would meet in"
+        f" Geneva before the end of the month to draft a joint management plan. {SHARED_FORMULA}"
+        f" {BOILERPLATE}",
+    ),
+    "https://gov.example/readouts/3": (
+        "Call with the Chancellor of Grand Fenwick",
+        "The President spoke today with the Chancellor of Grand Fenwick about the upcoming"
+        " summit on alpine tunnels and customs procedures for freight crossing the border"
+        f" valleys during the winter months. {BOILERPLATE}",
+    ),
+}
+# Readouts of other calls: the formulas every readout has are what makes them boilerplate.
+FILLER = {
+    f"https://gov.example/readouts/{100 + n}": (
+        f"Call number {n}",
+        f"The President spoke today with the President of Country {n}. The leaders discussed"
+        f" matters of bilateral interest number {n}. {BOILERPLATE}",
+    )
+    for n in range(25)
+}
+QUOTING_ARTICLE = (
+    "Ruritania's railway gets a friend\n"
+    "According to the readout, the leaders “discussed the reconstruction of the Northern"
+    f" Railway and the financing of{NBSP}the new grain terminal at Port Vesna.” Critics were"
+    " unimpressed.\n"
+    "The White House also said the President “welcomed [the government of] Ruritania's decision"
+    " to host the regional energy summit … and offered technical help with the preparations”"
+    " (emphasis added). "
+    f"{SHARED_FORMULA} Nothing else was said. {BOILERPLATE}"
+)
+BOILERPLATE_ARTICLE = (
+    "Another quiet week in diplomacy\n"
+    f"Officials said little. {BOILERPLATE} The President spoke today with the President of"
+    " a country, and the leaders agreed to maintain contacts, as leaders do."
+)
+
+
+def _save(db, url, kind, title, text):
+    source = "gov" if kind == "readout" else "blog"
+    return storage.save_version(
+        db, storage.Snapshot(source=source, url=url, kind=kind, title=title, text=text), None
+    )
+
+
+@pytest.fixture
+def archive(db):
+    ids = {url: _save(db, url, "readout", *value).document_id for url, value in READOUTS.items()}
+    for url, value in FILLER.items():
+        _save(db, url, "readout", *value)
+    ids["quoting"] = _save(
+        db, "https://blog.example/quoting", "commentary", "Railway friend", QUOTING_ARTICLE
+    ).document_id
+    ids["boilerplate"] = _save(
+        db, "https://blog.example/quiet", "commentary", "Quiet week", BOILERPLATE_ARTICLE
+    ).document_id
+    return ids
+
+
+def _citations(db):
+    rows = list(db.query("SELECT * FROM citations ORDER BY id"))
+    for row in rows:
+        row["spans"] = json.loads(row["spans"])
+    return rows
+
+
+def _text(db, version_id):
+    return db.execute("SELECT text FROM versions WHERE id = ?", [version_id]).fetchone()[0]
+
+
+def test_quotes_are_found_despite_typography_brackets_ellipses_and_notes(db, archive):
+    run_flag_job(db)
+    (citation,) = _citations(db)
+    assert citation["article_id"] == archive["quoting"]
+    assert citation["readout_id"] == archive["https://gov.example/readouts/1"]
+    assert citation["method"] == "quote" and citation["status"] == "current"
+    article_text = _text(db, citation["article_version_id"])
+    readout_text = _text(db, citation["readout_version_id"])
+    texts = [span["text"] for span in citation["spans"]]
+    assert texts == [
+        "discussed the reconstruction of the Northern Railway and the financing of\u00a0the new"
+        " grain terminal at Port Vesna",
+        "welcomed [the government of] Ruritania's decision to host the regional energy summit …"
+        " and offered technical help with the preparations",
+        SHARED_FORMULA.rstrip("."),
+    ]
+    for span in citation["spans"]:
+        start, end = span["article"]
+        assert article_text[start:end] == span["text"]
+        r_start, r_end = span["readout"]
+        assert words_of(readout_text[r_start:r_end]).words[0] == words_of(span["text"]).words[0]
+        assert words_of(readout_text[r_start:r_end]).words[-1] == words_of(span["text"]).words[-1]
+    assert citation["matched_chars"] == sum(len(t) for t in texts)
+
+
+def test_boilerplate_and_shared_formulas_are_not_attributed_to_every_readout(db, archive):
+    flags = run_flag_job(db)
+    cited = {(row["article_id"], row["readout_id"]) for row in _citations(db)}
+    assert cited == {(archive["quoting"], archive["https://gov.example/readouts/1"])}
+    new_citations = [f for f in flags if f["kind"] == "new_citation"]
+    assert [(f["document_id"], f["related_document_id"]) for f in new_citations] == list(cited)
+
+
+def test_removed_quoted_sentence_makes_the_citation_drift_and_flags_once(db, archive):
+    run_flag_job(db)
+    url = "https://gov.example/readouts/1"
+    title, text = READOUTS[url]
+    _save(db, url, "readout", title, text.replace(SHARED_FORMULA + " ", ""))
+    flags = run_flag_job(db)
+    drift = [f for f in flags if f["kind"] == "quote_drift"]
+    assert len(drift) == 1
+    assert drift[0]["document_id"] == archive["quoting"]
+    assert drift[0]["related_document_id"] == archive[url]
+    (citation,) = _citations(db)
+    assert citation["status"] == "drifted"
+    assert [span["status"] for span in citation["spans"]] == ["current", "current", "drifted"]
+    assert run_flag_job(db) == []
+    _save(db, url, "readout", title, text.replace("Port Vesna", "Port Vesna (Ruritania)"))
+    kinds = [f["kind"] for f in run_flag_job(db)]
+    assert kinds == ["edited_readout"], "back to current: no citation flag"
+    assert _citations(db)[0]["status"] == "current"
+
+
+def test_rebuilt_index_finds_the_same_citations_and_raises_nothing_new(db, archive):
+    from flagging.citations import rebuild
+
+    run_flag_job(db)
+    before = _citations(db)
+    assert rebuild(db) == []
+    after = _citations(db)
+    assert [(r["id"], r["spans"]) for r in after] == [(r["id"], r["spans"]) for r in before]
+
+
+@pytest.mark.parametrize(
+    "link, readout",
+    [
+        (
+            "https://en.kremlin.ru/events/president/news/56155",
+            "http://kremlin.ru/events/president/news/56155/",
+        ),
+        (
+            "http://www.president.gov.ua/en/news/a-b-123?utm_source=x",
+            "https://president.gov.ua/news/a-b-123",
+        ),
+    ],
+)
+def test_links_to_a_translation_or_variant_url_meet_the_readout(link, readout):
+    assert url_key(link) == url_key(readout)
+
+
+def test_quoter_insertions_are_dropped_and_ellipses_mark_omissions():
+    words = words_of("He “confirmed [the] readiness … to act” (bold italics added) NOW")
+    assert words.words == ["he", "confirmed", "readiness", "to", "act", "now"]
+    assert words.breaks.tolist() == [False, False, False, True, False, False]
+
+
+# -- end to end: the demo site ---------------------------------------------------------------------
+
+
+def test_demo_commentary_cites_the_kremlin_readout_and_drifts_after_the_edit(
+    readouts, db_path, demo_site, server
+):
+    ALL = ["demo-kremlin", "demo-whitehouse", "demo-commentary"]
+    assert readouts("crawl", *ALL).returncode == 0
+    kremlin = server.url(content.KREMLIN_CALL_PATH)
+    rows = query(
+        db_path,
+        "SELECT c.*, a.url AS article_url, r.url AS readout_url FROM citations c"
+        " JOIN documents a ON a.id = c.article_id JOIN documents r ON r.id = c.readout_id",
+    )
+    assert [(r["article_url"], r["readout_url"]) for r in rows] == [
+        (server.url(content.COMMENTARY_PATH), kremlin)
+    ]
+    (row,) = rows
+    assert (row["method"], row["linked"], row["status"]) == ("quote", 1, "current")
+    spans = json.loads(row["spans"])
+    article_text = query(
+        db_path, "SELECT text FROM versions WHERE id = ?", [row["article_version_id"]]
+    )[0]["text"]
+    readout_text = query(
+        db_path, "SELECT text FROM versions WHERE id = ?", [row["readout_version_id"]]
+    )[0]["text"]
+    assert len(spans) == 3
+    for span in spans:
+        assert article_text[slice(*span["article"])] == span["text"]
+    assert readout_text[slice(*spans[1]["readout"])].replace(NBSP, " ") == (
+        "It was noted in this context that the statement received a positive response in the Middle East"
+    )
+
+    demo_site.replace(content.KREMLIN_CALL_PATH, content.KREMLIN_CALL_EDITED)
+    result = readouts("crawl", *ALL, "--recheck")
+    assert result.returncode == 0, result.stderr
+    assert "[quote_drift]" in result.stdout
+    (row,) = query(db_path, "SELECT * FROM citations")
+    assert row["status"] == "drifted"
+    assert [s["status"] for s in json.loads(row["spans"])] == ["current", "drifted", "current"]
+
+    assert readouts("crawl", *ALL, "--recheck").returncode == 0
+    kinds = [f["kind"] for f in query(db_path, "SELECT kind FROM flags ORDER BY id")]
+    assert kinds.count("new_citation") == 1 and kinds.count("quote_drift") == 1
+    shown = readouts("citations", kremlin)
+    assert shown.returncode == 0, shown.stderr
+    assert "1 citing article" in shown.stdout
+    assert "DRIFTED" in shown.stdout and "[drifted: not in v2]" in shown.stdout
