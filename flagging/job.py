@@ -13,9 +13,10 @@ from typing import Any
 
 import sqlite_utils
 
+from flagging.counterparts import counterparts_step
 from flagging.diff import diff_stats, word_diff
+from flagging.flags import get_state, insert_flag, make_flag, set_state
 from storage.database import write_transaction
-from storage.timeutil import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -143,52 +144,5 @@ def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 STEPS: list[Callable[[sqlite_utils.Database], list[dict[str, Any]]]] = [
     _flag_versions,
     _flag_status_events,
+    counterparts_step,
 ]
-
-
-def make_flag(
-    kind: str,
-    source: str,
-    document_id: int,
-    version_id: int | None,
-    summary: str,
-    *,
-    related_document_id: int | None = None,
-    key: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "created_at": utc_now(),
-        "kind": kind,
-        "source": source,
-        "document_id": document_id,
-        "version_id": version_id,
-        "related_document_id": related_document_id,
-        "summary": summary,
-        "key": key or f"{kind}:version:{version_id}",
-    }
-
-
-def insert_flag(db: sqlite_utils.Database, flag: dict[str, Any]) -> bool:
-    cursor = db.execute(
-        "INSERT OR IGNORE INTO flags (created_at, kind, source, document_id, version_id,"
-        " related_document_id, summary, key) VALUES (:created_at, :kind, :source, :document_id,"
-        " :version_id, :related_document_id, :summary, :key)",
-        flag,
-    )
-    if cursor.rowcount:
-        flag["id"] = cursor.lastrowid
-        return True
-    return False
-
-
-def get_state(db: sqlite_utils.Database, name: str) -> int:
-    row = db.execute("SELECT value FROM job_state WHERE name = ?", [name]).fetchone()
-    return int(row[0]) if row else 0
-
-
-def set_state(db: sqlite_utils.Database, name: str, value: int) -> None:
-    db.execute(
-        "INSERT INTO job_state (name, value) VALUES (?, ?)"
-        " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-        [name, str(value)],
-    )

@@ -1,0 +1,58 @@
+"""Raising flags: each has a unique key, so raising one twice is a no-op; steps keep their
+watermarks in ``job_state``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from storage.timeutil import utc_now
+
+
+def make_flag(
+    kind: str,
+    source: str,
+    document_id: int,
+    version_id: int | None,
+    summary: str,
+    *,
+    related_document_id: int | None = None,
+    key: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "created_at": utc_now(),
+        "kind": kind,
+        "source": source,
+        "document_id": document_id,
+        "version_id": version_id,
+        "related_document_id": related_document_id,
+        "summary": summary,
+        "key": key or f"{kind}:version:{version_id}",
+    }
+
+
+def insert_flag(db: sqlite_utils.Database, flag: dict[str, Any]) -> bool:
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO flags (created_at, kind, source, document_id, version_id,"
+        " related_document_id, summary, key) VALUES (:created_at, :kind, :source, :document_id,"
+        " :version_id, :related_document_id, :summary, :key)",
+        flag,
+    )
+    if cursor.rowcount:
+        flag["id"] = cursor.lastrowid
+        return True
+    return False
+
+
+def get_state(db: sqlite_utils.Database, name: str) -> int:
+    row = db.execute("SELECT value FROM job_state WHERE name = ?", [name]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def set_state(db: sqlite_utils.Database, name: str, value: int) -> None:
+    db.execute(
+        "INSERT INTO job_state (name, value) VALUES (?, ?)"
+        " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+        [name, str(value)],
+    )
