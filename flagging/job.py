@@ -17,6 +17,7 @@ import sqlite_utils
 from flagging import citations
 from flagging.changes import REVERTED, record_changes
 from flagging.changes import WATERMARK as CHANGES_WATERMARK
+from flagging.counterparts import counterparts_step
 from flagging.flags import insert_flag, make_flag
 from flagging.state import get_state, set_state
 from storage.database import write_transaction
@@ -137,4 +138,5 @@ STEPS: list[Callable[[sqlite_utils.Database], list[dict[str, Any]]]] = [
     _flag_versions,
     _flag_status_events,
     *citations.STEPS,
+    counterparts_step,
 ]

@@ -523,6 +523,43 @@ def citations(state: State, doc, rebuild_index, as_json):
 
 
 @cli.command()
+@click.argument("doc")
+@click.option("--confirm", metavar="OTHER", help="Confirm the link to readout OTHER (id or URL).")
+@click.option("--reject", metavar="OTHER", help="Reject the link to readout OTHER (id or URL).")
+@json_option
+@click.pass_obj
+def counterparts(state: State, doc, confirm, reject, as_json):
+    """Readouts of the same event by other sources, and what each side reported alone.
+
+    A wrong link can be rejected and a missed one confirmed; the verdict stays, whatever
+    later detection finds.
+
+    \b
+    Example:
+        readouts counterparts 12
+        readouts counterparts 12 --reject 40
+    """
+    from storage.counterparts import counterparts_of, set_counterpart_status
+    from storage.queries import DocumentNotFound, find_document
+
+    if confirm and reject:
+        raise click.UsageError("Use just one of --confirm and --reject")
+    try:
+        document = find_document(state.db, doc)
+        if confirm or reject:
+            other = find_document(state.db, confirm or reject)
+            verdict = "confirmed" if confirm else "rejected"
+            set_counterpart_status(state.db, document["id"], other["id"], verdict)
+    except DocumentNotFound as error:
+        raise click.ClickException(str(error)) from None
+    links = counterparts_of(state.db, document["id"])
+    if as_json:
+        click.echo(json.dumps(links, indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.counterparts(document, links))
+
+
+@cli.command()
 @click.option(
     "--port",
     type=int,

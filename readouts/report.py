@@ -174,3 +174,39 @@ def diff_text(
         body = render_inline(ops, color=color)
     lines.append(body or "(the texts do not differ once typography and noise rules are set aside)")
     return "\n".join(lines)
+
+
+def counterparts(document: dict[str, Any], links: list[dict[str, Any]]) -> str:
+    """A readout's counterparts, each with the topics only one side reported."""
+    import json
+    import textwrap
+
+    lines = [f"{document['title']} ({document['source']}, document {document['id']})"]
+    if not links:
+        return "\n".join(lines + ["No counterpart found."])
+    for link in links:
+        evidence = json.loads(link["evidence"] or "{}")
+        lines.append(
+            f"\n↔ {link['other_title']} ({link['other_source']}, document {link['other_id']})"
+            f"\n  {link['status']}, confidence {link['confidence']:.0%}; "
+            f"shared: {', '.join(evidence.get('shared_participants', [])) or '-'}; "
+            f"{evidence.get('hours_apart', '?')} h apart"
+        )
+        topics = json.loads(link["topics"] or "null")
+        if not topics:
+            continue
+        mine, theirs = ("a", "b") if link["readout_a_id"] == document["id"] else ("b", "a")
+        for side, label in (
+            (mine, "Only this readout says"),
+            (theirs, "Only the counterpart says"),
+        ):
+            sentences = topics[f"{side}_sentences"]
+            only = topics[f"only_{side}"]
+            lines.append(
+                f"  {label} ({len(only)} of {len(sentences)} sentences, {topics['method']}):"
+            )
+            lines += [
+                textwrap.fill(sentences[i], 96, initial_indent="    - ", subsequent_indent="      ")
+                for i in only
+            ]
+    return "\n".join(lines)

@@ -23,7 +23,9 @@ FLAG_KINDS = (
     "restored_readout",
     "new_citation",
     "quote_drift",
+    "counterpart_found",
 )
+COUNTERPART_STATUSES = ("suggested", "confirmed", "rejected")
 
 
 def _create_core_tables(db: sqlite_utils.Database) -> None:
@@ -372,6 +374,47 @@ def _add_citation_index(db: sqlite_utils.Database) -> None:
     db["citations"].create_index(["status"], if_not_exists=True)
 
 
+def _create_counterparts(db: sqlite_utils.Database) -> None:
+    """Readouts of one event by two sources, and what each reported (issue: counterparts)."""
+    db["event_profiles"].create(
+        {
+            "document_id": int,
+            "version_id": int,
+            "source": str,
+            "participants": str,
+            "kinds": str,
+            "published_utc": str,
+            "event_day": str,
+            "announcement": int,
+        },
+        pk="document_id",
+        if_not_exists=True,
+    )
+    db["counterparts"].create(
+        {
+            "id": int,
+            "readout_a_id": int,
+            "readout_b_id": int,
+            "confidence": float,
+            "evidence": str,
+            "topics": str,
+            "status": str,
+            "decided_at": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        if_not_exists=True,
+        not_null={"readout_a_id", "readout_b_id", "status"},
+        defaults={"status": "suggested"},
+    )
+    db["event_profiles"].create_index(["published_utc"], if_not_exists=True)
+    db["counterparts"].create_index(
+        ["readout_a_id", "readout_b_id"], unique=True, if_not_exists=True
+    )
+    db["counterparts"].create_index(["readout_b_id"], if_not_exists=True)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -381,6 +424,7 @@ MIGRATIONS: list[Migration] = [
     _create_changes_table,
     _add_daemon_and_notifications,
     _add_citation_index,
+    _create_counterparts,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

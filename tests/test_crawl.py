@@ -52,9 +52,13 @@ def test_first_crawl_stores_every_item_page_once(readouts, db_path, server):
             content.COMMENTARY_PATH,
         ]
     )
-    # the commentary article quotes the Kremlin readout: one new_citation too
-    assert [f["kind"] for f in flags(db_path)] == ["new_readout"] * 3 + ["new_citation"]
-    assert "4 new flags" in result.stdout
+    # the commentary article quotes the Kremlin readout: one new_citation; the Kremlin's and
+    # the White House's readouts of the 21 Nov 2017 call are counterparts
+    assert [f["kind"] for f in flags(db_path)] == ["new_readout"] * 3 + [
+        "new_citation",
+        "counterpart_found",
+    ]
+    assert "5 new flags" in result.stdout
     runs = query(db_path, "SELECT * FROM runs ORDER BY id")
     assert [(r["source"], r["mode"], r["outcome"]) for r in runs] == [
         (name, "monitor", "ok") for name in ALL
@@ -179,7 +183,10 @@ def test_server_errors_never_change_status_and_make_exit_status_1(readouts, db_p
         result = crawl(readouts, "--recheck", expect=1)
     assert "errors" in result.stdout
     assert query(db_path, "SELECT DISTINCT status FROM documents") == [{"status": "live"}]
-    assert [f["kind"] for f in flags(db_path)] == ["new_readout"] * 3 + ["new_citation"]
+    assert [f["kind"] for f in flags(db_path)] == ["new_readout"] * 3 + [
+        "new_citation",
+        "counterpart_found",
+    ]
     failed = query(db_path, "SELECT url, status, error FROM fetches WHERE outcome = 'failed'")
     assert {(r["status"], r["error"]) for r in failed} == {(503, "HTTP 503"), (429, "HTTP 429")}
     retried = query(db_path, "SELECT count(*) AS n FROM fetches WHERE outcome = 'retried'")

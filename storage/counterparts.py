@@ -1,0 +1,95 @@
+"""Counterpart links between readouts, and the user's verdict on each.
+
+Detection may run again and again (new versions, rebuilt profiles); a link a user confirmed or
+rejected keeps that verdict: detection only refreshes its confidence and evidence.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+from storage.database import write_transaction
+from storage.schema import COUNTERPART_STATUSES
+from storage.timeutil import utc_now
+
+
+class CounterpartNotFound(LookupError):
+    """No counterpart link between those two readouts."""
+
+
+def save_event_profile(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    with write_transaction(db):
+        db["event_profiles"].upsert(row, pk="document_id")
+
+
+def save_counterpart(
+    db: sqlite_utils.Database,
+    a_id: int,
+    b_id: int,
+    confidence: float,
+    evidence: dict[str, Any],
+    topics: dict[str, Any] | None,
+) -> tuple[int, bool]:
+    """Insert or refresh the link between two readouts; returns (id, created)."""
+    a_id, b_id = sorted((a_id, b_id))
+    now = utc_now()
+    with write_transaction(db):
+        row = db.execute(
+            "SELECT id FROM counterparts WHERE readout_a_id = ? AND readout_b_id = ?", [a_id, b_id]
+        ).fetchone()
+        values = {
+            "confidence": confidence,
+            "evidence": json.dumps(evidence),
+            "topics": json.dumps(topics) if topics is not None else None,
+            "updated_at": now,
+        }
+        if row:
+            db["counterparts"].update(row[0], values)
+            return row[0], False
+        cursor = db.execute(
+            "INSERT INTO counterparts (readout_a_id, readout_b_id, confidence, evidence, topics,"
+            " status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'suggested', ?, ?)",
+            [a_id, b_id, confidence, values["evidence"], values["topics"], now, now],
+        )
+        return cursor.lastrowid, True
+
+
+def set_counterpart_status(db: sqlite_utils.Database, a_id: int, b_id: int, status: str) -> int:
+    """Record a user's verdict on a link (creating the link if detection missed it)."""
+    if status not in COUNTERPART_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(COUNTERPART_STATUSES)}")
+    a_id, b_id = sorted((a_id, b_id))
+    now = utc_now()
+    with write_transaction(db):
+        db.execute(
+            "INSERT INTO counterparts (readout_a_id, readout_b_id, confidence, evidence, status,"
+            " decided_at, created_at, updated_at) VALUES (?, ?, 1.0, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(readout_a_id, readout_b_id) DO UPDATE SET status = excluded.status,"
+            " decided_at = excluded.decided_at, updated_at = excluded.updated_at",
+            [a_id, b_id, json.dumps({"by": "user"}), status, now, now, now],
+        )
+        row = db.execute(
+            "SELECT id FROM counterparts WHERE readout_a_id = ? AND readout_b_id = ?", [a_id, b_id]
+        ).fetchone()
+    return row[0]
+
+
+def counterparts_of(db: sqlite_utils.Database, document_id: int) -> list[dict[str, Any]]:
+    """Links of a readout, best first, with the other readout's title, source and URL."""
+    return list(
+        db.query(
+            """
+            SELECT c.*, d.id AS other_id, d.title AS other_title, d.source AS other_source,
+                   d.url AS other_url, d.published_at AS other_published_at
+            FROM counterparts c
+            JOIN documents d ON d.id = CASE WHEN c.readout_a_id = :doc THEN c.readout_b_id
+                                            ELSE c.readout_a_id END
+            WHERE c.readout_a_id = :doc OR c.readout_b_id = :doc
+            ORDER BY c.status = 'rejected', c.confidence DESC
+            """,
+            {"doc": document_id},
+        )
+    )

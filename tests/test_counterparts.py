@@ -1,0 +1,123 @@
+"""Counterpart readouts: the same event reported by two governments."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from conftest import query
+
+from flagging.events import match_events, profile, surnames
+from flagging.topics import align, split_sentences
+from readouts.demo import content
+
+KREMLIN_30_DEC = profile(
+    "Telephone conversations with US President Joseph Biden",
+    "On December 30, Vladimir Putin had a telephone conversation with President of the Untied "
+    "States of America Joseph Biden. The conversation focused on security guarantees.",
+    "2021-12-31T02:20:00+03:00",
+)
+WHITEHOUSE_30_DEC = profile(
+    "Statement by Press Secretary Jen Psaki on President Biden’s Phone Call with President "
+    "Vladimir Putin of Russia",
+    "President Joseph R. Biden, Jr. spoke today with President Vladimir Putin of Russia. "
+    "President Biden urged Russia to de-escalate tensions with Ukraine.",
+    "2021-12-30T17:43:24-05:00",
+)
+
+
+def test_lead_date_resolves_the_time_zone_trap():
+    assert KREMLIN_30_DEC.published.date() == date(2021, 12, 31)
+    assert KREMLIN_30_DEC.event_day == date(2021, 12, 30)
+    found = match_events(KREMLIN_30_DEC, WHITEHOUSE_30_DEC)
+    assert found and found.evidence["event_days"] == ["2021-12-30", "2021-12-30"]
+    assert found.evidence["shared_participants"] == ["biden", "putin"]
+
+
+def test_spokesperson_and_titles_are_not_participants():
+    assert WHITEHOUSE_30_DEC.participants == {"biden", "putin"}
+    assert surnames("Via Teleconference. MODERATOR: Thanks, everyone.") == set()
+
+
+@pytest.mark.parametrize(
+    "title, lead, published",
+    [
+        # Same day, but Putin called Macron; the White House readout is of Biden's call.
+        (
+            "Telephone conversation with President of France Emmanuel Macron",
+            "Vladimir Putin had a telephone conversation with President of the French Republic "
+            "Emmanuel Macron.",
+            "2021-12-30T21:00:00+03:00",
+        ),
+        # The announcement of a call is not a readout of it.
+        (
+            "Statement on President Biden’s Upcoming Call with President Vladimir Putin of Russia",
+            "President Joseph R. Biden, Jr. will hold a phone call with President Vladimir Putin.",
+            "2021-12-29T12:07:00-05:00",
+        ),
+        # Three days later: another event.
+        (
+            "Telephone conversation with US President Joseph Biden",
+            "Vladimir Putin had a telephone conversation with President Joseph Biden.",
+            "2022-01-03T12:00:00+03:00",
+        ),
+    ],
+)
+def test_other_events_are_not_counterparts(title, lead, published):
+    assert match_events(profile(title, lead, published), WHITEHOUSE_30_DEC) is None
+
+
+def test_sentences_split_without_breaking_abbreviations():
+    assert split_sentences(
+        "Mr. Putin spoke with the U.S. President. They agreed to talk again."
+    ) == ["Mr. Putin spoke with the U.S. President.", "They agreed to talk again."]
+
+
+def test_topic_alignment_finds_what_one_side_omits():
+    kremlin = "\n".join(content.KREMLIN_CALL["paragraphs"])
+    whitehouse = "\n".join(content.WHITEHOUSE_CALL["paragraphs"])
+    alignment = align(kremlin, whitehouse, use_embeddings=False)
+    only_kremlin = " ".join(alignment.a_sentences[i] for i in alignment.only_a)
+    assert "Bashar al-Assad" in only_kremlin  # the White House readout does not mention him
+    assert alignment.pairs, "the two accounts share topics"
+
+
+def test_demo_readouts_of_one_call_are_linked_and_flagged_once(readouts, db_path):
+    sources = ["demo-kremlin", "demo-whitehouse"]
+    assert readouts("crawl", *sources).returncode == 0
+    assert readouts("crawl", *sources, "--recheck").returncode == 0
+    links = query(db_path, "SELECT * FROM counterparts")
+    assert len(links) == 1 and links[0]["status"] == "suggested"
+    titles = {
+        r["title"]
+        for r in query(
+            db_path,
+            "SELECT title FROM documents WHERE id IN (?, ?)",
+            [links[0]["readout_a_id"], links[0]["readout_b_id"]],
+        )
+    }
+    assert titles == {content.KREMLIN_CALL["title"], content.WHITEHOUSE_CALL["title"]}
+    assert len(query(db_path, "SELECT * FROM flags WHERE kind = 'counterpart_found'")) == 1
+
+
+def test_a_rejected_link_stays_rejected(readouts, db_path):
+    assert readouts("crawl", "demo-kremlin", "demo-whitehouse").returncode == 0
+    link = query(db_path, "SELECT * FROM counterparts")[0]
+    result = readouts(
+        "counterparts", str(link["readout_a_id"]), "--reject", str(link["readout_b_id"])
+    )
+    assert result.returncode == 0, result.stderr
+    assert "rejected" in result.stdout
+    assert readouts("crawl", "demo-kremlin", "demo-whitehouse", "--recheck").returncode == 0
+    assert query(db_path, "SELECT status FROM counterparts") == [{"status": "rejected"}]
+
+
+def test_counterparts_command_shows_what_only_one_side_reported(readouts, db_path):
+    assert readouts("crawl", "demo-kremlin", "demo-whitehouse").returncode == 0
+    kremlin = query(
+        db_path, "SELECT id FROM documents WHERE title = ?", [content.KREMLIN_CALL["title"]]
+    )[0]["id"]
+    result = readouts("counterparts", str(kremlin))
+    assert result.returncode == 0, result.stderr
+    assert content.WHITEHOUSE_CALL["title"] in result.stdout
+    assert "Only this readout says" in result.stdout and "Bashar al-Assad" in result.stdout
