@@ -84,6 +84,8 @@ def swapped_topics(topics: dict[str, Any]) -> dict[str, Any]:
         **topics,
         "a_sentences": topics.get("b_sentences"),
         "b_sentences": topics.get("a_sentences"),
+        "only_a": topics.get("only_b"),
+        "only_b": topics.get("only_a"),
         "pairs": [[p[1], p[0], *p[2:]] for p in _pair_list(topics.get("pairs"))],
     }
 
