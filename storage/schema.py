@@ -415,6 +415,22 @@ def _create_counterparts(db: sqlite_utils.Database) -> None:
     db["counterparts"].create_index(["readout_b_id"], if_not_exists=True)
 
 
+def _add_history_rewrites(db: sqlite_utils.Database) -> None:
+    """Documents whose version history an archive capture reordered (``storage.archive``).
+
+    Their change rows from ``from_version`` on were deleted with the reordering; the flag job
+    recomputes them and removes the row, unless ``generation`` moved on meanwhile (another
+    capture reordered the history again while it computed).
+    """
+    db["history_rewrites"].create(
+        {"document_id": int, "from_version": int, "generation": int, "rewritten_at": str},
+        pk="document_id",
+        if_not_exists=True,
+        not_null={"from_version", "generation"},
+        foreign_keys=[("document_id", "documents", "id")],
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -425,6 +441,7 @@ MIGRATIONS: list[Migration] = [
     _add_daemon_and_notifications,
     _add_citation_index,
     _create_counterparts,
+    _add_history_rewrites,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
