@@ -112,6 +112,9 @@ class Daemon:
             scheduler.pause()
             self._stop_runs(db, daemon_id)
             scheduler.shutdown(wait=True)
+            # A crawl stopped before Scrapy's own signal handling was in place cannot close its
+            # run: close those of our children now rather than at the next start.
+            close_abandoned_runs(db)
             stop_daemon(db, daemon_id)
             logger.info("Daemon stopped")
             return 0

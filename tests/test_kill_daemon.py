@@ -134,7 +134,10 @@ def test_daemon_killed_20_times_with_its_crawls_keeps_the_archive_sound_and_carr
     killed_runs = [r for r in runs if r["message"] == "the process running it ended"]
     assert killed_runs, "no kill landed during a crawl"
     assert all(r["outcome"] == "interrupted" for r in killed_runs)
-    assert [r for r in runs if r["finished_at"] is None] == []
+    unfinished = [r for r in runs if r["finished_at"] is None]
+    assert unfinished == [], [(r["id"], r["pid"], r["started_at"]) for r in unfinished] + [
+        (r["id"], r["pid"], r["outcome"], r["message"]) for r in runs[-5:]
+    ]
 
     # Every dead daemon's row was taken over; only the calm one stopped cleanly.
     daemons = query(db_path, "SELECT state FROM daemon ORDER BY id")
