@@ -53,22 +53,25 @@ class Alignment:
         return data
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text``: paragraph breaks end a sentence, common
+    abbreviations and initials ("Mr.", "U.S.", "Donald J. Trump") do not."""
+    spans: list[tuple[int, int]] = []
+    for paragraph in re.finditer(r"[^\n]+", text or ""):
+        start = paragraph.start()
+        for boundary in _SENTENCE_END.finditer(paragraph.group()):
+            end = paragraph.start() + boundary.start()
+            if _ABBREVIATION.search(text[start:end]):
+                continue
+            spans.append((start, end))
+            start = paragraph.start() + boundary.end()
+        spans.append((start, paragraph.end()))
+    return [(s, e) for s, e in spans if len(_WORD.findall(text[s:e])) >= 3]
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a readout, paragraph breaks respected, common abbreviations kept whole."""
-    sentences: list[str] = []
-    for paragraph in re.split(r"\n\s*\n|\n", text or ""):
-        paragraph = " ".join(paragraph.split())
-        if not paragraph:
-            continue
-        pending = ""
-        for piece in _SENTENCE_END.split(paragraph):
-            pending = f"{pending} {piece}".strip() if pending else piece
-            if not _ABBREVIATION.search(pending):
-                sentences.append(pending)
-                pending = ""
-        if pending:
-            sentences.append(pending)
-    return [s for s in sentences if len(_WORD.findall(s)) >= 3]
+    """Sentences of a readout, whitespace folded (see ``sentence_spans``)."""
+    return [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
 
 
 def align(
@@ -81,8 +84,8 @@ def align(
     """
     a, b = split_sentences(a_text), split_sentences(b_text)
     keys = set(people)
-    masked_a = [_mask_people(sentence, keys) for sentence in a]
-    masked_b = [_mask_people(sentence, keys) for sentence in b]
+    masked_a = [mask_people(sentence, keys) for sentence in a]
+    masked_b = [mask_people(sentence, keys) for sentence in b]
     if use_embeddings is None:
         use_embeddings = embeddings.available()
     if not a or not b:
@@ -114,7 +117,7 @@ def _best_pairs(scores: list[list[float]], threshold: float) -> list[tuple[int, 
     return sorted(pairs)
 
 
-def _mask_people(sentence: str, keys: set[str]) -> str:
+def mask_people(sentence: str, keys: set[str]) -> str:
     """Replace each participant's name (with the first names and initials before it) by
     "the leader"."""
     if not keys:
