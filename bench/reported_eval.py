@@ -36,15 +36,35 @@ from flagging.topics import split_sentences
 from storage.counterparts import save_event_profile
 
 SYNONYMS = {
-    "discussed": "talked about", "emphasised": "stressed", "emphasized": "stressed",
-    "confirmed": "reaffirmed", "readiness": "willingness", "expressed": "voiced",
-    "agreed": "concurred", "support": "backing", "importance": "significance",
-    "continue": "keep up", "cooperation": "collaboration", "strengthen": "bolster",
-    "assistance": "aid", "reaffirmed": "restated", "underscored": "highlighted",
-    "welcomed": "hailed", "concern": "worry", "concerns": "worries", "spoke": "held talks",
-    "situation": "developments", "issues": "matters", "noted": "pointed out",
-    "stressed": "underlined", "informed": "briefed", "efforts": "work", "ensure": "make sure",
-    "leaders": "two presidents", "conversation": "phone call", "thanked": "expressed gratitude to",
+    "discussed": "talked about",
+    "emphasised": "stressed",
+    "emphasized": "stressed",
+    "confirmed": "reaffirmed",
+    "readiness": "willingness",
+    "expressed": "voiced",
+    "agreed": "concurred",
+    "support": "backing",
+    "importance": "significance",
+    "continue": "keep up",
+    "cooperation": "collaboration",
+    "strengthen": "bolster",
+    "assistance": "aid",
+    "reaffirmed": "restated",
+    "underscored": "highlighted",
+    "welcomed": "hailed",
+    "concern": "worry",
+    "concerns": "worries",
+    "spoke": "held talks",
+    "situation": "developments",
+    "issues": "matters",
+    "noted": "pointed out",
+    "stressed": "underlined",
+    "informed": "briefed",
+    "efforts": "work",
+    "ensure": "make sure",
+    "leaders": "two presidents",
+    "conversation": "phone call",
+    "thanked": "expressed gratitude to",
 }
 FRAMES = {
     "kremlin": ("According to the Kremlin, ", ", the Kremlin said."),
@@ -70,7 +90,11 @@ def reword(sentence: str) -> str:
     return "".join(SYNONYMS.get(w.lower(), w) if w.isalpha() else w for w in words)
 
 
-LEADERS = {"kremlin": "Vladimir Putin", "whitehouse": "Joe Biden", "president-ua": "Volodymyr Zelenskyy"}
+LEADERS = {
+    "kremlin": "Vladimir Putin",
+    "whitehouse": "Joe Biden",
+    "president-ua": "Volodymyr Zelenskyy",
+}
 
 
 def agency_report(doc: dict, rng: random.Random) -> str | None:
@@ -113,10 +137,12 @@ def main() -> None:
         path = Path(tmp) / "corpus.db"
         load_archive(path, docs)
         db = storage.open_database(path)
-        readouts = list(db.query(
-            "SELECT v.id AS version_id, v.document_id, v.title, v.text, v.published_at, d.source"
-            " FROM versions v JOIN documents d ON d.id = v.document_id"
-        ))
+        readouts = list(
+            db.query(
+                "SELECT v.id AS version_id, v.document_id, v.title, v.text, v.published_at, d.source"
+                " FROM versions v JOIN documents d ON d.id = v.document_id"
+            )
+        )
         for row in readouts:
             save_event_profile(db, profile_row(row))
         urls = dict(db.execute("SELECT url, id FROM documents").fetchall())
@@ -127,16 +153,37 @@ def main() -> None:
                 continue
             made += 1
             when = datetime.fromisoformat(doc["published_at"]) + timedelta(hours=3)
-            pair = text.split("\n", 1)[0].split(" held talks")[0].replace("President ", "").split(" and ")
-            for kind, body in (("report", text),
-                               ("comment", "\n".join(c.format(a=pair[0], b=pair[1]) for c in COMMENT)
-                                + "\n" + "\n".join(rng.sample(FILLER, 2)))):
+            pair = (
+                text.split("\n", 1)[0]
+                .split(" held talks")[0]
+                .replace("President ", "")
+                .split(" and ")
+            )
+            for kind, body in (
+                ("report", text),
+                (
+                    "comment",
+                    "\n".join(c.format(a=pair[0], b=pair[1]) for c in COMMENT)
+                    + "\n"
+                    + "\n".join(rng.sample(FILLER, 2)),
+                ),
+            ):
                 url = f"https://agency.example/{kind}/{made}"
-                storage.save_version(db, storage.Snapshot(
-                    source="agency", url=url, kind="commentary", title=f"{kind} {made}",
-                    text=body, published_at=when.isoformat(),
-                ), run_id=None)
-                article_id = db.execute("SELECT id FROM documents WHERE url = ?", [url]).fetchone()[0]
+                storage.save_version(
+                    db,
+                    storage.Snapshot(
+                        source="agency",
+                        url=url,
+                        kind="commentary",
+                        title=f"{kind} {made}",
+                        text=body,
+                        published_at=when.isoformat(),
+                    ),
+                    run_id=None,
+                )
+                article_id = db.execute("SELECT id FROM documents WHERE url = ?", [url]).fetchone()[
+                    0
+                ]
                 if kind == "report":
                     truth[article_id] = urls[doc["url"]]
                 else:
@@ -156,23 +203,37 @@ def main() -> None:
             for article_id, readout_id in truth.items():
                 if article_id in hits:
                     continue
-                row = next(iter(db.query(
-                    "SELECT v.*, d.published_at, d.source FROM versions v JOIN documents d"
-                    " ON d.id = v.document_id WHERE d.id = ?", [article_id])))
+                row = next(
+                    iter(
+                        db.query(
+                            "SELECT v.*, d.published_at, d.source FROM versions v JOIN documents d"
+                            " ON d.id = v.document_id WHERE d.id = ?",
+                            [article_id],
+                        )
+                    )
+                )
                 cands = [c["document_id"] for c in candidate_readouts(db, row, principals)]
-                print("missed", article_id, "candidate" if readout_id in cands else "NOT a candidate",
-                      row["text"].split("\n")[0][:80])
+                print(
+                    "missed",
+                    article_id,
+                    "candidate" if readout_id in cands else "NOT a candidate",
+                    row["text"].split("\n")[0][:80],
+                )
         db.close()
     correct = sum(1 for a, r in found if truth.get(a) == r)
     precision = correct / len(found) if found else 0.0
     recall = correct / len(truth)
     articles = len(truth) + len(negatives)
-    print(f"readouts in the archive: {len(docs)}; reports: {len(truth)}; comments (negatives): "
-          f"{len(negatives)}")
+    print(
+        f"readouts in the archive: {len(docs)}; reports: {len(truth)}; comments (negatives): "
+        f"{len(negatives)}"
+    )
     print(f"reported citations: {len(found)}; correct: {correct}")
     print(f"precision {precision:.2f}  recall {recall:.2f}")
-    print(f"cost: {elapsed:.1f} s for {articles} articles = {elapsed / articles * 1000:.0f} ms per "
-          f"article (2 cores, model load included)")
+    print(
+        f"cost: {elapsed:.1f} s for {articles} articles = {elapsed / articles * 1000:.0f} ms per "
+        f"article (2 cores, model load included)"
+    )
     print(f"reproduce: python bench/reported_eval.py --reports {args.reports} --seed {args.seed}")
 
 

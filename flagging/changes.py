@@ -229,19 +229,73 @@ def record_changes(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         records = [record for row in rows if (record := _change_record(db, row, patterns))]
         with write_transaction(db):
             for record in records:
-                db.execute(
-                    "INSERT OR IGNORE INTO changes (document_id, from_version_id, to_version_id,"
-                    " from_version, to_version, created_at, words_added, words_removed,"
-                    " sentences_changed, share_changed, title_changed, date_changed, kinds,"
-                    " reverted_to_version_id, summary, diff, diff_timed_out) VALUES (:document_id,"
-                    " :from_version_id, :to_version_id, :from_version, :to_version, :created_at,"
-                    " :words_added, :words_removed, :sentences_changed, :share_changed,"
-                    " :title_changed, :date_changed, :kinds, :reverted_to_version_id, :summary,"
-                    " :diff, :diff_timed_out)",
-                    record,
-                )
+                _insert_change(db, record)
             if get_state(db, WATERMARK) < rows[-1]["id"]:
                 set_state(db, WATERMARK, rows[-1]["id"])
+
+
+def recompute_rewritten_histories(db: sqlite_utils.Database) -> list[int]:
+    """Recompute the change rows of histories an archive capture reordered; return the ids of
+    the versions whose change row was recomputed.
+
+    ``storage.archive`` deleted those rows and queued the document in ``history_rewrites``; the
+    versions keep their ids, so the watermark of ``record_changes`` has passed them. A document
+    reordered again while its rows were computed keeps its place in the queue for the next run.
+    """
+    patterns = _ignore_patterns_by_source(db)
+    recomputed: list[int] = []
+    queue = list(
+        db.query(
+            "SELECT h.document_id, h.from_version, h.generation, d.source FROM history_rewrites h"
+            " JOIN documents d ON d.id = h.document_id ORDER BY h.document_id"
+        )
+    )
+    for queued in queue:
+        rows = list(
+            db.query(
+                "SELECT id, document_id, version, title, text, published_at, content_hash,"
+                " ? AS source FROM versions WHERE document_id = ? AND version >= ? ORDER BY version",
+                [queued["source"], queued["document_id"], queued["from_version"]],
+            )
+        )
+        records = [record for row in rows if (record := _change_record(db, row, patterns))]
+        with write_transaction(db):
+            generation = db.execute(
+                "SELECT generation FROM history_rewrites WHERE document_id = ?",
+                [queued["document_id"]],
+            ).fetchone()
+            if generation is None or generation[0] != queued["generation"]:
+                continue  # done by another process, or reordered again: computed next run
+            ids = [row["id"] for row in rows]
+            # Rows a concurrent record_changes may have written from the old order.
+            db.execute(
+                f"DELETE FROM changes WHERE to_version_id IN ({', '.join('?' * len(ids))})", ids
+            )
+            for record in records:
+                _insert_change(db, record)
+            db.execute(
+                "DELETE FROM history_rewrites WHERE document_id = ?", [queued["document_id"]]
+            )
+        recomputed += [record["to_version_id"] for record in records]
+    if queue:
+        logger.info(
+            "Recomputed %d change row(s) of %d reordered history(ies)", len(recomputed), len(queue)
+        )
+    return recomputed
+
+
+def _insert_change(db: sqlite_utils.Database, record: dict[str, Any]) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO changes (document_id, from_version_id, to_version_id,"
+        " from_version, to_version, created_at, words_added, words_removed,"
+        " sentences_changed, share_changed, title_changed, date_changed, kinds,"
+        " reverted_to_version_id, summary, diff, diff_timed_out) VALUES (:document_id,"
+        " :from_version_id, :to_version_id, :from_version, :to_version, :created_at,"
+        " :words_added, :words_removed, :sentences_changed, :share_changed,"
+        " :title_changed, :date_changed, :kinds, :reverted_to_version_id, :summary,"
+        " :diff, :diff_timed_out)",
+        record,
+    )
 
 
 def _change_record(

@@ -15,12 +15,13 @@ from typing import Any
 import sqlite_utils
 
 from flagging import citations
-from flagging.changes import REVERTED, record_changes
+from flagging.changes import REVERTED, recompute_rewritten_histories, record_changes
 from flagging.changes import WATERMARK as CHANGES_WATERMARK
 from flagging.counterparts import counterparts_step
 from flagging.flags import insert_flag, make_flag
 from flagging.reported import reported_step
 from flagging.state import get_state, set_state
+from storage.archive import ARCHIVE
 from storage.database import write_transaction
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,21 @@ def run_flag_job(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return raised
 
 
+# A version as the flag job sees it: its change row (if any), whether it is the document's
+# latest, whether the document was already announced, and any pending history rewrite.
+_VERSION_ROWS = """
+    SELECT v.id, v.document_id, v.version, v.title, v.origin, v.seen_at, d.source, d.kind,
+           c.kinds, c.summary AS change_summary, c.from_version,
+           (SELECT max(version) FROM versions WHERE document_id = v.document_id) AS latest,
+           EXISTS (SELECT 1 FROM flags f WHERE f.document_id = v.document_id
+                   AND f.kind = 'new_readout') AS announced,
+           h.from_version AS rewritten_from
+    FROM versions v JOIN documents d ON d.id = v.document_id
+    LEFT JOIN changes c ON c.to_version_id = v.id
+    LEFT JOIN history_rewrites h ON h.document_id = v.document_id
+"""
+
+
 def _flag_versions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """``new_readout`` and ``edited_readout`` flags, from versions whose change is recorded."""
     raised = []
@@ -47,39 +63,77 @@ def _flag_versions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             # Only versions the changes step has handled: their change row is there to read.
             rows = list(
                 db.query(
-                    """
-                SELECT v.id, v.document_id, v.version, v.title, d.source, d.kind,
-                       c.kinds, c.summary AS change_summary, c.from_version
-                FROM versions v JOIN documents d ON d.id = v.document_id
-                LEFT JOIN changes c ON c.to_version_id = v.id
-                WHERE v.id > ? AND v.id <= ? ORDER BY v.id LIMIT ?
-                """,
+                    _VERSION_ROWS + " WHERE v.id > ? AND v.id <= ? ORDER BY v.id LIMIT ?",
                     [watermark, get_state(db, CHANGES_WATERMARK), BATCH],
                 )
             )
             if not rows:
                 return raised
+            announced: set[int] = set()
+            handled = watermark
             for row in rows:
+                if row["rewritten_from"] is not None and row["version"] >= row["rewritten_from"]:
+                    break  # its change row is being recomputed: flag it on the next run
                 if row["kind"] == "readout":
+                    row["announced"] = row["announced"] or row["document_id"] in announced
                     flag = _version_flag(row)
                     if flag and insert_flag(db, flag):
                         raised.append(flag)
-            set_state(db, "flags.last_version_id", rows[-1]["id"])
+                        if flag["kind"] == "new_readout":
+                            announced.add(row["document_id"])
+                handled = row["id"]
+            set_state(db, "flags.last_version_id", handled)
+            if handled != rows[-1]["id"]:
+                return raised
 
 
 def _version_flag(row: dict[str, Any]) -> dict[str, Any] | None:
-    title = row["title"]
-    if row["version"] == 1:
-        return make_flag(
-            "new_readout", row["source"], row["document_id"], row["id"], f"New readout: {title}"
-        )
+    """The flag a version raises, if any.
+
+    A document's first flag is ``new_readout``; later versions raise ``edited_readout`` when
+    their change row lists a change. A version from the web archive raises a flag only if it
+    is the document's latest: a backfill of old captures shows history, not news.
+    """
+    archived = row["origin"] == ARCHIVE
+    if archived and row["version"] != row["latest"]:
+        return None
+    if not row["announced"]:
+        where = f" (web archive capture of {row['seen_at'][:10]})" if archived else ""
+        summary = f"New readout{where}: {row['title']}"
+        return make_flag("new_readout", row["source"], row["document_id"], row["id"], summary)
     if not row["kinds"] or not json.loads(row["kinds"]):
         return None  # no change row, or nothing left once the source's noise rules apply
-    verb = "Reverted" if REVERTED in json.loads(row["kinds"]) else "Edited"
-    summary = (
-        f"{verb} (v{row['from_version']} → v{row['version']}): {title} — {row['change_summary']}"
+    return make_flag(
+        "edited_readout", row["source"], row["document_id"], row["id"], _edit_summary(row)
     )
-    return make_flag("edited_readout", row["source"], row["document_id"], row["id"], summary)
+
+
+def _edit_summary(row: dict[str, Any]) -> str:
+    verb = "Reverted" if REVERTED in json.loads(row["kinds"]) else "Edited"
+    capture = f", web archive capture of {row['seen_at'][:10]}" if row["origin"] == ARCHIVE else ""
+    return (
+        f"{verb} (v{row['from_version']} → v{row['version']}{capture}): {row['title']}"
+        f" — {row['change_summary']}"
+    )
+
+
+def _refresh_rewritten_histories(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Recompute the change rows of histories reordered by archive captures; an
+    ``edited_readout`` flag already raised on one of those versions gets the new summary (its
+    version numbers and its change are those of the new order). Raises no flag."""
+    recomputed = recompute_rewritten_histories(db)
+    if not recomputed:
+        return []
+    with write_transaction(db):
+        for row in db.query(
+            _VERSION_ROWS + f" WHERE v.id IN ({', '.join('?' * len(recomputed))})", recomputed
+        ):
+            if row["kinds"] and json.loads(row["kinds"]):
+                db.execute(
+                    "UPDATE flags SET summary = ? WHERE key = ?",
+                    [_edit_summary(row), f"edited_readout:version:{row['id']}"],
+                )
+    return []
 
 
 def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
@@ -136,6 +190,7 @@ def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
 # Steps run in this order after every crawl.
 STEPS: list[Callable[[sqlite_utils.Database], list[dict[str, Any]]]] = [
     record_changes,
+    _refresh_rewritten_histories,
     _flag_versions,
     _flag_status_events,
     *citations.STEPS,

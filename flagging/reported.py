@@ -45,12 +45,14 @@ def reported_step(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     if not embeddings.available():
         waiting = db.execute(
             "SELECT count(*) FROM versions v JOIN documents d ON d.id = v.document_id"
-            " WHERE d.kind = 'commentary' AND v.id > ?", [get_state(db, WATERMARK)]
+            " WHERE d.kind = 'commentary' AND v.id > ?",
+            [get_state(db, WATERMARK)],
         ).fetchone()[0]
         if waiting:
             logger.warning(
                 "Reported citations are off (%s); %d article version(s) wait for them",
-                embeddings.unavailable_reason(), waiting,
+                embeddings.unavailable_reason(),
+                waiting,
             )
         return []
     raised: list[dict[str, Any]] = []

@@ -30,7 +30,7 @@ from scheduler.runner import Children, RunResult, Stopping, run_source, stop_chi
 from scheduler.signals import SignalFlags
 from scheduler.snapshot import SourcesSnapshot
 from scheduler.triggers import jitter_seconds, next_due, parse_schedule, period_seconds
-from storage.daemon import beat, latest_daemon, register_daemon, stop_daemon
+from storage.daemon import DaemonAlive, beat, register_daemon, stop_daemon
 from storage.runs import close_abandoned_runs, last_attempts
 from storage.sources import sync_sources
 
@@ -87,16 +87,17 @@ class Daemon:
         db = storage.open_database(self.options.db_path)
         self.signals.install()
         try:
-            other = latest_daemon(db)
-            if other and other["alive"]:
+            try:
+                daemon_id = register_daemon(
+                    db, self.options.tick, str(self.snapshot.user_path.resolve())
+                )
+            except DaemonAlive as alive:
+                other = alive.row
                 raise DaemonAlreadyRunning(
                     f"a daemon (pid {other['pid']} on {other['host']}) is already running on "
                     f"this database, last heartbeat {other['heartbeat_at']}"
-                )
+                ) from None
             self._prepare(db)
-            daemon_id = register_daemon(
-                db, self.options.tick, str(self.snapshot.user_path.resolve())
-            )
             scheduler = self._start_scheduler(db)
             logger.info(
                 "Daemon started (pid %d): %d source(s) scheduled, %d notification channel(s)",

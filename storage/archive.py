@@ -13,6 +13,10 @@ over the whole history, ordered by ``seen_at``:
   the capture) splits that version: the capture, then the version again from that sighting on;
 - version numbers follow ``seen_at``: inserting a capture renumbers the later versions.
 
+A reordered history makes the change rows of the later versions wrong (they compare other
+pairs, name other version numbers): they are deleted in the same transaction and the document
+is queued in ``history_rewrites`` for the flag job to recompute them.
+
 So captures may arrive in any order (Scrapy fetches them concurrently, a user backfills one
 year then an earlier one) and the history comes out the same. Captures never change a
 document's status or its validators (ETag, Last-Modified): the archive says what a page said,
@@ -27,6 +31,7 @@ import sqlite_utils
 
 from storage.database import write_transaction
 from storage.documents import EmptyVersionError, SaveResult, Snapshot
+from storage.timeutil import utc_now
 
 ARCHIVE = "archive"
 
@@ -58,10 +63,12 @@ def save_archived_version(
                     [before[-1][0], captured, ARCHIVE, snapshot.page_hash, run_id],
                 )
             return SaveResult(document_id, None, None, created)
+        former = [row[0] for row in history]
         if after and after[0][2] == digest:
             _antedate(db, after[0][0], snapshot, run_id)
             _resolve_spans(db, document_id)
             _renumber(db, document_id)
+            _forget_changes_after_reordering(db, document_id, former)
             return SaveResult(document_id, None, None, created)
         version_id = db.execute(
             "INSERT INTO versions (document_id, version, seen_at, title, text, published_at,"
@@ -83,6 +90,7 @@ def save_archived_version(
         ).lastrowid
         _resolve_spans(db, document_id)
         _renumber(db, document_id)
+        _forget_changes_after_reordering(db, document_id, former)
         _show_latest(db, document_id, snapshot.language)
         version = db.execute("SELECT version FROM versions WHERE id = ?", [version_id]).fetchone()
     return SaveResult(document_id, version_id, version[0], created)
@@ -185,6 +193,32 @@ def _renumber(db: sqlite_utils.Database, document_id: int) -> None:
     db.execute("UPDATE versions SET version = -version WHERE document_id = ?", [document_id])
     for number, version_id in enumerate(ids, start=1):
         db.execute("UPDATE versions SET version = ? WHERE id = ?", [number, version_id])
+
+
+def _forget_changes_after_reordering(
+    db: sqlite_utils.Database, document_id: int, former: list[int]
+) -> None:
+    """Versions ``former`` (ids in their former order) were renumbered: from the first position
+    where the order differs, delete the change rows and queue the document for the flag job.
+    Versions only appended after the former ones change nothing already computed."""
+    ids = [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM versions WHERE document_id = ? ORDER BY version", [document_id]
+        )
+    ]
+    first = next((n for n, (old, new) in enumerate(zip(former, ids)) if old != new), len(former))
+    if first == len(former):
+        return
+    stale = ids[first:]
+    db.execute(f"DELETE FROM changes WHERE to_version_id IN ({', '.join('?' * len(stale))})", stale)
+    db.execute(
+        "INSERT INTO history_rewrites (document_id, from_version, generation, rewritten_at)"
+        " VALUES (?, ?, 1, ?) ON CONFLICT(document_id) DO UPDATE SET"
+        " from_version = min(from_version, excluded.from_version),"
+        " generation = generation + 1, rewritten_at = excluded.rewritten_at",
+        [document_id, first + 1, utc_now()],
+    )
 
 
 def _show_latest(db: sqlite_utils.Database, document_id: int, language: str | None) -> None:

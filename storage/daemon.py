@@ -1,7 +1,8 @@
 """The daemon's heartbeat: one ``daemon`` row per daemon start, so anyone can see it is alive.
 
 The daemon updates ``heartbeat_at`` every tick. A row still ``running`` whose heartbeat is
-several ticks old belongs to a daemon that died without saying so (killed, machine crashed).
+several ticks old, or whose process is gone from this host, belongs to a daemon that died
+without saying so (killed, machine crashed); the next daemon marks it ``dead`` and takes over.
 """
 
 from __future__ import annotations
@@ -18,12 +19,33 @@ from storage.runs import process_alive
 from storage.timeutil import utc_now
 
 STALE_TICKS = 3  # heartbeats missed before a daemon counts as gone
+UNFINISHED = ("running", "stopping")
+
+
+class DaemonAlive(Exception):
+    """Another daemon is alive on this database (its row is ``row``)."""
+
+    def __init__(self, row: dict[str, Any]):
+        super().__init__(f"daemon {row['id']} (pid {row['pid']} on {row['host']}) is alive")
+        self.row = row
 
 
 def register_daemon(db: sqlite_utils.Database, tick: float, sources: str) -> int:
-    """Record that a daemon started in this process; return its row id."""
+    """Record that a daemon started in this process; return its row id.
+
+    Raises ``DaemonAlive`` if another daemon is alive. Rows of daemons that died without
+    stopping are marked ``dead``. The check and the insert are one write transaction, so of two
+    daemons starting at once only one registers.
+    """
     now = utc_now()
     with write_transaction(db):
+        unfinished = list(
+            db.query("SELECT * FROM daemon WHERE state IN (?, ?) ORDER BY id", UNFINISHED)
+        )
+        for row in unfinished:
+            if is_alive(row):
+                raise DaemonAlive(row)
+        db.execute("UPDATE daemon SET state = 'dead' WHERE state IN (?, ?)", UNFINISHED)
         return db.execute(
             "INSERT INTO daemon (pid, host, started_at, heartbeat_at, tick, state, sources)"
             " VALUES (?, ?, ?, ?, ?, 'running', ?)",
@@ -60,12 +82,14 @@ def latest_daemon(db: sqlite_utils.Database) -> dict[str, Any] | None:
 
 
 def is_alive(row: dict[str, Any], now: datetime | None = None) -> bool:
-    if row["state"] == "stopped":
+    """Running, beating, and (on this host) its process exists: a killed daemon's row is not
+    alive once its process is gone, even while its last heartbeat is fresh."""
+    if row["state"] not in UNFINISHED:
         return False
     now = now or datetime.now(timezone.utc)
     heartbeat = datetime.fromisoformat(row["heartbeat_at"])
     if now - heartbeat > timedelta(seconds=STALE_TICKS * (row["tick"] or 60) + 5):
         return False
     if row["host"] == socket.gethostname():
-        return process_alive(row["pid"])
+        return row["pid"] != os.getpid() and process_alive(row["pid"])
     return True

@@ -421,6 +421,22 @@ def _add_citation_confidence(db: sqlite_utils.Database) -> None:
         db["citations"].add_column("confidence", float)
 
 
+def _add_history_rewrites(db: sqlite_utils.Database) -> None:
+    """Documents whose version history an archive capture reordered (``storage.archive``).
+
+    Their change rows from ``from_version`` on were deleted with the reordering; the flag job
+    recomputes them and removes the row, unless ``generation`` moved on meanwhile (another
+    capture reordered the history again while it computed).
+    """
+    db["history_rewrites"].create(
+        {"document_id": int, "from_version": int, "generation": int, "rewritten_at": str},
+        pk="document_id",
+        if_not_exists=True,
+        not_null={"from_version", "generation"},
+        foreign_keys=[("document_id", "documents", "id")],
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -432,6 +448,7 @@ MIGRATIONS: list[Migration] = [
     _add_citation_index,
     _create_counterparts,
     _add_citation_confidence,
+    _add_history_rewrites,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

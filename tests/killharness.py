@@ -32,20 +32,25 @@ def run_and_kill(
     ready: Callable[[], bool] | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 120,
+    stderr: Path | None = None,
 ) -> Kill:
     """Start ``command``; once ``ready()`` holds, wait ``rng.uniform(0, max_delay)`` s and kill -9.
 
-    The command runs in its own process group and the whole group is killed, as a power cut
-    or the OOM killer would: a daemon's child crawls die with it.
+    The command runs in its own process group and is killed with all its descendants, as a
+    power cut would: a daemon's child crawls (in sessions of their own) die with it.
+    ``stderr`` names a file for the command's log (appended to), for a failing test to show.
     """
     started = time.monotonic()
+    log = stderr.open("a", encoding="utf-8") if stderr else subprocess.DEVNULL
     process = subprocess.Popen(
         list(command),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         env={**os.environ, **(env or {})},
         start_new_session=True,
     )
+    if stderr:
+        log.close()  # the child has its own copy
     try:
         while ready is not None and not ready() and process.poll() is None:
             _check_timeout(started, timeout)
@@ -55,15 +60,60 @@ def run_and_kill(
             time.sleep(0.005)
         killed = process.poll() is None
         if killed:
-            os.killpg(process.pid, signal.SIGKILL)
+            kill_tree(process.pid)
         after = time.monotonic() - started
         returncode = process.wait(timeout=timeout)
     except BaseException:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+            kill_tree(process.pid)
             process.wait()
         raise
     return Kill(killed, after, returncode)
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL process group ``pid`` and every descendant, as if the power went off.
+
+    The group is stopped first (SIGSTOP), so it cannot start a child while its descendants are
+    listed; descendants are found by parent pid in /proc, since they may run in other sessions.
+    """
+    os.killpg(pid, signal.SIGSTOP)
+    frozen: set[int] = set()
+    while True:
+        found = _descendants(pid) - frozen
+        if not found:
+            break
+        for child in found:
+            _signal(child, signal.SIGSTOP)
+        frozen |= found
+    for child in frozen:
+        _signal(child, signal.SIGKILL)
+    os.killpg(pid, signal.SIGKILL)
+
+
+def _descendants(pid: int) -> set[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:  # ended meanwhile
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            parents.setdefault(parent, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
 
 
 def _check_timeout(started: float, timeout: float) -> None:

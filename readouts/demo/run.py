@@ -19,6 +19,11 @@ from readouts.demo.server import SiteServer
 from readouts.demo.site import DemoSite
 
 DEMO_SOURCES = ["demo-kremlin", "demo-whitehouse", "demo-commentary"]
+STDERR_TAIL_LINES = 30  # of a failed step's log, shown before the demo stops
+
+
+class DemoFailed(click.ClickException):
+    """A step of the demo did not succeed: the demo stops with a non-zero exit status."""
 
 
 def run_demo(db_path: str, *, port: int = 0, echo: Callable[[str], None] = print) -> None:
@@ -79,17 +84,27 @@ def _reset_demo_database(db_path: str) -> None:
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
 
 
-def _readouts(db_path: str, sources: Path, echo, *args: str) -> int:
+def _readouts(db_path: str, sources: Path, echo, *args: str) -> None:
+    """Run one ``readouts`` command in a child process and show its output.
+
+    In the demo every step must succeed (the site is local and well-formed): any non-zero exit,
+    even a crawl's "finished with errors" status 1, is a failure of the demo, shown with the
+    end of the child's log so the cause is on the screen.
+    """
     command = [sys.executable, "-m", "readouts", "--db", db_path, "--sources", str(sources), *args]
     result = subprocess.run(
         command, capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
     )
     echo(result.stdout.rstrip())
-    if result.returncode not in (0, 1):
-        echo(result.stderr.rstrip())
-        raise click.ClickException(f"{' '.join(args)} failed with exit status {result.returncode}")
-    return result.returncode
+    if result.returncode != 0:
+        tail = result.stderr.rstrip().splitlines()[-STDERR_TAIL_LINES:]
+        echo("\n".join(tail))
+        raise DemoFailed(
+            f"readouts {' '.join(args)} exited with status {result.returncode} (its log is"
+            " above); the demo needs every step to succeed: check that nothing blocks"
+            " 127.0.0.1 and run `make install` again"
+        )
 
 
-def _crawl(db_path: str, sources: Path, echo, *options: str) -> int:
-    return _readouts(db_path, sources, echo, "crawl", *DEMO_SOURCES, *options)
+def _crawl(db_path: str, sources: Path, echo, *options: str) -> None:
+    _readouts(db_path, sources, echo, "crawl", *DEMO_SOURCES, *options)

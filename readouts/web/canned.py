@@ -2,7 +2,8 @@
 
 Column names carry meaning for the plugin's ``render_cell``: ``document_id``, ``readout_id``,
 ``article_id`` and ``related_document_id`` link to the document page, ``version_id`` to the
-version page (with its diff), ``change_id`` and ``citation_id`` to their pages, and ``snippet``
+version page (with its diff), ``change_id``, ``citation_id`` and ``counterpart_id`` to their
+pages, ``readout_a_id`` and ``readout_b_id`` to the document page, and ``snippet``
 shows its search matches highlighted.
 
 Queries that need a table another part of the project fills (``changes``) fall back to what
@@ -102,6 +103,56 @@ SELECT at, event, version_id, version, title, detail FROM (
 ORDER BY at, tie
 """
 
+# The same, with the readouts of the same event by other sources (follow counterpart_id).
+DOCUMENT_HISTORY_WITH_COUNTERPARTS = """
+SELECT at, event, version_id, version, title, detail, counterpart_id FROM (
+  SELECT v.seen_at AS at, CASE v.version WHEN 1 THEN 'first archived' ELSE 'new version' END
+           AS event, v.id AS version_id, v.version, v.title,
+         length(v.text) || ' characters, published ' || coalesce(v.published_at, '?') AS detail,
+         NULL AS counterpart_id, v.id AS tie
+  FROM versions v JOIN documents d ON d.id = v.document_id
+  WHERE d.id = :document OR d.url = :document
+  UNION ALL
+  SELECT e.at, CASE e.new_status WHEN 'removed' THEN 'removed' ELSE 'back online' END,
+         NULL, NULL, d.title, 'HTTP ' || coalesce(e.http_status, '?'), NULL, e.id
+  FROM status_events e JOIN documents d ON d.id = e.document_id
+  WHERE d.id = :document OR d.url = :document
+  UNION ALL
+  SELECT c.created_at, 'counterpart found', NULL, NULL, o.title,
+         o.source || ' readout of the same event (' || c.status || ', confidence '
+           || cast(round(100 * c.confidence) AS integer) || ' %)', c.id, c.id
+  FROM documents d
+  JOIN counterparts c ON d.id IN (c.readout_a_id, c.readout_b_id)
+  JOIN documents o ON o.id = CASE WHEN c.readout_a_id = d.id THEN c.readout_b_id
+                                  ELSE c.readout_a_id END
+  WHERE d.id = :document OR d.url = :document
+)
+ORDER BY at, tie
+"""
+
+COUNTERPART_READOUTS = """
+SELECT c.id AS counterpart_id, c.status, c.confidence,
+       c.readout_a_id, a.title AS a_title, a.source AS a_source, a.published_at AS a_published,
+       c.readout_b_id, b.title AS b_title, b.source AS b_source, b.published_at AS b_published,
+       CASE WHEN json_valid(c.topics) THEN json_array_length(c.topics, '$.only_a') END
+         AS sentences_only_in_a,
+       CASE WHEN json_valid(c.topics) THEN json_array_length(c.topics, '$.only_b') END
+         AS sentences_only_in_b,
+       CASE WHEN json_valid(c.evidence) THEN
+         (SELECT group_concat(p.value, ', ')
+            FROM json_each(c.evidence, '$.shared_participants') p) END AS both_name,
+       c.created_at, c.decided_at
+FROM counterparts c
+JOIN documents a ON a.id = c.readout_a_id
+JOIN documents b ON b.id = c.readout_b_id
+LEFT JOIN event_profiles pa ON pa.document_id = c.readout_a_id
+LEFT JOIN event_profiles pb ON pb.document_id = c.readout_b_id
+WHERE (:status = '' OR c.status = :status)
+  AND (:source = '' OR a.source = :source OR b.source = :source)
+ORDER BY max(coalesce(pa.published_utc, ''), coalesce(pb.published_utc, '')) DESC,
+         c.created_at DESC, c.id DESC
+"""
+
 SEARCH_READOUTS = f"""
 SELECT v.document_id, d.source, d.published_at, v.version, v.id AS version_id, v.seen_at,
        v.title, snippet(versions_fts, 1, char({ord(MATCH_START)}), char({ord(MATCH_END)}),
@@ -140,6 +191,15 @@ ORDER BY citations DESC, c.readout_id
 LIMIT 30
 """
 
+COUNTERPART_QUERY = {
+    "title": "Counterpart readouts: both sides of one event",
+    "description": "Readouts of the same call or meeting published by two sources, newest "
+    "event first, with how many sentences each side reported alone. Follow counterpart_id to "
+    "read them side by side. Optional: status (suggested, confirmed, rejected) and source "
+    "(either side).",
+    "sql": COUNTERPART_READOUTS,
+}
+
 
 def feed_sql(base_url: str) -> str:
     """The Atom feed of flags (datasette-atom), linking each entry to its page here.
@@ -175,6 +235,7 @@ WHERE NOT EXISTS (SELECT 1 FROM flags f WHERE :source = '' OR f.source = :source
 def canned_queries(tables: set[str], base_url: str = "/") -> dict[str, dict[str, Any]]:
     """The canned queries for an archive holding ``tables`` (Datasette metadata ``queries``)."""
     has_changes = "changes" in tables
+    has_counterparts = "counterparts" in tables
     return {
         "recent_flags": {
             "title": "Flags of the last 7 days",
@@ -207,10 +268,16 @@ def canned_queries(tables: set[str], base_url: str = "/") -> dict[str, dict[str,
             "no longer contains.",
             "sql": QUOTE_DRIFT,
         },
+        **({"counterpart_readouts": COUNTERPART_QUERY} if has_counterparts else {}),
         "document_history": {
             "title": "Every version of a document",
-            "description": "A document's versions and removals over time (give its id or URL).",
-            "sql": DOCUMENT_HISTORY,
+            "description": "A document's versions and removals over time (give its id or URL)"
+            + (
+                ", and the readouts of the same event by other sources: follow counterpart_id."
+                if has_counterparts
+                else "."
+            ),
+            "sql": DOCUMENT_HISTORY_WITH_COUNTERPARTS if has_counterparts else DOCUMENT_HISTORY,
         },
         "search_readouts": {
             "title": "Search readouts",

@@ -115,32 +115,74 @@ TABLES: dict[str, dict[str, Any]] = {
             "id": "Flag id",
             "created_at": "When it was flagged (UTC)",
             "kind": "new_readout, edited_readout, removed_readout, restored_readout, "
-            "new_citation or quote_drift",
+            "new_citation, quote_drift or counterpart_found",
             "source": "Source of the document flagged",
             "document_id": "The readout (for citation flags: the article)",
             "version_id": "The version that raised the flag",
-            "related_document_id": "For citation flags: the readout quoted",
+            "related_document_id": "For citation flags: the readout quoted; for "
+            "counterpart_found: the other readout of the event",
             "summary": "What happened, in one line",
             "key": "Unique key that keeps a flag from being raised twice",
         },
     },
     "citations": {
-        "description": "Articles citing an official readout: by link, by quoting it, or by "
-        "republishing it. Click an id to see the quoted passages in both texts.",
+        "description": "Articles citing an official readout: by link, by quoting it, by "
+        "republishing it, or by reporting it in their own words. Click an id to see the "
+        "passages in both texts.",
         "sort_desc": "updated_at",
         "facets": ["method", "status"],
         "columns": {
             "id": "Citation id (click to see the passages)",
             "article_id": "The article that cites",
             "readout_id": "The readout cited",
-            "method": "link, quote or republication",
+            "method": "link, quote, republication, or reported: the article says what the "
+            "readout says in other words (found by sentence similarity, not a quotation)",
             "matched_chars": "Characters of readout text found in the article",
-            "spans": "The quoted passages (JSON: offsets into both texts, the text, its status)",
+            "confidence": "For reported citations: how sure the match is, 0 to 1",
+            "spans": "The passages (JSON: offsets into both texts, the article's text, its "
+            "status; for reported citations the similarity of the two sentences)",
             "status": "current, or drifted: some quoted words are gone from the current readout",
             "article_version_id": "The article version compared",
             "readout_version_id": "The readout version compared",
             "created_at": "When the citation was found (UTC)",
             "updated_at": "When it was last checked (UTC)",
+        },
+    },
+    "counterparts": {
+        "description": "Readouts of the same event (a call, a meeting) published by two "
+        "sources: each government's own account. Click “compare the two accounts” to read them "
+        "side by side, with what each side reported that the other left out.",
+        "sort_desc": "created_at",
+        "facets": ["status"],
+        "columns": {
+            "id": "Link id",
+            "readout_a_id": "One readout (the lower document number)",
+            "readout_b_id": "The other readout",
+            "confidence": "How sure the link is, 0 to 1 (1.0 when a user linked them by hand)",
+            "evidence": "Why they are linked: the people both name, hours between them, the "
+            "event day each states, the kind of event",
+            "topics": "Their sentences matched across (JSON; click to compare the accounts)",
+            "status": "suggested (found, not yet checked), confirmed or rejected by a user "
+            "with readouts counterparts DOC --confirm/--reject OTHER; a verdict stays",
+            "decided_at": "When a user confirmed or rejected it (UTC)",
+            "created_at": "When the link was found (UTC)",
+            "updated_at": "When detection last refreshed it (UTC)",
+        },
+    },
+    "event_profiles": {
+        "description": "What each readout reports, as read to find its counterparts: who "
+        "took part, what kind of event, on which day.",
+        "sort_desc": "published_utc",
+        "facets": ["source", "announcement"],
+        "columns": {
+            "document_id": "The readout",
+            "version_id": "The version read",
+            "source": "Its source",
+            "participants": "Surnames of the people it names as taking part (JSON)",
+            "kinds": "Kind of event: call, video_call, meeting (JSON)",
+            "published_utc": "Publication time, in UTC",
+            "event_day": "The day the event took place, when the text states it",
+            "announcement": "1 when it announces an event to come rather than reporting one",
         },
     },
     "fetches": {

@@ -149,9 +149,14 @@ def _paragraphs(paragraphs: list[list[Op]]) -> Markup:
     )
 
 
+# current and drifted: quoted words; reported: the article's own words reporting the readout.
+PASSAGE_STATUSES = ("current", "drifted", "reported")
+
+
 @dataclass
 class Passage:
-    """A quoted passage: where it is in one text, its number, and whether it drifted."""
+    """A quoted passage: where it is in one text, its number, and whether it drifted (or is
+    reported in other words rather than quoted)."""
 
     start: int
     end: int
@@ -189,7 +194,7 @@ def highlight_passages(text: str, passages: Iterable[Passage], side: str) -> Mar
             if passage is None:
                 paragraphs[-1] += line
             else:
-                status = "drifted" if passage.status == "drifted" else "current"
+                status = passage.status if passage.status in PASSAGE_STATUSES else "current"
                 # A passage running over a paragraph break is marked in each paragraph;
                 # only its first part carries the anchor and the number.
                 anchor = Markup(' id="{}-{}"').format(side, passage.number) if index == 0 else ""

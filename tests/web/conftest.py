@@ -1,8 +1,10 @@
 """An archive built through the storage functions, and Datasette over it.
 
 The archive holds the demo site's readouts (one edited, one removed), a commentary article
-quoting a readout (one passage since deleted from it: quote drift), and a hostile page whose
-title and text carry script tags, event handlers and ``javascript:`` links. ``changes`` and
+quoting a readout (one passage since deleted from it: quote drift) and reporting another in its
+own words, and a hostile page whose title and text carry script tags, event handlers and
+``javascript:`` links. The flag job links the Kremlin's and the White House's readouts of one
+call as counterparts; a hostile counterpart link is added by hand. ``changes`` and
 ``citations`` rows follow the contract the flag job fills; they are added only when the flag
 job has not made them already.
 """
@@ -23,6 +25,7 @@ from flagging.job import insert_flag, make_flag
 from readouts.config import Source
 from readouts.demo import content
 from readouts.web.server import make_datasette
+from storage.counterparts import save_counterpart, set_counterpart_status
 from storage.documents import Snapshot, mark_gone, save_version
 from storage.sources import sync_sources
 
@@ -84,7 +87,7 @@ def build_archive(path: Path) -> dict[str, int]:
     ).document_id
     mark_gone(db, second, 2, 404, seen_at=ago(2))
     mark_gone(db, second, 3, 404, seen_at=ago(1))
-    save_version(
+    ids["whitehouse"] = save_version(
         db,
         snapshot(
             "demo-whitehouse",
@@ -94,7 +97,7 @@ def build_archive(path: Path) -> dict[str, int]:
             ago(3),
         ),
         1,
-    )
+    ).document_id
     ids["article"] = save_version(
         db,
         snapshot(
@@ -135,6 +138,12 @@ def build_archive(path: Path) -> dict[str, int]:
     _add_changes(db)
     ids["citation"] = _add_citation(db, ids["article"], ids["readout"])
     ids["hostile_citation"] = _add_citation(db, ids["hostile"], ids["readout"], hostile=True)
+    ids["reported_citation"] = _add_reported_citation(db, ids["article"], ids["whitehouse"])
+    ids["counterpart"] = db.execute(
+        "SELECT id FROM counterparts WHERE readout_a_id = ? AND readout_b_id = ?",
+        sorted([ids["readout"], ids["whitehouse"]]),
+    ).fetchone()[0]
+    ids["hostile_counterpart"] = _add_hostile_counterpart(db, ids["whitehouse"], ids["hostile"])
     ids["change"] = db.execute(
         "SELECT id FROM changes WHERE document_id = ? ORDER BY to_version DESC", [ids["readout"]]
     ).fetchone()[0]
@@ -260,6 +269,69 @@ def _add_citation(db, article_id: int, readout_id: int, *, hostile: bool = False
     )
     insert_flag(db, flag)
     return citation_id
+
+
+REPORTED_SENTENCE = "Washington's own account stressed the Geneva process instead."
+REPORTED_READOUT_WORDS = "supporting the UN-led Geneva process"
+
+
+def _add_reported_citation(db, article_id: int, readout_id: int) -> int:
+    """A ``reported`` citation (the article reports the readout in its own words): the
+    contract of issue 9, with the ``confidence`` column it adds (created here if absent)."""
+    if "confidence" not in db["citations"].columns_dict:
+        db.execute("ALTER TABLE citations ADD COLUMN confidence REAL")
+    article = db.execute(
+        "SELECT id, text FROM versions WHERE document_id = ? ORDER BY version DESC", [article_id]
+    ).fetchone()
+    readout = db.execute(
+        "SELECT id, text FROM versions WHERE document_id = ? ORDER BY version DESC", [readout_id]
+    ).fetchone()
+    a, r = article[1].find(REPORTED_SENTENCE), readout[1].find(REPORTED_READOUT_WORDS)
+    assert a >= 0 and r >= 0, "the demo texts changed: update REPORTED_*"
+    spans = [
+        {
+            "article": [a, a + len(REPORTED_SENTENCE)],
+            "readout": [r, r + len(REPORTED_READOUT_WORDS)],
+            "text": REPORTED_SENTENCE,
+            "similarity": 0.71,
+        }
+    ]
+    cursor = db.execute(
+        "INSERT INTO citations (article_id, readout_id, method, matched_chars, spans, status,"
+        " article_version_id, readout_version_id, created_at, updated_at, confidence)"
+        " VALUES (?, ?, 'reported', 0, ?, 'current', ?, ?, ?, ?, 0.71)",
+        [article_id, readout_id, json.dumps(spans), article[0], readout[0], ago(1), ago(1)],
+    )
+    return cursor.lastrowid
+
+
+HOSTILE_SENTENCE = "The sides discussed <script>alert(1)</script> and <img src=x onerror=alert(1)>."
+
+
+def _add_hostile_counterpart(db, whitehouse_id: int, hostile_id: int) -> int:
+    """A counterpart link whose sentences and evidence carry tags (stored as detection would),
+    since rejected by a user."""
+    whitehouse = content.WHITEHOUSE_CALL["paragraphs"][0]
+    a, b = sorted([whitehouse_id, hostile_id])
+    sentences = {whitehouse_id: [whitehouse, "Trade was not mentioned."]}
+    sentences[hostile_id] = [HOSTILE_SENTENCE, "The conversation was businesslike."]
+    topics = {
+        "method": "lexical",
+        "a_sentences": sentences[a],
+        "b_sentences": sentences[b],
+        "pairs": [[1, 1, 0.4]],
+        "only_a": [0],
+        "only_b": [0],
+    }
+    evidence = {
+        "shared_participants": ["<script>alert(1)</script>", "putin"],
+        "participant_overlap": 0.6,
+        "hours_apart": 12.0,
+        "event_days": ["2017-11-21", "<b onmouseover=alert(1)>"],
+        "kinds": [["call"], ["call"]],
+    }
+    save_counterpart(db, a, b, 0.7, evidence, topics)
+    return set_counterpart_status(db, a, b, "rejected")
 
 
 @pytest.fixture(scope="session")

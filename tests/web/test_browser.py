@@ -131,6 +131,16 @@ def test_citation_and_document_views_render(page, served, ids):
     assert page.locator("h2", has_text="Cited by").is_visible()
 
 
+def test_counterparts_and_reported_citation_render(page, served, ids):
+    visit(page, f"{served}/-/readouts/counterparts/{ids['counterpart']}", "counterparts")
+    left, right = page.locator("#A1"), page.locator("#B1")
+    assert left.bounding_box()["x"] < right.bounding_box()["x"]
+    assert abs(left.bounding_box()["y"] - right.bounding_box()["y"]) < 2  # a matched pair is level
+    assert page.locator(".ro-sentence.ro-only", has_text="Bashar al-Assad").is_visible()
+    visit(page, f"{served}/-/readouts/citation/{ids['reported_citation']}", "reported-citation")
+    assert page.locator("mark.ro-reported").count() == 2
+
+
 def test_charts_render(page, served):
     visit(page, f"{served}/-/dashboards/readouts", "charts")
     page.wait_for_selector(".vega-embed canvas, .vega-embed svg", timeout=30_000)
@@ -142,6 +152,7 @@ def test_hostile_pages_run_no_script(page, served, ids):
         ("hostile-document", f"/-/readouts/document/{ids['hostile']}"),
         ("hostile-diff", f"/-/readouts/version/{ids['hostile_version']}?layout=side"),
         ("hostile-citation", f"/-/readouts/citation/{ids['hostile_citation']}"),
+        ("hostile-counterparts", f"/-/readouts/counterparts/{ids['hostile_counterpart']}"),
         ("hostile-versions-table", "/archive/versions?_search=alert"),
         ("hostile-search", "/archive/search_readouts?words=alert"),
     ]:

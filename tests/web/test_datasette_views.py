@@ -19,7 +19,7 @@ def rows(web, path: str) -> list[dict]:
     return response.json()
 
 
-@pytest.mark.parametrize("name", sorted(canned_queries({"changes"})))
+@pytest.mark.parametrize("name", sorted(canned_queries({"changes", "counterparts"})))
 def test_every_canned_query_answers_json_and_html(web, name):
     assert web.get(f"/{DB}/{name}.json").json()["ok"] is True
     page = web.get(f"/{DB}/{name}")
@@ -80,8 +80,11 @@ def test_quote_drift_shows_the_passage_gone_from_the_readout(web, ids):
 def test_document_history_lists_versions_and_removal(web, ids):
     history = rows(web, f"/{DB}/document_history?document={ids['removed']}")
     assert [h["event"] for h in history] == ["first archived", "removed"]
-    versions = rows(web, f"/{DB}/document_history?document={ids['readout']}")
-    assert [v["version"] for v in versions] == [1, 2]
+    history = rows(web, f"/{DB}/document_history?document={ids['readout']}")
+    assert [v["version"] for v in history if v["version_id"]] == [1, 2]
+    assert [h["counterpart_id"] for h in history if h["event"] == "counterpart found"] == [
+        ids["counterpart"]
+    ]
 
 
 def test_search_finds_words_a_readout_no_longer_contains(web, ids):

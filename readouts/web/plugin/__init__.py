@@ -1,4 +1,4 @@
-"""The readouts Datasette plugin: diff, citation and document pages, and links between them.
+"""The readouts Datasette plugin: diff, citation, counterpart and document pages, and links.
 
 Registered through the ``datasette`` entry point in pyproject.toml, so ``readouts serve`` and a
 plain ``datasette archive.db`` both load it. Its pages live under ``/-/readouts/``; the
@@ -14,13 +14,16 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
+from readouts.web.counterparts import evidence_phrases, load_json
 from readouts.web.metadata import DASHBOARD
 from readouts.web.plugin import views
 from readouts.web.render import highlight_snippet
 
 # Columns holding a document id, in canned queries and in tables without a foreign key.
 DOCUMENT_COLUMNS = {"document_id", "related_document_id", "article_id", "readout_id"}
-TABLES_WITHOUT_DOCUMENT_LINKS = {"flags", "citations", "changes", "fetches"}
+TABLES_WITHOUT_DOCUMENT_LINKS = {"flags", "citations", "changes", "fetches", "event_profiles"}
+# The two readouts of a counterpart link, in its table and in canned queries.
+READOUT_PAIR_COLUMNS = {"readout_a_id", "readout_b_id"}
 STYLESHEET = resources.files(__package__).joinpath("static", "readouts.css")
 
 
@@ -31,6 +34,7 @@ def register_routes():
         (r"^/-/readouts/version/(?P<id>\d+)$", views.version),
         (r"^/-/readouts/change/(?P<id>\d+)$", views.change),
         (r"^/-/readouts/citation/(?P<id>\d+)$", views.citation),
+        (r"^/-/readouts/counterparts/(?P<id>\d+)$", views.counterpart),
         (r"^/-/readouts/readouts\.css$", stylesheet),
     ]
 
@@ -55,6 +59,10 @@ def menu_links(datasette):
         {"href": datasette.urls.path(f"/{database}/recent_flags"), "label": "Flags, last 7 days"},
         {"href": datasette.urls.path(f"/{database}/edited_readouts"), "label": "Edited readouts"},
         {"href": datasette.urls.path(f"/{database}/search_readouts"), "label": "Search readouts"},
+        {
+            "href": datasette.urls.path(f"/{database}/counterpart_readouts"),
+            "label": "Counterpart readouts",
+        },
         {"href": datasette.urls.path(f"/-/dashboards/{DASHBOARD}"), "label": "Charts"},
     ]
 
@@ -69,7 +77,15 @@ def render_cell(row, value, column, table, database, datasette):
         return _link(datasette, f"document/{value}", value)
     if table == "documents" and column == "title" and "id" in keys:
         return _link(datasette, f"document/{row['id']}", value)
-    if column == "version_id" and (table is None or table == "flags"):
+    if column in READOUT_PAIR_COLUMNS and table in (None, "counterparts"):
+        return _link(datasette, f"document/{value}", value)
+    if column == "counterpart_id" and table is None:
+        return _link(datasette, f"counterparts/{value}", value)
+    if table == "counterparts" and column == "evidence":
+        return Markup.escape("; ".join(evidence_phrases(load_json(value, "evidence", None))))
+    if table == "counterparts" and column == "topics" and "id" in keys:
+        return _link(datasette, f"counterparts/{row['id']}", "compare the two accounts →")
+    if column == "version_id" and (table is None or table in ("flags", "event_profiles")):
         return _link(datasette, f"version/{value}", value)
     if column == "change_id" and table is None:
         return _link(datasette, f"change/{value}", value)

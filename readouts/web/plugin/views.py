@@ -1,4 +1,5 @@
-"""The plugin's pages: a document with everything known about it, a diff, a citation.
+"""The plugin's pages: a document with everything known about it, a diff, a citation, and
+two readouts of one event side by side.
 
 They read the archive through Datasette's read-only connections and render Datasette's own
 templates; every scraped string reaches the page through autoescaping or ``render.py``.
@@ -14,6 +15,7 @@ from typing import Any
 from datasette.utils.asgi import NotFound, Response
 
 from flagging.diff import word_diff
+from readouts.web import counterparts as accounts
 from readouts.web.metadata import PLUGIN_NAME
 from readouts.web.render import Passage, external_link, highlight_passages, render_diff
 
@@ -53,9 +55,10 @@ async def document(request, datasette):
             " summary FROM changes WHERE document_id = ? ORDER BY to_version DESC",
             [document_id],
         )
+    confidence = await _citation_confidence(db)
     citing = await _all(
         db,
-        "SELECT c.id, c.method, c.status, c.matched_chars, d.id AS other_id,"
+        f"SELECT c.id, c.method, c.status, c.matched_chars, {confidence}, d.id AS other_id,"
         " d.title AS other_title, d.source AS other_source, d.published_at AS other_published"
         " FROM citations c JOIN documents d ON d.id = c.article_id"
         " WHERE c.readout_id = ? ORDER BY d.published_at DESC",
@@ -63,12 +66,13 @@ async def document(request, datasette):
     )
     cited = await _all(
         db,
-        "SELECT c.id, c.method, c.status, c.matched_chars, d.id AS other_id,"
+        f"SELECT c.id, c.method, c.status, c.matched_chars, {confidence}, d.id AS other_id,"
         " d.title AS other_title, d.source AS other_source, d.published_at AS other_published"
         " FROM citations c JOIN documents d ON d.id = c.readout_id"
         " WHERE c.article_id = ? ORDER BY d.published_at DESC",
         [document_id],
     )
+    links = await _counterparts_of(db, document_id)
     flags = await _all(
         db,
         "SELECT id, created_at, kind, version_id, summary FROM flags"
@@ -93,6 +97,7 @@ async def document(request, datasette):
             "changes": changes,
             "citing": citing,
             "cited": cited,
+            "counterparts": links,
             "flags": flags,
             "events": events,
         },
@@ -192,7 +197,12 @@ async def citation(request, datasette):
     readout = await _one(db, "SELECT * FROM documents WHERE id = ?", [row["readout_id"]], "readout")
     article_version = await _version_or_latest(db, row["article_version_id"], row["article_id"])
     readout_version = await _version_or_latest(db, row["readout_version_id"], row["readout_id"])
-    spans = _spans(row["spans"])
+    reported = row["method"] == "reported"
+    spans = _spans(row["spans"], reported=reported)
+    if reported and readout_version:
+        for span in spans:
+            start, end = span["readout"] or (0, 0)
+            span["readout_text"] = (readout_version["text"] or "")[start:end]
     latest_readout = await _first(
         db,
         "SELECT id, version FROM versions WHERE document_id = ? ORDER BY version DESC LIMIT 1",
@@ -204,6 +214,8 @@ async def citation(request, datasette):
         "readouts_citation.html",
         {
             "citation": row,
+            "reported": reported,
+            "confidence": row.get("confidence"),
             "article": article,
             "readout": readout,
             "article_link": external_link(article["url"]),
@@ -226,8 +238,12 @@ async def citation(request, datasette):
     )
 
 
-def _spans(raw: str | None) -> list[dict[str, Any]]:
-    """The citation's passages, numbered; offsets that are not [start, end] pairs become None."""
+def _spans(raw: str | None, *, reported: bool = False) -> list[dict[str, Any]]:
+    """The citation's passages, numbered; offsets that are not [start, end] pairs become None.
+
+    Passages of a ``reported`` citation are the article's own words with their similarity to
+    the readout passage they report, never quotations: their status is ``reported``.
+    """
     try:
         spans = json.loads(raw or "[]")
     except ValueError:
@@ -237,11 +253,17 @@ def _spans(raw: str | None) -> list[dict[str, Any]]:
     for number, span in enumerate(spans if isinstance(spans, list) else [], start=1):
         if not isinstance(span, dict):
             continue
+        similarity = span.get("similarity")
+        if reported:
+            status = "reported"
+        else:
+            status = "drifted" if span.get("status") == "drifted" else "current"
         passages.append(
             {
                 "number": number,
                 "text": str(span.get("text") or ""),
-                "status": "drifted" if span.get("status") == "drifted" else "current",
+                "status": status,
+                "similarity": similarity if isinstance(similarity, int | float) else None,
                 "article": _offsets(span.get("article")),
                 "readout": _offsets(span.get("readout")),
             }
@@ -253,6 +275,85 @@ def _offsets(value) -> tuple[int, int] | None:
     if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
         return value[0], value[1]
     return None
+
+
+async def counterpart(request, datasette):
+    """Two readouts of one event side by side: why they are linked, and what each said alone.
+
+    ``?left=ID`` puts that readout in the left column (the document page links this way).
+    """
+    db = datasette.get_database(archive_name(datasette))
+    if not await db.table_exists("counterparts"):
+        raise NotFound("This archive has no counterparts table yet")
+    link = await _one(
+        db,
+        "SELECT * FROM counterparts WHERE id = ?",
+        [int(request.url_vars["id"])],
+        "counterpart link",
+    )
+    evidence = accounts.load_json(link["evidence"], "evidence", link["id"])
+    topics = accounts.load_json(link["topics"], "topics", link["id"])
+    left_id, right_id = link["readout_a_id"], link["readout_b_id"]
+    if request.args.get("left") == str(right_id):
+        left_id, right_id = right_id, left_id
+        evidence = accounts.swapped_evidence(evidence) if isinstance(evidence, dict) else evidence
+        topics = accounts.swapped_topics(topics) if isinstance(topics, dict) else topics
+    left, right = await _account(db, left_id), await _account(db, right_id)
+    return await _render(
+        datasette,
+        request,
+        "readouts_counterpart.html",
+        {
+            "link": link,
+            "left": left,
+            "right": right,
+            "evidence": accounts.evidence_phrases(evidence),
+            "alignment": accounts.alignment(topics),
+        },
+    )
+
+
+async def _account(db, document_id: int) -> dict[str, Any]:
+    """One side of a counterpart link: the readout, its link, and its event profile."""
+    doc = await _one(db, "SELECT * FROM documents WHERE id = ?", [document_id], "readout")
+    profile = None
+    if await db.table_exists("event_profiles"):
+        profile = await _first(
+            db, "SELECT * FROM event_profiles WHERE document_id = ?", [document_id]
+        )
+    return {"doc": doc, "url_link": external_link(doc["url"]), "profile": profile}
+
+
+async def _counterparts_of(db, document_id: int) -> list[dict[str, Any]]:
+    """A readout's counterpart links, best first, with how many sentences each side had alone."""
+    if not await db.table_exists("counterparts"):
+        return []
+    return await _all(
+        db,
+        """
+        SELECT c.id, c.status, c.confidence, c.decided_at, d.id AS other_id,
+               d.title AS other_title, d.source AS other_source,
+               d.published_at AS other_published,
+               CASE WHEN json_valid(c.topics) THEN json_array_length(c.topics,
+                 CASE WHEN c.readout_a_id = :doc THEN '$.only_a' ELSE '$.only_b' END) END
+                 AS only_here,
+               CASE WHEN json_valid(c.topics) THEN json_array_length(c.topics,
+                 CASE WHEN c.readout_a_id = :doc THEN '$.only_b' ELSE '$.only_a' END) END
+                 AS only_there
+        FROM counterparts c
+        JOIN documents d ON d.id = CASE WHEN c.readout_a_id = :doc THEN c.readout_b_id
+                                        ELSE c.readout_a_id END
+        WHERE c.readout_a_id = :doc OR c.readout_b_id = :doc
+        ORDER BY c.status = 'rejected', c.confidence DESC, c.id
+        """,
+        {"doc": document_id},
+    )
+
+
+async def _citation_confidence(db) -> str:
+    """The select expression for a citation's confidence (a column added with ``reported``)."""
+    columns = await db.table_columns("citations")
+    return "c.confidence" if "confidence" in columns else "NULL AS confidence"
 
 
 async def _version_or_latest(db, version_id, document_id):
@@ -272,7 +373,7 @@ async def _render(datasette, request, template: str, context: dict[str, Any]) ->
     return Response.html(await datasette.render_template(template, context, request=request))
 
 
-async def _all(db, sql: str, params: list) -> list[dict[str, Any]]:
+async def _all(db, sql: str, params: list | dict) -> list[dict[str, Any]]:
     return [dict(row) for row in (await db.execute(sql, params)).rows]
 
 
