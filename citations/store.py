@@ -33,9 +33,10 @@ def save_article_citations(
     """Replace the article's citations with ``citations`` (from its latest version)."""
     now = utc_now()
     existing = {
-        row[0]: (row[1], row[2])
+        row[0]: (row[1], row[2], row[3])
         for row in db.execute(
-            "SELECT readout_id, id, status FROM citations WHERE article_id = ?", [article_id]
+            "SELECT readout_id, id, status, method FROM citations WHERE article_id = ?",
+            [article_id],
         ).fetchall()
     }
     saved = []
@@ -51,7 +52,7 @@ def save_article_citations(
             now,
         ]
         if citation.readout_id in existing:
-            citation_id, old_status = existing.pop(citation.readout_id)
+            citation_id, old_status, _ = existing.pop(citation.readout_id)
             db.execute(
                 "UPDATE citations SET method = ?, matched_chars = ?, spans = ?, status = ?,"
                 " article_version_id = ?, readout_version_id = ?, linked = ?, updated_at = ?"
@@ -69,8 +70,13 @@ def save_article_citations(
             old_status, created = CURRENT, True
         became = citation.status == DRIFTED and (created or old_status != DRIFTED)
         saved.append(Saved(citation_id, citation, created, became))
-    for citation_id, _ in existing.values():  # the new version no longer cites that readout
-        db.execute("DELETE FROM citations WHERE id = ?", [citation_id])
+    for (
+        citation_id,
+        _,
+        method,
+    ) in existing.values():  # no longer quoted (verbatim) by the new version
+        if method != "reported":  # reported citations are the reported step's to keep or drop
+            db.execute("DELETE FROM citations WHERE id = ?", [citation_id])
     return saved
 
 

@@ -106,7 +106,8 @@ def link_counterparts(
         if found is None:
             continue
         a_text, b_text = _texts(db, mine["version_id"], other["version_id"])
-        alignment = topics.align(a_text, b_text)
+        people = set(found.evidence["shared_participants"])
+        alignment = topics.align(a_text, b_text, people=people)
         if mine["document_id"] > other["document_id"]:  # stored with a = the lower id
             alignment = topics.Alignment(
                 alignment.method,

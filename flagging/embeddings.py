@@ -22,8 +22,6 @@ class EmbeddingsUnavailable(RuntimeError):
 
 @functools.cache
 def _model():
-    if os.environ.get(DISABLE_ENV):
-        raise EmbeddingsUnavailable(f"switched off by {DISABLE_ENV}")
     for name, value in (
         ("HF_HUB_OFFLINE", "1"),
         ("TRANSFORMERS_OFFLINE", "1"),
@@ -45,12 +43,25 @@ def _model():
 
 
 def available() -> bool:
+    return unavailable_reason() is None
+
+
+def unavailable_reason() -> str | None:
+    """Why the model cannot be used (None when it can)."""
+    if os.environ.get(DISABLE_ENV):
+        return f"switched off by {DISABLE_ENV}"
+    return _load_failure()
+
+
+@functools.cache
+def _load_failure() -> str | None:
+    """Loading is tried once per process; the reason it failed is remembered."""
     try:
         _model()
     except EmbeddingsUnavailable as error:
         logger.info("Sentence embeddings are off: %s", error)
-        return False
-    return True
+        return str(error)
+    return None
 
 
 def encode(sentences: list[str]):

@@ -19,6 +19,7 @@ from flagging.changes import REVERTED, recompute_rewritten_histories, record_cha
 from flagging.changes import WATERMARK as CHANGES_WATERMARK
 from flagging.counterparts import counterparts_step
 from flagging.flags import insert_flag, make_flag
+from flagging.reported import reported_step
 from flagging.state import get_state, set_state
 from storage.archive import ARCHIVE
 from storage.database import write_transaction
@@ -194,4 +195,5 @@ STEPS: list[Callable[[sqlite_utils.Database], list[dict[str, Any]]]] = [
     _flag_status_events,
     *citations.STEPS,
     counterparts_step,
+    reported_step,
 ]

@@ -9,10 +9,11 @@ without a match are the topics that side reports alone — what a journalist loo
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from flagging import embeddings
-from flagging.events import surnames
+from flagging.events import name_key
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(]?[A-ZА-ЯЁ0-9])")
 _ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|U\.S|U\.K|No|Gen|Lt|Col|Sen|Rep|[A-Z])\.$")
@@ -52,40 +53,50 @@ class Alignment:
         return data
 
 
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``text``: paragraph breaks end a sentence, common
+    abbreviations and initials ("Mr.", "U.S.", "Donald J. Trump") do not."""
+    spans: list[tuple[int, int]] = []
+    for paragraph in re.finditer(r"[^\n]+", text or ""):
+        start = paragraph.start()
+        for boundary in _SENTENCE_END.finditer(paragraph.group()):
+            end = paragraph.start() + boundary.start()
+            if _ABBREVIATION.search(text[start:end]):
+                continue
+            spans.append((start, end))
+            start = paragraph.start() + boundary.end()
+        spans.append((start, paragraph.end()))
+    return [(s, e) for s, e in spans if len(_WORD.findall(text[s:e])) >= 3]
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a readout, paragraph breaks respected, common abbreviations kept whole."""
-    sentences: list[str] = []
-    for paragraph in re.split(r"\n\s*\n|\n", text or ""):
-        paragraph = " ".join(paragraph.split())
-        if not paragraph:
-            continue
-        pending = ""
-        for piece in _SENTENCE_END.split(paragraph):
-            pending = f"{pending} {piece}".strip() if pending else piece
-            if not _ABBREVIATION.search(pending):
-                sentences.append(pending)
-                pending = ""
-        if pending:
-            sentences.append(pending)
-    return [s for s in sentences if len(_WORD.findall(s)) >= 3]
+    """Sentences of a readout, whitespace folded (see ``sentence_spans``)."""
+    return [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
 
 
-def align(a_text: str, b_text: str, *, use_embeddings: bool | None = None) -> Alignment:
-    """Match the sentences of two accounts of an event."""
+def align(
+    a_text: str, b_text: str, *, people: Iterable[str] = (), use_embeddings: bool | None = None
+) -> Alignment:
+    """Match the sentences of two accounts of an event.
+
+    ``people`` (name keys, see ``events.name_key``) are the event's participants: they appear
+    in sentences of both sides whatever the topic, so they are masked before comparing.
+    """
     a, b = split_sentences(a_text), split_sentences(b_text)
+    keys = set(people)
+    masked_a = [mask_people(sentence, keys) for sentence in a]
+    masked_b = [mask_people(sentence, keys) for sentence in b]
     if use_embeddings is None:
         use_embeddings = embeddings.available()
     if not a or not b:
         return Alignment("embeddings" if use_embeddings else "lexical", a, b, [])
     if use_embeddings:
-        similarity = embeddings.encode(a) @ embeddings.encode(b).T
+        similarity = embeddings.encode(masked_a) @ embeddings.encode(masked_b).T
         scores = [[float(x) for x in row] for row in similarity]
         method, threshold = "embeddings", EMBEDDING_THRESHOLD
     else:
-        # People's names are in every sentence of both accounts: they say nothing of the topic.
-        names = {n.lower()[:6] for n in surnames(f"{a_text}\n{b_text}")}
-        words_a = [_content(s) - names for s in a]
-        words_b = [_content(s) - names for s in b]
+        words_a = [_content(s) for s in masked_a]
+        words_b = [_content(s) for s in masked_b]
         scores = [[_overlap(x, y) for y in words_b] for x in words_a]
         method, threshold = "lexical", LEXICAL_THRESHOLD
     return Alignment(method, a, b, _best_pairs(scores, threshold))
@@ -104,6 +115,24 @@ def _best_pairs(scores: list[list[float]], threshold: float) -> list[tuple[int, 
         if scores[i][j] >= threshold:
             pairs.add((i, j, round(scores[i][j], 3)))
     return sorted(pairs)
+
+
+def mask_people(sentence: str, keys: set[str]) -> str:
+    """Replace each participant's name (with the first names and initials before it) by
+    "the leader"."""
+    if not keys:
+        return sentence
+    tokens = sentence.split(" ")
+    out: list[str] = []
+    for token in tokens:
+        bare = re.sub(r"['’]s$|[^\w'’-]+$", "", token)
+        if bare and name_key(bare) in keys:
+            while out and out[-1][:1].isupper() and out[-1].lower() not in ("the", "president"):
+                out.pop()  # first names and initials belong to the name
+            out.append("the leader" + token[len(bare) :])
+        else:
+            out.append(token)
+    return " ".join(out)
 
 
 def _content(sentence: str) -> set[str]:

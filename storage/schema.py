@@ -415,6 +415,12 @@ def _create_counterparts(db: sqlite_utils.Database) -> None:
     db["counterparts"].create_index(["readout_b_id"], if_not_exists=True)
 
 
+def _add_citation_confidence(db: sqlite_utils.Database) -> None:
+    """How sure a ``reported`` citation (an article reporting a readout in its own words) is."""
+    if "confidence" not in db["citations"].columns_dict:
+        db["citations"].add_column("confidence", float)
+
+
 def _add_history_rewrites(db: sqlite_utils.Database) -> None:
     """Documents whose version history an archive capture reordered (``storage.archive``).
 
@@ -441,6 +447,7 @@ MIGRATIONS: list[Migration] = [
     _add_daemon_and_notifications,
     _add_citation_index,
     _create_counterparts,
+    _add_citation_confidence,
     _add_history_rewrites,
 ]
 

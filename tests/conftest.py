@@ -16,6 +16,20 @@ from readouts.demo.site import DemoSite
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+@pytest.fixture(autouse=True)
+def no_embeddings_by_default(monkeypatch, request):
+    """Loading the sentence-embedding model takes seconds in every child process: tests opt in
+    with the ``embeddings`` marker (and skip when the model is not installed)."""
+    if request.node.get_closest_marker("embeddings"):
+        from flagging import embeddings
+
+        if not embeddings.available():
+            pytest.skip(f"sentence embeddings unavailable: {embeddings.unavailable_reason()}")
+        monkeypatch.delenv("READOUTS_NO_EMBEDDINGS", raising=False)
+    else:
+        monkeypatch.setenv("READOUTS_NO_EMBEDDINGS", "1")
+
+
 @pytest.fixture
 def server():
     with SiteServer() as running:

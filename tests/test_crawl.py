@@ -50,6 +50,7 @@ def test_first_crawl_stores_every_item_page_once(readouts, db_path, server):
             content.SECOND_READOUT_PATH,
             content.WHITEHOUSE_CALL_PATH,
             content.COMMENTARY_PATH,
+            content.AGENCY_REPORT_PATH,
         ]
     )
     # the commentary article quotes the Kremlin readout: one new_citation; the Kremlin's and
@@ -97,7 +98,7 @@ def test_second_crawl_of_unchanged_site_adds_no_version_and_no_flag(readouts, db
         "SELECT outcome, count(*) AS n FROM fetches WHERE run_id > 3 "
         "AND outcome IS NOT NULL GROUP BY outcome",
     )
-    assert {r["outcome"]: r["n"] for r in outcomes} == {"unchanged": 4}
+    assert {r["outcome"]: r["n"] for r in outcomes} == {"unchanged": 5}
 
 
 def test_cosmetic_and_chrome_changes_add_no_version(readouts, db_path, demo_site, server):

@@ -87,3 +87,17 @@ COMMENTARY = {
         "Washington's own account stressed the Geneva process instead. Whether the two sides mean the same thing by a political settlement remains to be seen.",
     ],
 }
+
+AGENCY_REPORT_PATH = "/2017/11/21/putin-trump-discuss-syria-in-phone-call/"
+AGENCY_REPORT = {
+    "title": "Putin, Trump discuss Syria in phone call — Kremlin",
+    "published_at": "2017-11-21T19:05:00+00:00",
+    "author": "Demo Agency",
+    "paragraphs": [
+        "MOSCOW, November 21. Russian President Vladimir Putin and US President Donald Trump held a telephone conversation on Tuesday, the Kremlin press service reported. (A news-agency report written for the readout-monitor demo: it reports the readout in its own words.)",
+        "The presidents talked in detail about the Syrian settlement as the military campaign to defeat the terrorists in Syria is coming to a close, according to the Kremlin.",
+        "Putin said Moscow stands ready to help bring about a durable political solution for Syria on the basis of UN Security Council resolution 2254 and the Astana agreements.",
+        "Putin also briefed Trump on the outcome of his talks with Syrian President Bashar al-Assad in Sochi on Monday, where Assad committed to constitutional reform and new elections.",
+        "Local football results and the weather forecast for the weekend follow below.",
+    ],
+}

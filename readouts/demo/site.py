@@ -43,6 +43,7 @@ class DemoSite:
         self.add(Page(content.KREMLIN_CALL_PATH, "kremlin", content.KREMLIN_CALL))
         self.add(Page(content.SECOND_READOUT_PATH, "kremlin", content.SECOND_READOUT))
         self.add(Page(content.WHITEHOUSE_CALL_PATH, "whitehouse", content.WHITEHOUSE_CALL))
+        self.add(Page(content.AGENCY_REPORT_PATH, "commentary", content.AGENCY_REPORT))
         self.add(
             Page(
                 content.COMMENTARY_PATH,

@@ -1,0 +1,253 @@
+"""Reported citations: commentary that reports a readout's content in its own words.
+
+News agencies rarely quote the official English text: they report it ("the Kremlin press
+service said the presidents …"), often translated from the other-language original, which no
+verbatim matcher finds. This step compares sentence embeddings, but only on candidates found
+cheaply first — readouts published in the fortnight before the article that name at least two
+of the people the article names — never all against all. Verbatim citations win: a readout the
+article already quotes is not matched again. Without the embedding model the step is off and
+says so; articles wait until it is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from flagging import embeddings, topics
+from flagging.counterparts import source_principals
+from flagging.events import name_key, surnames
+from flagging.flags import insert_flag, make_flag
+from flagging.state import get_state, set_state
+from storage.database import write_transaction
+from storage.timeutil import utc_now
+
+logger = logging.getLogger(__name__)
+
+WATERMARK = "reported.last_version_id"
+WINDOW_BEFORE = timedelta(days=14)  # an article reports a readout published at most this early
+WINDOW_AFTER = timedelta(days=1)  # … or a day after (time zones, late-posted readouts)
+MAX_CANDIDATES = 20
+SENTENCE_THRESHOLD = 0.72  # cosine of two sentences saying the same thing in other words
+STRONG_SENTENCE = 0.85  # one sentence this close is enough on its own
+MIN_SENTENCES = 2
+BATCH = 100
+VERBATIM_METHODS = ("link", "quote", "republication")
+
+
+def reported_step(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    if not embeddings.available():
+        waiting = db.execute(
+            "SELECT count(*) FROM versions v JOIN documents d ON d.id = v.document_id"
+            " WHERE d.kind = 'commentary' AND v.id > ?",
+            [get_state(db, WATERMARK)],
+        ).fetchone()[0]
+        if waiting:
+            logger.warning(
+                "Reported citations are off (%s); %d article version(s) wait for them",
+                embeddings.unavailable_reason(),
+                waiting,
+            )
+        return []
+    raised: list[dict[str, Any]] = []
+    principals = None
+    while True:
+        watermark = get_state(db, WATERMARK)
+        rows = list(
+            db.query(
+                """
+            SELECT v.id, v.document_id, v.text, v.title, v.seen_at, d.published_at, d.source
+            FROM versions v JOIN documents d ON d.id = v.document_id
+            WHERE v.id > ? AND d.kind = 'commentary'
+              AND v.id = (SELECT max(id) FROM versions WHERE document_id = v.document_id)
+            ORDER BY v.id LIMIT ?
+            """,
+                [watermark, BATCH],
+            )
+        )
+        last = db.execute("SELECT max(id) FROM versions").fetchone()[0] or 0
+        if not rows:
+            with write_transaction(db):
+                set_state(db, WATERMARK, max(watermark, last))
+            return raised
+        if principals is None:
+            principals = source_principals(db)
+        for row in rows:
+            raised += match_reports(db, row, principals)
+        with write_transaction(db):
+            set_state(db, WATERMARK, rows[-1]["id"])
+
+
+def match_reports(
+    db: sqlite_utils.Database, article: dict[str, Any], principals: dict[str, set[str]]
+) -> list[dict[str, Any]]:
+    """Store the readouts ``article`` (a version row) reports in other words; return flags."""
+    candidates = candidate_readouts(db, article, principals)
+    if not candidates:
+        return []
+    text = article["text"] or ""
+    quoted = _quoted_ranges(db, article["document_id"])
+    spans = [
+        (s, e)
+        for s, e in topics.sentence_spans(text)
+        if not any(s < qe and qs < e for qs, qe in quoted)
+    ]
+    if not spans:
+        return []
+    people = set().union(*(c["people"] for c in candidates))
+    article_vectors = embeddings.encode(
+        [topics.mask_people(" ".join(text[s:e].split()), people) for s, e in spans]
+    )
+    best = np.full(len(spans), -1.0)
+    owner: list[tuple[int, tuple[int, int]] | None] = [None] * len(spans)
+    for index, candidate in enumerate(candidates):
+        readout_spans = topics.sentence_spans(candidate["text"])
+        if not readout_spans:
+            continue
+        vectors = embeddings.encode(
+            [
+                topics.mask_people(" ".join(candidate["text"][s:e].split()), people)
+                for s, e in readout_spans
+            ]
+        )
+        similarity = article_vectors @ vectors.T
+        for i, j in enumerate(similarity.argmax(axis=1)):
+            if similarity[i, j] > best[i]:  # each sentence goes to the readout it fits best
+                best[i] = similarity[i, j]
+                owner[i] = (index, readout_spans[j])
+    matched: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for i, (start, end) in enumerate(spans):
+        if owner[i] is not None and best[i] >= SENTENCE_THRESHOLD:
+            index, (r_start, r_end) = owner[i]
+            matched[index].append(
+                {
+                    "article": [start, end],
+                    "readout": [r_start, r_end],
+                    "text": text[start:end],
+                    "similarity": round(float(best[i]), 3),
+                    "status": "current",
+                }
+            )
+    raised = []
+    for index, found in matched.items():
+        strongest = max(span["similarity"] for span in found)
+        if len(found) < MIN_SENTENCES and strongest < STRONG_SENTENCE:
+            continue
+        raised += _save(db, article, candidates[index], found)
+    return raised
+
+
+def candidate_readouts(
+    db: sqlite_utils.Database, article: dict[str, Any], principals: dict[str, set[str]]
+) -> list[dict[str, Any]]:
+    """Readouts published shortly before the article that name two of the people it names."""
+    text = article["text"] or ""
+    named = {name_key(name) for name in surnames(text, context=text)}
+    when = _instant(article["published_at"]) or _instant(article["seen_at"])
+    if len(named) < 2 or when is None:
+        return []
+    rows = db.query(
+        """
+        SELECT p.document_id, p.version_id, p.source, p.participants, p.published_utc,
+               v.text, d.title
+        FROM event_profiles p
+        JOIN versions v ON v.id = p.version_id JOIN documents d ON d.id = p.document_id
+        WHERE p.published_utc BETWEEN ? AND ? AND p.announcement = 0
+          AND p.document_id NOT IN (SELECT readout_id FROM citations
+                                    WHERE article_id = ? AND method IN (?, ?, ?))
+        """,
+        [
+            _utc(when - WINDOW_BEFORE),
+            _utc(when + WINDOW_AFTER),
+            article["document_id"],
+            *VERBATIM_METHODS,
+        ],
+    )
+    candidates = []
+    for row in rows:
+        people = set(json.loads(row["participants"])) | principals.get(row["source"], set())
+        if len(people & named) >= 2:
+            distance = abs((datetime.fromisoformat(row["published_utc"]) - when).total_seconds())
+            candidates.append({**row, "people": people, "distance": distance})
+    candidates.sort(key=lambda c: c["distance"])
+    return candidates[:MAX_CANDIDATES]
+
+
+def _save(
+    db: sqlite_utils.Database,
+    article: dict[str, Any],
+    readout: dict[str, Any],
+    spans: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    similarity = sum(span["similarity"] for span in spans) / len(spans)
+    confidence = round(min(0.99, similarity * min(1.0, 0.5 + 0.25 * len(spans))), 2)
+    now = utc_now()
+    values = {
+        "method": "reported",
+        "matched_chars": sum(s["article"][1] - s["article"][0] for s in spans),
+        "spans": json.dumps(spans, ensure_ascii=False),
+        "status": "current",
+        "article_version_id": article["id"],
+        "readout_version_id": readout["version_id"],
+        "confidence": confidence,
+        "updated_at": now,
+    }
+    with write_transaction(db):
+        row = db.execute(
+            "SELECT id, method FROM citations WHERE article_id = ? AND readout_id = ?",
+            [article["document_id"], readout["document_id"]],
+        ).fetchone()
+        if row and row[1] in VERBATIM_METHODS:
+            return []
+        if row:
+            db["citations"].update(row[0], values)
+            return []
+        db["citations"].insert(
+            {
+                **values,
+                "article_id": article["document_id"],
+                "readout_id": readout["document_id"],
+                "created_at": now,
+            }
+        )
+        flag = make_flag(
+            "new_citation",
+            article["source"],
+            article["document_id"],
+            article["id"],
+            f"Reported in other words ({confidence:.0%}, {len(spans)} sentences): "
+            f"{article['title']} reports {readout['title']}",
+            related_document_id=readout["document_id"],
+            key=f"new_citation:article:{article['document_id']}:readout:{readout['document_id']}",
+        )
+        return [flag] if insert_flag(db, flag) else []
+
+
+def _quoted_ranges(db: sqlite_utils.Database, article_id: int) -> list[tuple[int, int]]:
+    ranges = []
+    for (spans,) in db.execute(
+        "SELECT spans FROM citations WHERE article_id = ? AND method != 'reported'", [article_id]
+    ).fetchall():
+        for span in json.loads(spans or "[]"):
+            ranges.append(tuple(span["article"]))
+    return ranges
+
+
+def _instant(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat()
