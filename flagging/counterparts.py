@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
@@ -65,7 +65,7 @@ def profile_row(row: dict[str, Any]) -> dict[str, Any]:
         "source": row["source"],
         "participants": json.dumps(sorted(found.participants)),
         "kinds": json.dumps(sorted(found.kinds)),
-        "published_utc": _utc_text(found.published),
+        "published_utc": events.utc_text(found.published),
         "event_day": found.event_day.isoformat() if found.event_day else None,
         "announcement": int(found.announcement),
     }
@@ -168,13 +168,4 @@ def _texts(db, version_a: int, version_b: int) -> tuple[str, str]:
 def _window(published_utc: str) -> tuple[str, str]:
     instant = datetime.fromisoformat(published_utc)
     span = timedelta(hours=events.MAX_HOURS_APART)
-    return _utc_text(instant - span), _utc_text(instant + span)
-
-
-def _utc_text(value: datetime | None) -> str | None:
-    """UTC ISO text that sorts correctly; a time without an offset is taken as UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    return events.utc_text(instant - span), events.utc_text(instant + span)

@@ -305,13 +305,30 @@ def _first_sentence(text: str) -> str:
 
 
 def _instant(published_at: str | None) -> datetime | None:
+    """The datetime a page states, as given (naive when it gave no offset)."""
     if not published_at:
         return None
     try:
-        value = datetime.fromisoformat(published_at.replace("Z", "+00:00"))
+        return datetime.fromisoformat(published_at.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return value
+
+
+def utc_instant(value: str | None) -> datetime | None:
+    """An aware instant; a time without an offset is taken as UTC."""
+    parsed = _instant(value)
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def utc_text(value: datetime | None) -> str | None:
+    """UTC ISO text that sorts correctly; a time without an offset is taken as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
 def _event_day(opening: str, published: datetime | None) -> date | None:
@@ -342,10 +359,6 @@ def hours_apart(a: EventProfile, b: EventProfile) -> float | None:
     if (first.tzinfo is None) != (second.tzinfo is None):
         first, second = first.replace(tzinfo=None), second.replace(tzinfo=None)
     return abs((first - second).total_seconds()) / 3600
-
-
-def utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc) if value.tzinfo else value
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ import sqlite_utils
 
 from flagging import embeddings, topics
 from flagging.counterparts import source_principals
-from flagging.events import name_key, surnames
+from flagging.events import name_key, surnames, utc_instant, utc_text
 from flagging.flags import insert_flag, make_flag
 from flagging.state import get_state, set_state
 from storage.database import write_transaction
@@ -149,7 +149,7 @@ def candidate_readouts(
     """Readouts published shortly before the article that name two of the people it names."""
     text = article["text"] or ""
     named = {name_key(name) for name in surnames(text, context=text)}
-    when = _instant(article["published_at"]) or _instant(article["seen_at"])
+    when = utc_instant(article["published_at"]) or utc_instant(article["seen_at"])
     if len(named) < 2 or when is None:
         return []
     rows = db.query(
@@ -163,8 +163,8 @@ def candidate_readouts(
                                     WHERE article_id = ? AND method IN (?, ?, ?))
         """,
         [
-            _utc(when - WINDOW_BEFORE),
-            _utc(when + WINDOW_AFTER),
+            utc_text(when - WINDOW_BEFORE),
+            utc_text(when + WINDOW_AFTER),
             article["document_id"],
             *VERBATIM_METHODS,
         ],
@@ -237,17 +237,3 @@ def _quoted_ranges(db: sqlite_utils.Database, article_id: int) -> list[tuple[int
         for span in json.loads(spans or "[]"):
             ranges.append(tuple(span["article"]))
     return ranges
-
-
-def _instant(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat()
