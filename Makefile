@@ -34,8 +34,8 @@ chromium:
 # is installed, and only when this machine provides it (pip's configured local wheels); without
 # it those tests skip, saying why, and everything else runs.
 $(EMBEDDINGS): $(STAMP)
-	@if $(BIN)/pip install --quiet --no-index 'torch==2.13.0' 2>/dev/null; then \
-		$(BIN)/pip install --quiet -e '.[test,embeddings]' \
+	@if $(BIN)/pip install --quiet --no-index --no-deps 'torch==2.13.0' 2>/dev/null; then \
+		$(BIN)/pip install --quiet 'torch==2.13.0' -e '.[test,embeddings]' \
 		|| echo "could not install the embedding model: reported-citation tests will skip"; \
 	else echo "no CPU build of PyTorch here: reported-citation tests will skip"; fi
 	touch $@
