@@ -16,6 +16,10 @@ from readouts.demo.site import DemoSite
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+# Off for the whole session, session-scoped fixtures included; the marker turns it back on.
+os.environ.setdefault("READOUTS_NO_EMBEDDINGS", "1")
+
+
 @pytest.fixture(autouse=True)
 def no_embeddings_by_default(monkeypatch, request):
     """Loading the sentence-embedding model takes seconds in every child process: tests opt in
