@@ -27,9 +27,9 @@ def no_embeddings_by_default(monkeypatch, request):
     if request.node.get_closest_marker("embeddings"):
         from flagging import embeddings
 
+        monkeypatch.delenv("READOUTS_NO_EMBEDDINGS", raising=False)
         if not embeddings.available():
             pytest.skip(f"sentence embeddings unavailable: {embeddings.unavailable_reason()}")
-        monkeypatch.delenv("READOUTS_NO_EMBEDDINGS", raising=False)
     else:
         monkeypatch.setenv("READOUTS_NO_EMBEDDINGS", "1")
 
