@@ -125,6 +125,8 @@ def last_attempts(db: sqlite_utils.Database) -> dict[str, str]:
 
 
 def process_alive(pid: int | None) -> bool:
+    """Whether ``pid`` is a running process. A zombie (killed, not yet reaped: an orphan whose
+    new parent does not reap, as in some containers) is not: it will never finish its run."""
     if not pid:
         return False
     try:
@@ -133,7 +135,15 @@ def process_alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False  # no /proc (not Linux), or the process just went away
 
 
 def log_fetch(
