@@ -107,7 +107,10 @@ def agency_report(doc: dict, rng: random.Random) -> str | None:
     lead = f"{LEADERS[doc['source']]} and President {others[0]} held talks, officials said."
     chosen = [reword(s) for s in rng.sample(sentences, 3)]
     before, after = FRAMES[doc["source"]]
-    chosen[0] = before + chosen[0][0].lower() + chosen[0][1:]
+    first = chosen[0]
+    if first.split(" ", 1)[0] in ("The", "They", "It", "This", "Both", "During", "In"):
+        first = first[0].lower() + first[1:]  # never a name: "putin" would read as a word
+    chosen[0] = before + first
     chosen[1] = chosen[1].rstrip(".") + after
     body = chosen + rng.sample(FILLER, 3)
     rng.shuffle(body)
@@ -213,6 +216,11 @@ def main() -> None:
                     )
                 )
                 cands = [c["document_id"] for c in candidate_readouts(db, row, principals)]
+                profile = db.execute(
+                    "SELECT participants, published_utc FROM event_profiles WHERE document_id = ?",
+                    [readout_id],
+                ).fetchone()
+                print("   its readout:", readout_id, profile, "article at", row["published_at"])
                 print(
                     "missed",
                     article_id,
