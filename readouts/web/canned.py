@@ -6,8 +6,6 @@ version page (with its diff), ``change_id``, ``citation_id`` and ``counterpart_i
 pages, ``readout_a_id`` and ``readout_b_id`` to the document page, and ``snippet``
 shows its search matches highlighted.
 
-Queries that need a table another part of the project fills (``changes``) fall back to what
-the core tables can answer when that table is absent, so an older archive still serves.
 Empty parameters mean "any": every parameter is optional.
 """
 
@@ -31,7 +29,7 @@ WHERE f.created_at >= strftime('%Y-%m-%dT%H:%M:%S', 'now',
 ORDER BY f.created_at DESC, f.id DESC
 """
 
-EDITED_READOUTS_FROM_CHANGES = """
+EDITED_READOUTS = """
 SELECT c.id AS change_id, c.created_at, d.source, c.document_id, d.title,
        c.from_version, c.to_version, c.to_version_id AS version_id, c.words_added,
        c.words_removed, round(100.0 * c.share_changed, 1) AS percent_changed,
@@ -42,14 +40,6 @@ ORDER BY c.created_at DESC, c.id DESC
 """
 
 # Without a changes table: the edited_readout flags, each naming the version that raised it.
-EDITED_READOUTS_FROM_FLAGS = """
-SELECT f.created_at, f.source, f.document_id, d.title, v.version - 1 AS from_version,
-       v.version AS to_version, f.version_id, f.summary, d.url
-FROM flags f JOIN versions v ON v.id = f.version_id JOIN documents d ON d.id = f.document_id
-WHERE f.kind = 'edited_readout' AND (:source = '' OR f.source = :source)
-ORDER BY f.created_at DESC, f.id DESC
-"""
-
 REMOVED_READOUTS = """
 SELECT e.at AS removed_at, d.source, e.document_id, d.title, e.http_status,
        d.status AS status_now, d.published_at,
@@ -86,25 +76,8 @@ WHERE c.status = 'drifted'
 ORDER BY c.updated_at DESC, c.id DESC
 """
 
+# Versions, removals and the readouts of the same event by other sources (follow counterpart_id).
 DOCUMENT_HISTORY = """
-SELECT at, event, version_id, version, title, detail FROM (
-  SELECT v.seen_at AS at, CASE v.version WHEN 1 THEN 'first archived' ELSE 'new version' END
-           AS event, v.id AS version_id, v.version, v.title,
-         length(v.text) || ' characters, published ' || coalesce(v.published_at, '?') AS detail,
-         v.id AS tie
-  FROM versions v JOIN documents d ON d.id = v.document_id
-  WHERE d.id = :document OR d.url = :document
-  UNION ALL
-  SELECT e.at, CASE e.new_status WHEN 'removed' THEN 'removed' ELSE 'back online' END,
-         NULL, NULL, d.title, 'HTTP ' || coalesce(e.http_status, '?'), e.id
-  FROM status_events e JOIN documents d ON d.id = e.document_id
-  WHERE d.id = :document OR d.url = :document
-)
-ORDER BY at, tie
-"""
-
-# The same, with the readouts of the same event by other sources (follow counterpart_id).
-DOCUMENT_HISTORY_WITH_COUNTERPARTS = """
 SELECT at, event, version_id, version, title, detail, counterpart_id FROM (
   SELECT v.seen_at AS at, CASE v.version WHEN 1 THEN 'first archived' ELSE 'new version' END
            AS event, v.id AS version_id, v.version, v.title,
@@ -232,10 +205,8 @@ WHERE NOT EXISTS (SELECT 1 FROM flags f WHERE :source = '' OR f.source = :source
 """
 
 
-def canned_queries(tables: set[str], base_url: str = "/") -> dict[str, dict[str, Any]]:
-    """The canned queries for an archive holding ``tables`` (Datasette metadata ``queries``)."""
-    has_changes = "changes" in tables
-    has_counterparts = "counterparts" in tables
+def canned_queries(base_url: str = "/") -> dict[str, dict[str, Any]]:
+    """The canned queries (Datasette metadata ``queries``)."""
     return {
         "recent_flags": {
             "title": "Flags of the last 7 days",
@@ -246,9 +217,8 @@ def canned_queries(tables: set[str], base_url: str = "/") -> dict[str, dict[str,
         "edited_readouts": {
             "title": "Edited readouts",
             "description": "Each edit of an official readout, newest first; follow the link in "
-            + ("change_id" if has_changes else "version_id")
-            + " for the word-by-word diff. Optional: source.",
-            "sql": EDITED_READOUTS_FROM_CHANGES if has_changes else EDITED_READOUTS_FROM_FLAGS,
+            "change_id for the word-by-word diff. Optional: source.",
+            "sql": EDITED_READOUTS,
         },
         "removed_readouts": {
             "title": "Removed readouts",
@@ -268,16 +238,12 @@ def canned_queries(tables: set[str], base_url: str = "/") -> dict[str, dict[str,
             "no longer contains.",
             "sql": QUOTE_DRIFT,
         },
-        **({"counterpart_readouts": COUNTERPART_QUERY} if has_counterparts else {}),
+        "counterpart_readouts": COUNTERPART_QUERY,
         "document_history": {
             "title": "Every version of a document",
-            "description": "A document's versions and removals over time (give its id or URL)"
-            + (
-                ", and the readouts of the same event by other sources: follow counterpart_id."
-                if has_counterparts
-                else "."
-            ),
-            "sql": DOCUMENT_HISTORY_WITH_COUNTERPARTS if has_counterparts else DOCUMENT_HISTORY,
+            "description": "A document's versions and removals over time (give its id or URL), "
+            "and the readouts of the same event by other sources: follow counterpart_id.",
+            "sql": DOCUMENT_HISTORY,
         },
         "search_readouts": {
             "title": "Search readouts",

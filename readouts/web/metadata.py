@@ -294,7 +294,7 @@ def build_metadata(
                 "description": "The archive. Click a table for its rows; each table and column "
                 "says what it holds. Canned queries below answer the usual questions.",
                 "tables": table_metadata,
-                "queries": canned_queries(tables, base_url),
+                "queries": canned_queries(base_url),
             }
         },
         "plugins": {

@@ -4,9 +4,8 @@ The archive holds the demo site's readouts (one edited, one removed), a commenta
 quoting a readout (one passage since deleted from it: quote drift) and reporting another in its
 own words, and a hostile page whose title and text carry script tags, event handlers and
 ``javascript:`` links. The flag job links the Kremlin's and the White House's readouts of one
-call as counterparts; a hostile counterpart link is added by hand. ``changes`` and
-``citations`` rows follow the contract the flag job fills; they are added only when the flag
-job has not made them already.
+call as counterparts; a hostile counterpart link is added by hand. The flag job
+records the ``changes``; citation rows are added only where it has not made them already.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ import pytest
 
 import storage
 from flagging import run_flag_job
-from flagging.diff import diff_stats, word_diff
 from flagging.job import insert_flag, make_flag
 from readouts.config import Source
 from readouts.demo import content
@@ -140,7 +138,6 @@ def build_archive(path: Path) -> dict[str, int]:
     # expected sentences below depend on it.
     with mock.patch.dict(os.environ, {"READOUTS_NO_EMBEDDINGS": "1"}):
         run_flag_job(db)
-    _add_changes(db)
     ids["citation"] = _add_citation(db, ids["article"], ids["readout"])
     ids["hostile_citation"] = _add_citation(db, ids["hostile"], ids["readout"], hostile=True)
     ids["reported_citation"] = _add_reported_citation(db, ids["article"], ids["whitehouse"])
@@ -160,59 +157,6 @@ def build_archive(path: Path) -> dict[str, int]:
     ).fetchone()[0]
     db.close()
     return ids
-
-
-def _add_changes(db) -> None:
-    """One ``changes`` row per consecutive version pair (the contract of issue 4)."""
-    db["changes"].create(
-        {
-            "id": int,
-            "document_id": int,
-            "from_version_id": int,
-            "to_version_id": int,
-            "from_version": int,
-            "to_version": int,
-            "created_at": str,
-            "words_added": int,
-            "words_removed": int,
-            "share_changed": float,
-            "title_changed": int,
-            "date_changed": int,
-            "kinds": str,
-            "reverted_to_version_id": int,
-            "summary": str,
-            "diff": str,
-        },
-        pk="id",
-        if_not_exists=True,
-    )
-    pairs = db.query(
-        "SELECT a.id AS a_id, a.version AS a_version, a.text AS a_text, a.title AS a_title,"
-        " a.published_at AS a_date, b.* FROM versions a JOIN versions b"
-        " ON b.document_id = a.document_id AND b.version = a.version + 1"
-        " WHERE NOT EXISTS (SELECT 1 FROM changes c WHERE c.to_version_id = b.id)"
-    )
-    for pair in list(pairs):
-        ops = word_diff(pair["a_text"], pair["text"])
-        stats = diff_stats(ops)
-        db["changes"].insert(
-            {
-                "document_id": pair["document_id"],
-                "from_version_id": pair["a_id"],
-                "to_version_id": pair["id"],
-                "from_version": pair["a_version"],
-                "to_version": pair["version"],
-                "created_at": pair["seen_at"],
-                "words_added": stats.words_added,
-                "words_removed": stats.words_removed,
-                "share_changed": stats.share_changed,
-                "title_changed": int(pair["a_title"] != pair["title"]),
-                "date_changed": int(pair["a_date"] != pair["published_at"]),
-                "kinds": json.dumps(["text_edited"]),
-                "summary": f"{stats.words_added} word(s) added, {stats.words_removed} removed",
-                "diff": json.dumps(ops, ensure_ascii=False),
-            }
-        )
 
 
 def _add_citation(db, article_id: int, readout_id: int, *, hostile: bool = False) -> int:
@@ -282,9 +226,7 @@ REPORTED_READOUT_WORDS = "supporting the UN-led Geneva process"
 
 def _add_reported_citation(db, article_id: int, readout_id: int) -> int:
     """A ``reported`` citation (the article reports the readout in its own words): the
-    contract of issue 9, with the ``confidence`` column it adds (created here if absent)."""
-    if "confidence" not in db["citations"].columns_dict:
-        db.execute("ALTER TABLE citations ADD COLUMN confidence REAL")
+    contract of issue 9."""
     article = db.execute(
         "SELECT id, text FROM versions WHERE document_id = ? ORDER BY version DESC", [article_id]
     ).fetchone()

@@ -7,7 +7,6 @@ import re
 import pytest
 
 from readouts.web.canned import canned_queries
-from readouts.web.metadata import build_metadata
 
 DB = "archive"
 
@@ -19,7 +18,7 @@ def rows(web, path: str) -> list[dict]:
     return response.json()
 
 
-@pytest.mark.parametrize("name", sorted(canned_queries({"changes", "counterparts"})))
+@pytest.mark.parametrize("name", sorted(canned_queries()))
 def test_every_canned_query_answers_json_and_html(web, name):
     assert web.get(f"/{DB}/{name}.json").json()["ok"] is True
     page = web.get(f"/{DB}/{name}")
@@ -205,10 +204,3 @@ def test_archive_is_read_only(web):
     response = web.get(f"/{DB}.json?sql=delete+from+flags")
     assert response.status_code == 400
     assert rows(web, f"/{DB}/flags")
-
-
-def test_without_a_changes_table_edits_come_from_flags():
-    metadata = build_metadata(DB, {"documents", "versions", "flags"}, [])
-    sql = metadata["databases"][DB]["queries"]["edited_readouts"]["sql"]
-    assert "changes" not in sql and "version_id" in sql
-    assert "changes" not in metadata["databases"][DB]["tables"]

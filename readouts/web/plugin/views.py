@@ -47,18 +47,15 @@ async def document(request, datasette):
         " FROM versions WHERE document_id = ? ORDER BY version DESC",
         [document_id],
     )
-    changes = []
-    if await db.table_exists("changes"):
-        changes = await _all(
-            db,
-            "SELECT id, created_at, from_version, to_version, words_added, words_removed,"
-            " summary FROM changes WHERE document_id = ? ORDER BY to_version DESC",
-            [document_id],
-        )
-    confidence = await _citation_confidence(db)
+    changes = await _all(
+        db,
+        "SELECT id, created_at, from_version, to_version, words_added, words_removed,"
+        " summary FROM changes WHERE document_id = ? ORDER BY to_version DESC",
+        [document_id],
+    )
     citing = await _all(
         db,
-        f"SELECT c.id, c.method, c.status, c.matched_chars, {confidence}, d.id AS other_id,"
+        "SELECT c.id, c.method, c.status, c.matched_chars, c.confidence, d.id AS other_id,"
         " d.title AS other_title, d.source AS other_source, d.published_at AS other_published"
         " FROM citations c JOIN documents d ON d.id = c.article_id"
         " WHERE c.readout_id = ? ORDER BY d.published_at DESC",
@@ -66,7 +63,7 @@ async def document(request, datasette):
     )
     cited = await _all(
         db,
-        f"SELECT c.id, c.method, c.status, c.matched_chars, {confidence}, d.id AS other_id,"
+        "SELECT c.id, c.method, c.status, c.matched_chars, c.confidence, d.id AS other_id,"
         " d.title AS other_title, d.source AS other_source, d.published_at AS other_published"
         " FROM citations c JOIN documents d ON d.id = c.readout_id"
         " WHERE c.article_id = ? ORDER BY d.published_at DESC",
@@ -118,7 +115,7 @@ async def version(request, datasette):
         [after["document_id"], number],
     )
     change = None
-    if before is not None and await db.table_exists("changes"):
+    if before is not None:
         change = await _first(
             db,
             "SELECT * FROM changes WHERE from_version_id = ? AND to_version_id = ?",
@@ -129,8 +126,6 @@ async def version(request, datasette):
 
 async def change(request, datasette):
     db = datasette.get_database(archive_name(datasette))
-    if not await db.table_exists("changes"):
-        raise NotFound("This archive has no changes table yet")
     row = await _one(
         db, "SELECT * FROM changes WHERE id = ?", [int(request.url_vars["id"])], "change"
     )
@@ -283,8 +278,6 @@ async def counterpart(request, datasette):
     ``?left=ID`` puts that readout in the left column (the document page links this way).
     """
     db = datasette.get_database(archive_name(datasette))
-    if not await db.table_exists("counterparts"):
-        raise NotFound("This archive has no counterparts table yet")
     link = await _one(
         db,
         "SELECT * FROM counterparts WHERE id = ?",
@@ -316,18 +309,12 @@ async def counterpart(request, datasette):
 async def _account(db, document_id: int) -> dict[str, Any]:
     """One side of a counterpart link: the readout, its link, and its event profile."""
     doc = await _one(db, "SELECT * FROM documents WHERE id = ?", [document_id], "readout")
-    profile = None
-    if await db.table_exists("event_profiles"):
-        profile = await _first(
-            db, "SELECT * FROM event_profiles WHERE document_id = ?", [document_id]
-        )
+    profile = await _first(db, "SELECT * FROM event_profiles WHERE document_id = ?", [document_id])
     return {"doc": doc, "url_link": external_link(doc["url"]), "profile": profile}
 
 
 async def _counterparts_of(db, document_id: int) -> list[dict[str, Any]]:
     """A readout's counterpart links, best first, with how many sentences each side had alone."""
-    if not await db.table_exists("counterparts"):
-        return []
     return await _all(
         db,
         """
@@ -348,12 +335,6 @@ async def _counterparts_of(db, document_id: int) -> list[dict[str, Any]]:
         """,
         {"doc": document_id},
     )
-
-
-async def _citation_confidence(db) -> str:
-    """The select expression for a citation's confidence (a column added with ``reported``)."""
-    columns = await db.table_columns("citations")
-    return "c.confidence" if "confidence" in columns else "NULL AS confidence"
 
 
 async def _version_or_latest(db, version_id, document_id):
