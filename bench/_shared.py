@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -26,8 +28,12 @@ def require_eval(name: str) -> Path:
 
 
 def fresh_database(directory: str | None = None):
-    """A new archive database (the project's schema, WAL) in a temporary directory."""
+    """A new archive database (the project's schema, WAL) in a temporary directory, removed
+    when the benchmark exits (the full citation run leaves some 200 MB)."""
     import storage
 
-    folder = Path(directory or tempfile.mkdtemp(prefix="citations-bench-"))
+    if directory is None:
+        directory = tempfile.mkdtemp(prefix="citations-bench-")
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    folder = Path(directory)
     return storage.open_database(folder / "bench.db"), folder / "bench.db"

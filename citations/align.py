@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from rapidfuzz.distance import Indel
 
-from citations.ngrams import ngram_hashes
 from citations.params import DEFAULT, Params
 from citations.text import Words
 
@@ -85,8 +84,8 @@ def matched_mask(passages: list[Passage], length: int) -> np.ndarray:
 
 
 def _seed_runs(article: Words, readout: Words, n: int) -> list[Block]:
-    article_hashes = ngram_hashes(article.words, n)
-    readout_hashes = ngram_hashes(readout.words, n)
+    article_hashes = article.ngram_hashes(n)
+    readout_hashes = readout.ngram_hashes(n)
     if not len(article_hashes) or not len(readout_hashes):
         return []
     order = np.argsort(readout_hashes, kind="stable")

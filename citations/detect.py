@@ -20,7 +20,7 @@ import numpy as np
 
 from citations.align import Block, Passage, align, matched_mask
 from citations.params import DEFAULT, Params
-from citations.text import Words, words_of
+from citations.text import Words, readout_words, words_of
 
 CURRENT, DRIFTED = "current", "drifted"
 
@@ -146,7 +146,7 @@ def _best_version(
     best: _Match | None = None
     latest_passages: list[Passage] | None = None
     for version_id, text in reversed(versions):  # newest first: ties go to the latest
-        readout = words_of(text)
+        readout = readout_words(text)
         passages = align(article, readout, params)
         if version_id == latest_id:
             latest_passages = passages

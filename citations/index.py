@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from citations.links import url_key
-from citations.ngrams import ngram_hashes
 from citations.params import DEFAULT, Params
 from citations.text import Words, words_of
 from storage.timeutil import utc_now
@@ -44,7 +43,7 @@ def index_version(
     ``db`` is a sqlite-utils Database or a sqlite3 connection (both have ``execute``); the
     caller owns the transaction.
     """
-    hashes = np.unique(ngram_hashes(words_of(text).words, params.index_n))
+    hashes = np.unique(words_of(text).ngram_hashes(params.index_n))
     added = 0
     if len(hashes):
         payload = json.dumps(hashes.tolist())
@@ -80,7 +79,7 @@ def lookup(db: Any, article: Words, params: Params = DEFAULT) -> dict[int, np.nd
 
     At most ``max_candidates`` readouts, those sharing the most rare n-grams first.
     """
-    hashes = ngram_hashes(article.words, params.index_n)
+    hashes = article.ngram_hashes(params.index_n)
     if not len(hashes):
         return {}
     rows = db.execute(

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
+
+from citations.ngrams import ngram_hashes, word_hashes
 
 WORD = re.compile(r"\w+")
 # The quoter's insertions: [bracketed words] and notes like "(emphasis added)", "(bold italics
@@ -40,6 +44,7 @@ class Words:
     starts: np.ndarray  # character offset of each word in ``text``
     ends: np.ndarray
     breaks: np.ndarray  # True where an ellipsis precedes the word: words were omitted
+    _ngrams: dict[int, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.words)
@@ -47,6 +52,15 @@ class Words:
     def char_span(self, first: int, last: int) -> tuple[int, int]:
         """Character span ``[start, end)`` of words ``first`` to ``last`` inclusive."""
         return int(self.starts[first]), int(self.ends[last])
+
+    def ngram_hashes(self, n: int) -> np.ndarray:
+        """Hashes of the word n-grams (see ``citations.ngrams``), computed once per ``n``:
+        an article is looked up and aligned with many readouts, a readout with many articles."""
+        if n not in self._ngrams:
+            if 0 not in self._ngrams:
+                self._ngrams[0] = word_hashes(self.words)
+            self._ngrams[n] = ngram_hashes(self.words, n, self._ngrams[0])
+        return self._ngrams[n]
 
 
 def fold(word: str) -> str:
@@ -58,21 +72,42 @@ def fold(word: str) -> str:
 def words_of(text: str) -> Words:
     """The folded words of ``text``, without the quoter's insertions, with ellipsis marks."""
     text = text or ""
-    cut = np.zeros(len(text) + 1, dtype=bool)
-    for match in INSERTION.finditer(text):
-        cut[match.start() : match.end()] = True
-    ellipses = [match.end() for match in ELLIPSIS.finditer(text)]
-    words, starts, ends = [], [], []
-    for match in WORD.finditer(text):
-        if cut[match.start()]:
-            continue
-        words.append(fold(match.group()))
-        starts.append(match.start())
-        ends.append(match.end())
-    starts_array = np.array(starts, dtype=np.int64)
+    spans = [match.span() for match in WORD.finditer(text)]
+    cuts = [match.span() for match in INSERTION.finditer(text)]
+    if cuts:
+        cut_starts = [start for start, _ in cuts]
+        spans = [span for span in spans if not _inside(span[0], cut_starts, cuts)]
+    # Lower-case the whole text once and slice it; words with other letters than ASCII are
+    # folded one by one (NFKC, case folding). When lower-casing changes the length ("İ"),
+    # slices would not line up: fold every word.
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        words = [fold(text[start:end]) for start, end in spans]
+    else:
+        words = [lowered[start:end] for start, end in spans]
+        if not text.isascii():
+            words = [
+                word if word.isascii() else fold(text[start:end])
+                for word, (start, end) in zip(words, spans)
+            ]
+    offsets = np.array(spans, dtype=np.int64).reshape(-1, 2)
+    starts, ends = offsets[:, 0].copy(), offsets[:, 1].copy()
     breaks = np.zeros(len(words), dtype=bool)
+    ellipses = [match.end() for match in ELLIPSIS.finditer(text)]
     if ellipses and words:
         # The first word after each ellipsis starts a new stretch of quoted text.
-        after = np.searchsorted(starts_array, np.array(ellipses), side="left")
+        after = np.searchsorted(starts, np.array(ellipses), side="left")
         breaks[after[after < len(words)]] = True
-    return Words(text, words, starts_array, np.array(ends, dtype=np.int64), breaks)
+    return Words(text, words, starts, ends, breaks)
+
+
+@lru_cache(maxsize=1024)
+def readout_words(text: str) -> Words:
+    """``words_of`` for readout texts, which are aligned with article after article: the most
+    recently used 1,024 are kept (some 40 KB for a readout of 400 words)."""
+    return words_of(text)
+
+
+def _inside(position: int, cut_starts: list[int], cuts: list[tuple[int, int]]) -> bool:
+    index = bisect_right(cut_starts, position) - 1
+    return index >= 0 and position < cuts[index][1]
