@@ -171,7 +171,12 @@ def _continues(last: Block, run: Block, article: Words, params: Params) -> bool:
         return False  # two quotes, one after the other
     if readout_gap <= params.max_gap:
         return True
-    omitted = article.breaks[last.a1 + 1 : run.a0 + 1].any()
+    # The ellipsis may sit a word or two inside either run: a run grows across it when the
+    # words on both sides happen to follow each other in the readout too ("the … the talks").
+    near = article.breaks[
+        max(last.a0 + 1, last.a1 + 1 - params.max_gap) : run.a0 + params.max_gap + 1
+    ]
+    omitted = near.any()
     return bool(omitted) and readout_gap <= params.ellipsis_gap
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from citations.align import Block, Passage, align, matched_mask
 from citations.params import DEFAULT, Params
-from citations.text import Words, readout_words, words_of
+from citations.text import INSERTION, Words, readout_words, words_of
 
 CURRENT, DRIFTED = "current", "drifted"
 
@@ -163,26 +163,62 @@ def _best_version(
 # is neither: an opening mark follows a space, a closing one is followed by one.
 _OPENING = re.compile(r"\s[“«„‘\"']\W*$")
 _CLOSING = re.compile(r"^[^\w\s]*[”»’\"'][^\w\s]*\s|\([^()]*\b(?:added|mine)\)")
+_MARKS = "“”„«»‘’\"'"
+_SENTENCE_END = re.compile(r"[.!?]")
+_PUNCTUATION = re.compile(r"[^\w\s]")
 _QUOTE_MARK_REACH = 3  # words from a passage's end within which a quote mark moves the end
 
 
-def trim_to_quote_marks(passage: Passage, article: Words) -> None:
+def trim_to_quote_marks(passage: Passage, article: Words, readout: Words) -> None:
     """Start and end a passage at the article's own quotation marks when they are close by.
 
     The words just outside a quote often match too ("the leaders “discussed…”" against "The
-    leaders discussed…"), but the quote is what stands between the marks.
+    leaders discussed…"), but the quote is what stands between the marks. A mark the readout
+    has at the same place is part of the quoted text (‘…quite natural,” he said’) and stays
+    inside. Likewise a passage does not run on for a word or two past the end of a readout
+    sentence where the article's sentence goes on (‘…weapons program They signed’).
     """
-    text = article.text
     reach = min(_QUOTE_MARK_REACH, passage.a1 - passage.a0)
     for k in range(passage.a0 + 1, passage.a0 + reach + 1):
-        if _OPENING.search(text[article.ends[k - 1] : article.starts[k]]):
+        if _own_mark(_OPENING, _gap(article, k - 1), _readout_gap(passage, readout, k - 1)):
             _cut_head(passage, k)
             break
     reach = min(_QUOTE_MARK_REACH, passage.a1 - passage.a0)
     for k in range(passage.a1 - 1, passage.a1 - reach - 1, -1):
-        if _CLOSING.search(text[article.ends[k] : article.starts[k + 1]]):
+        gap, readout_gap = _gap(article, k), _readout_gap(passage, readout, k)
+        closes = _own_mark(_CLOSING, gap, readout_gap)
+        runs_on = _SENTENCE_END.search(readout_gap) and not _PUNCTUATION.search(
+            INSERTION.sub("", gap)
+        )
+        if closes or runs_on:
             _cut_tail(passage, k)
             break
+
+
+def _own_mark(pattern: re.Pattern, gap: str, readout_gap: str) -> bool:
+    """Whether the article's gap holds a quotation mark of its own: one the readout's gap at the
+    same place does not have (the article may add its mark to the readout's: ‘said: “"Thank’)."""
+    if not pattern.search(gap):
+        return False
+    return _count_marks(gap) > _count_marks(readout_gap)
+
+
+def _count_marks(text: str) -> int:
+    return sum(text.count(mark) for mark in _MARKS)
+
+
+def _gap(words: Words, k: int) -> str:
+    """The text between word ``k`` and the next."""
+    return words.text[words.ends[k] : words.starts[k + 1]]
+
+
+def _readout_gap(passage: Passage, readout: Words, k: int) -> str:
+    """The readout's text between the words matched to article words ``k`` and ``k + 1``
+    (empty unless one block matches both)."""
+    for block in passage.blocks:
+        if block.a0 <= k < block.a1:
+            return _gap(readout, block.r0 + k - block.a0)
+    return ""
 
 
 def _cut_head(passage: Passage, first: int) -> None:
@@ -230,7 +266,7 @@ def _citation(
     spans = []
     readout_chars = 0
     for passage in passages:
-        trim_to_quote_marks(passage, article)
+        trim_to_quote_marks(passage, article, match.readout)
         a_start, a_end = article.char_span(passage.a0, passage.a1)
         r_start, r_end = match.readout.char_span(passage.r0, passage.r1)
         readout_chars += r_end - r_start

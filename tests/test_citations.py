@@ -8,8 +8,10 @@ import pytest
 from conftest import query
 
 import storage
+from citations import index
+from citations.detect import detect
 from citations.links import url_key
-from citations.text import words_of
+from citations.text import WORD, fold, words_of
 from flagging import run_flag_job
 from readouts.demo import content
 
@@ -238,3 +240,57 @@ def test_demo_commentary_cites_the_kremlin_readout_and_drifts_after_the_edit(
     assert shown.returncode == 0, shown.stderr
     assert "1 citing article" in shown.stdout
     assert "DRIFTED" in shown.stdout and "[drifted: not in v2]" in shown.stdout
+
+
+SPEECH_READOUT = (
+    "The leaders reviewed the situation on the ground. “The scale of the current threat in Europe"
+    " makes the return of concepts such as the Lend-Lease and the Marshall Plan quite natural,”"
+    " he said. The parties exchanged views on the course and results of the talks between the"
+    " leaders of the two countries. They discussed the supply of fuel to the northern regions."
+)
+
+
+@pytest.mark.parametrize(
+    "article, quoted",
+    [
+        (
+            "The readout quotes him: “The scale of the current threat in Europe makes the return"
+            " of concepts such as the Lend-Lease and the Marshall Plan quite natural,” he said."
+            " Nobody agreed.",
+            "The scale of the current threat in Europe makes the return of concepts such as the"
+            " Lend-Lease and the Marshall Plan quite natural,” he said",
+        ),
+        (
+            "According to the readout, the parties exchanged views on the course and results of"
+            " the talks between the leaders of the two countries They also liked cake.",
+            "the parties exchanged views on the course and results of the talks between the"
+            " leaders of the two countries",
+        ),
+        (
+            "We read that “the parties exchanged views on … the talks between the leaders”.",
+            "the parties exchanged views on … the talks between the leaders",
+        ),
+    ],
+    ids=["readout-own-quote-marks", "no-run-on-past-sentence", "ellipsis-inside-a-run"],
+)
+def test_quote_spans_keep_the_readouts_marks_stop_at_its_sentence_end_and_bridge_ellipses(
+    db, article, quoted
+):
+    index.index_version(db, 1, None, SPEECH_READOUT)
+    words = words_of(article)
+    (citation,) = detect(words, index.lookup(db, words), lambda _: [(None, SPEECH_READOUT)])
+    assert [span.text for span in citation.spans] == [quoted]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plain ASCII Words",
+        "“Curly” quotes, Straße, ﬁnal, café, K for Kelvin",
+        "İstanbul and Straße",
+    ],
+)
+def test_words_are_folded_one_by_one_whatever_else_the_text_holds(text):
+    folded = words_of(text)
+    assert folded.words == [fold(m.group()) for m in WORD.finditer(text)]
+    assert [text[s:e] for s, e in zip(folded.starts, folded.ends)] == WORD.findall(text)
