@@ -27,10 +27,12 @@ import time
 from _shared import fresh_database, require_eval
 from readout_corpus import load_readouts, sentence_spans
 
+import storage
 from citations import index
 from citations.align import align
 from citations.detect import detect
 from citations.text import words_of
+from flagging import citations
 
 REWRITTEN_SHARE = 0.3
 BOILERPLATE = [
@@ -115,6 +117,56 @@ def match_share(worker: int, count: int, seed: int) -> dict:
     return tally
 
 
+def through_flag_job(rng, readouts, filler, count):
+    """The product's own path: readouts and articles stored as versions, then the flag job's
+    citation steps (index new readout versions, match new articles, save citations, raise
+    ``new_citation`` flags)."""
+    db, _ = fresh_database()
+    started = time.perf_counter()
+    readout_ids = [
+        storage.save_version(db, _snapshot("readout", number, text), None).document_id
+        for number, text in enumerate(readouts)
+    ]
+    sources = {}
+    for number in range(count):
+        text, source = make_article(rng, filler, readouts)
+        saved = storage.save_version(db, _snapshot("commentary", number, text), None)
+        if source is not None:
+            sources[saved.document_id] = readout_ids[source]
+    stored = time.perf_counter() - started
+    started = time.perf_counter()
+    citations.index_readouts(db)
+    indexed = time.perf_counter() - started
+    started = time.perf_counter()
+    flags = citations.match_articles(db)
+    matched = time.perf_counter() - started
+    found = sum(
+        db.execute(
+            "SELECT count(*) FROM citations WHERE article_id = ? AND readout_id = ?",
+            [article_id, readout_id],
+        ).fetchone()[0]
+        for article_id, readout_id in sources.items()
+    )
+    print(
+        f"through the flag job ({len(readouts)} readouts, {count} articles stored in"
+        f" {stored:.0f} s): index step {len(readouts) / indexed:.0f} readouts/s, match step"
+        f" {count / matched:.0f} articles/s in one process, {len(flags)} new_citation flags;"
+        f" {found} of {len(sources)} quoting articles cite their readout"
+    )
+
+
+def _snapshot(kind, number, text):
+    host = "gov.example/readouts" if kind == "readout" else "blog.example/posts"
+    return storage.Snapshot(
+        source="gov" if kind == "readout" else "blog",
+        url=f"https://{host}/{number}",
+        kind=kind,
+        title=f"{kind} {number}",
+        text=text,
+        metadata={"links": []},
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readouts", type=int, default=1000, help="Readouts indexed (N).")
@@ -123,6 +175,13 @@ def main():
         "--workers", type=int, default=os.cpu_count() or 1, help="Matching processes."
     )
     parser.add_argument("--naive-sample", type=int, default=20, help="Articles timed pairwise.")
+    parser.add_argument(
+        "--flag-job-articles",
+        type=int,
+        default=0,
+        help="Also store the readouts and this many articles as versions and time the flag"
+        " job's citation steps on them (one process, with their reads and writes).",
+    )
     parser.add_argument("--seed", type=int, default=1, help="Generator seed.")
     options = parser.parse_args()
     began = time.perf_counter()
@@ -198,6 +257,8 @@ def main():
         f" ms per article → speed-up {naive / per_article:.0f}x"
         + ("" if options.readouts == 1000 else " (the speed-up is meant at --readouts 1000)")
     )
+    if options.flag_job_articles:
+        through_flag_job(rng, readouts, filler, options.flag_job_articles)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak memory (max RSS): {own:.0f} MB main process, {children:.0f} MB largest worker")
@@ -206,6 +267,7 @@ def main():
         "reproduce: .venv/bin/python bench/citations_scale.py"
         f" --readouts {options.readouts} --articles {options.articles}"
         f" --workers {options.workers}"
+        + (f" --flag-job-articles {options.flag_job_articles}" if options.flag_job_articles else "")
     )
 
 
