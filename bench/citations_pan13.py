@@ -190,10 +190,10 @@ def unlisted_evidence(detections, pairs, src, susp):
     )
 
 
-def main():
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-grid", action="store_true", help="Only the default parameters.")
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     root = require_eval("pan13-no-obfuscation")
     src, susp, pairs, cases = load(root)
     print(

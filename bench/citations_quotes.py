@@ -160,12 +160,12 @@ def build(rng, readouts, filler, boilerplate, articles):
     return texts, planted
 
 
-def main():
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1, help="Generator seed (odd: reported).")
     parser.add_argument("--articles", type=int, default=600, help="Articles generated.")
     parser.add_argument("--show-errors", action="store_true", help="Print each error.")
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     rng = random.Random(options.seed)
     readouts = load_readouts(require_eval("readout-corpus"))
     pan = require_eval("pan13-no-obfuscation")

@@ -167,7 +167,7 @@ def _snapshot(kind, number, text):
     )
 
 
-def main():
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readouts", type=int, default=1000, help="Readouts indexed (N).")
     parser.add_argument("--articles", type=int, default=5000, help="Articles matched (M).")
@@ -183,7 +183,7 @@ def main():
         " job's citation steps on them (one process, with their reads and writes).",
     )
     parser.add_argument("--seed", type=int, default=1, help="Generator seed.")
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     began = time.perf_counter()
     rng = random.Random(options.seed)
     corpus = load_readouts(require_eval("readout-corpus"))

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import storage
-from flagging.job import run_flag_job
+from flagging.job import STEPS
 from readouts.demo.sitegen import make_readout
 
 BATCH = 2000
@@ -62,7 +62,11 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         build = time.perf_counter() - started
         cpu_before = os.times()
         started = time.perf_counter()
-        flags = run_flag_job(db)
+        flags, step_seconds = [], {}
+        for step in STEPS:  # what run_flag_job does, each step timed
+            step_started = time.perf_counter()
+            flags += step(db)
+            step_seconds[step.__name__] = time.perf_counter() - step_started
         elapsed = time.perf_counter() - started
         cpu_after = os.times()
         stored = db.execute("SELECT count(*) FROM versions").fetchone()[0]
@@ -74,6 +78,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"  flag job: {elapsed:.1f} s wall, {cpu:.1f} s CPU, {len(flags):,} flags,"
         f" {stored / elapsed:,.0f} versions/s"
     )
+    slowest = sorted(step_seconds.items(), key=lambda item: -item[1])[:4]
+    print("  slowest steps: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in slowest))
     print(f"Reproduce: python bench/flag_job.py --versions {args.versions} --edited {args.edited}")
     return {"versions": stored, "edits": edits, "flag_job_s": elapsed, "flag_job_cpu_s": cpu,
             "flags": len(flags)}  # fmt: skip

@@ -8,7 +8,7 @@ it. The index is derived data: ``rebuild`` recreates it from ``versions`` at any
 ``citation_indexed_versions`` records which readout versions it holds.
 
 A lookup is one query per article (the article's n-gram hashes passed as one JSON array);
-indexing a new readout version is two.
+indexing a new readout version is one ``INSERT … SELECT`` that skips the common ones.
 """
 
 from __future__ import annotations
@@ -46,20 +46,18 @@ def index_version(
     hashes = np.unique(words_of(text).ngram_hashes(params.index_n))
     added = 0
     if len(hashes):
-        payload = json.dumps(hashes.tolist())
-        counts = dict(
-            db.execute(
-                f"SELECT hash, count(*) FROM citation_ngrams WHERE {_IN_HASHES} GROUP BY hash",
-                [payload],
-            ).fetchall()
+        # One statement: each hash gets a row unless ``max + 1`` readouts already have it.
+        cursor = getattr(db, "conn", db).execute(
+            "INSERT OR IGNORE INTO citation_ngrams (hash, readout_id)"
+            " SELECT value, :readout FROM json_each(:hashes) WHERE (SELECT count(*) FROM"
+            " (SELECT 1 FROM citation_ngrams WHERE hash = value LIMIT :cap)) < :cap",
+            {
+                "readout": readout_id,
+                "hashes": json.dumps(hashes.tolist()),
+                "cap": params.max_readouts_per_ngram + 1,
+            },
         )
-        cap = params.max_readouts_per_ngram + 1
-        rows = [(h, readout_id) for h in hashes.tolist() if counts.get(h, 0) < cap]
-        before = db.execute("SELECT total_changes()").fetchone()[0]
-        getattr(db, "conn", db).executemany(
-            "INSERT OR IGNORE INTO citation_ngrams (hash, readout_id) VALUES (?, ?)", rows
-        )
-        added = db.execute("SELECT total_changes()").fetchone()[0] - before
+        added = cursor.rowcount
     if version_id is not None:
         db.execute(
             "INSERT OR IGNORE INTO citation_indexed_versions (version_id, readout_id, indexed_at)"

@@ -1,0 +1,41 @@
+"""The quick run of the citation scale benchmark, as the citations issue asks of CI: it runs end to
+end (readouts indexed, articles matched by two processes and through the flag job's own steps)
+and finds the quotes it planted. Its timings are printed, never asserted."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_quick_citation_scale_run_finds_the_planted_quotes_in_parallel_and_through_the_flag_job():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/citations_scale.py",
+            *("--readouts", "300", "--articles", "600", "--workers", "2"),
+            *("--naive-sample", "2", "--flag-job-articles", "300"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode and "skipped: the eval data set" in result.stderr:
+        pytest.skip(result.stderr.strip())
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "600 articles matched" in out and "by 2 process(es)" in out
+    assert float(re.search(r"\(recall (\d\.\d+)\)", out).group(1)) >= 0.95
+    found, quoting = map(
+        int, re.search(r"(\d+) of (\d+) quoting articles cite their readout$", out, re.M).groups()
+    )
+    assert quoting > 30 and found >= 0.95 * quoting
+    rows = int(re.search(r"index ([\d,]+) rows", out).group(1).replace(",", ""))
+    assert 200 * 300 < rows < 500 * 300  # some 320 rare 4-grams a readout
