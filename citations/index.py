@@ -106,14 +106,16 @@ def clear(db: Any) -> None:
         db.execute(f"DELETE FROM {table}")
 
 
-def unindexed_readout_versions(db: Any, limit: int) -> list[dict[str, Any]]:
-    """Readout versions not in the index yet, oldest first."""
+def unindexed_readout_versions(db: Any, limit: int, after: int = 0) -> list[dict[str, Any]]:
+    """Readout versions not in the index yet, oldest first, from version id ``after`` on (a
+    caller going batch by batch passes the last id it saw, so no batch rescans the ones before)."""
     cursor = db.execute(
         "SELECT v.id, v.document_id, v.text, d.url FROM versions v"
         " JOIN documents d ON d.id = v.document_id"
-        " WHERE d.kind = 'readout' AND v.id NOT IN (SELECT version_id FROM citation_indexed_versions)"
+        " WHERE d.kind = 'readout' AND v.id > ?"
+        " AND v.id NOT IN (SELECT version_id FROM citation_indexed_versions)"
         " ORDER BY v.id LIMIT ?",
-        [limit],
+        [after, limit],
     )
     columns = [c[0] for c in cursor.description]
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
