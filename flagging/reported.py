@@ -42,18 +42,19 @@ VERBATIM_METHODS = ("link", "quote", "republication")
 
 
 def reported_step(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    waiting = db.execute(
+        "SELECT count(*) FROM versions v JOIN documents d ON d.id = v.document_id"
+        " WHERE d.kind = 'commentary' AND v.id > ?",
+        [get_state(db, WATERMARK)],
+    ).fetchone()[0]
+    if not waiting:
+        return []  # before loading the model: a run with no new article pays nothing for it
     if not embeddings.available():
-        waiting = db.execute(
-            "SELECT count(*) FROM versions v JOIN documents d ON d.id = v.document_id"
-            " WHERE d.kind = 'commentary' AND v.id > ?",
-            [get_state(db, WATERMARK)],
-        ).fetchone()[0]
-        if waiting:
-            logger.warning(
-                "Reported citations are off (%s); %d article version(s) wait for them",
-                embeddings.unavailable_reason(),
-                waiting,
-            )
+        logger.warning(
+            "Reported citations are off (%s); %d article version(s) wait for them",
+            embeddings.unavailable_reason(),
+            waiting,
+        )
         return []
     raised: list[dict[str, Any]] = []
     principals = None
