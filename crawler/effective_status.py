@@ -16,7 +16,9 @@ from scrapy.http import HtmlResponse, Response
 
 # Titles and first headings of "not found" pages, in the languages of the sources.
 NOT_FOUND = re.compile(
-    r"page\s+(?:was\s+)?not\s+found|^\W*(?:error\s*)?404\b|\b404\s*(?:error|[-–—:|])"
+    # "404" only at the start, after "error" or a title separator ("Site | 404 - …"): a readout
+    # may be "Telephone conversation No. 404: …" or cite "Resolution 404".
+    r"page\s+(?:was\s+)?not\s+found|^\W*(?:error\s*)?404\b|[|–—-]\s*404\s*(?:error|[-–—:|]|$)"
     r"|^\W*not\s+found\W*$|страница\s+не\s+найдена|ошибка\s+404|page\s+introuvable"
     r"|seite\s+nicht\s+gefunden|página\s+no\s+encontrada|pagina\s+non\s+trovata",
     re.IGNORECASE,

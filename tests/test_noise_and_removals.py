@@ -7,7 +7,9 @@ import re
 
 import pytest
 from conftest import Readouts, query
+from scrapy.http import HtmlResponse
 
+from crawler.effective_status import not_found_page
 from readouts.demo.server import Resource, SiteServer
 
 TEXT = "The ministers discussed grain exports and the safety of shipping in the Black Sea. " * 6
@@ -142,3 +144,20 @@ def test_redirect_to_another_item_is_a_move_not_a_removal(site):
         query(readouts.db_path, "SELECT id FROM documents WHERE url = ?", [server.url("/news/55")])
         == []
     )
+
+
+@pytest.mark.parametrize(
+    "title, gone",
+    [
+        ("404 - Page not found", True),
+        ("Error 404 | President of Russia", True),
+        ("President of Russia | 404 - not here", True),
+        ("Страница не найдена", True),
+        ("Телефонный разговор № 404: Встреча по ситуации", False),
+        ("Readout of the call on Resolution 404 – the Security Council", False),
+    ],
+)
+def test_a_not_found_page_is_told_by_its_title_not_by_any_404_in_it(title, gone):
+    page = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
+    response = HtmlResponse("http://127.0.0.1/news/1", body=page.encode(), encoding="utf-8")
+    assert (not_found_page(response) is not None) == gone
