@@ -20,10 +20,10 @@ from dataclasses import replace
 
 from _shared import fresh_database, require_eval
 
-from citations import index
-from citations.detect import detect
-from citations.params import DEFAULT, Params
-from citations.text import words_of
+from analysis.citations.detect import detect
+from analysis.citations.params import DEFAULT, Params
+from analysis.citations.text import words_of
+from storage import citation_index as index
 
 GRID = {"max_gap": [3, 8, 20], "min_words": [8, 15, 30]}
 

@@ -22,9 +22,9 @@ from collections import Counter
 from _shared import fresh_database, require_eval
 from readout_corpus import load_readouts, sentence_spans
 
-from citations import index
-from citations.detect import detect
-from citations.text import words_of
+from analysis.citations.detect import detect
+from analysis.citations.text import words_of
+from storage import citation_index as index
 
 BRACKETS = [
     "[the President]",

@@ -28,12 +28,12 @@ from _shared import fresh_database, require_eval
 from readout_corpus import load_readouts, sentence_spans
 
 import storage
-from citations import index
-from citations.align import align
-from citations.detect import detect
-from citations.params import DEFAULT
-from citations.text import words_of
+from analysis.citations.align import align
+from analysis.citations.detect import detect
+from analysis.citations.params import DEFAULT
+from analysis.citations.text import words_of
 from flagging import citations
+from storage import citation_index as index
 
 REWRITTEN_SHARE = 0.3
 BOILERPLATE = [

@@ -2,7 +2,7 @@
 
 Three pairs of generated transcripts (about 200 KB, some 1,600 paragraphs each): a few real edits,
 the same paragraphs shuffled, and two unrelated texts. The last two are pathological for a
-diff; the time bound (``flagging.diff.DEFAULT_TIMEOUT``) caps them and the stored diff stays
+diff; the time bound (``analysis.diff.DEFAULT_TIMEOUT``) caps them and the stored diff stays
 valid (it rebuilds both texts), only less minimal.
 
     .venv/bin/python bench/diff_bench.py
@@ -14,8 +14,8 @@ import random
 import statistics
 import time
 
+from analysis.diff import DEFAULT_TIMEOUT
 from flagging.changes import compare_versions
-from flagging.diff import DEFAULT_TIMEOUT
 
 SIZE = 200_000
 

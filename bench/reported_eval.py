@@ -28,11 +28,11 @@ from pathlib import Path
 from readout_corpus import documents, load_archive
 
 import storage
-from flagging import embeddings
+from analysis import embeddings
+from analysis.events import surnames
+from analysis.topics import split_sentences
 from flagging.counterparts import profile_row
-from flagging.events import surnames
 from flagging.reported import reported_step
-from flagging.topics import split_sentences
 from storage.counterparts import save_event_profile
 
 SYNONYMS = {

@@ -21,9 +21,9 @@ from typing import Any
 
 import sqlite_utils
 
-from flagging.diff import DEFAULT_TIMEOUT, DELETE, EQUAL, INSERT, diff_stats, paragraph_word_diff
-from flagging.state import get_state, set_state
+from analysis.diff import DEFAULT_TIMEOUT, DELETE, EQUAL, INSERT, diff_stats, paragraph_word_diff
 from storage.database import write_transaction
+from storage.job_state import get_state, set_state
 from storage.normalize import normalize_text, strip_ignored
 from storage.queries import source_ignore_patterns, stored_change
 from storage.timeutil import utc_now

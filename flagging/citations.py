@@ -20,22 +20,23 @@ from typing import Any
 
 import sqlite_utils
 
-from citations import index
-from citations.detect import DRIFTED, Citation, detect, drifted_spans
-from citations.links import article_links, linked_readouts
-from citations.params import DEFAULT, Params
-from citations.store import (
+from analysis.citations.detect import DRIFTED, Citation, detect, drifted_spans
+from analysis.citations.links import article_links
+from analysis.citations.params import DEFAULT, Params
+from analysis.citations.text import words_of
+from storage import citation_index as index
+from storage.citation_index import linked_readouts
+from storage.citations import (
     citations_of_readout,
     save_article_citations,
     set_span_statuses,
 )
-from citations.text import words_of
+from storage.database import write_transaction
 
 # ``flagging.job`` imports this module to list its steps: import the module, not its names,
 # and look them up at call time.
-from flagging.flags import insert_flag, make_flag
-from flagging.state import get_state, set_state
-from storage.database import write_transaction
+from storage.flags import insert_flag, make_flag
+from storage.job_state import get_state, set_state
 from storage.pages import load_page
 
 logger = logging.getLogger(__name__)

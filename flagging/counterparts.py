@@ -16,11 +16,11 @@ from typing import Any
 
 import sqlite_utils
 
-from flagging import events, topics
-from flagging.flags import insert_flag, make_flag
-from flagging.state import get_state, set_state
+from analysis import events, topics
 from storage.counterparts import save_counterpart, save_event_profile
 from storage.database import write_transaction
+from storage.flags import insert_flag, make_flag
+from storage.job_state import get_state, set_state
 
 logger = logging.getLogger(__name__)
 

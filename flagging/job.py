@@ -18,11 +18,11 @@ from flagging import citations
 from flagging.changes import REVERTED, recompute_rewritten_histories, record_changes
 from flagging.changes import WATERMARK as CHANGES_WATERMARK
 from flagging.counterparts import counterparts_step
-from flagging.flags import insert_flag, make_flag
 from flagging.reported import reported_step
-from flagging.state import get_state, set_state
 from storage.archive import ARCHIVE
 from storage.database import write_transaction
+from storage.flags import insert_flag, make_flag
+from storage.job_state import get_state, set_state
 
 logger = logging.getLogger(__name__)
 

@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
-from flagging import embeddings, topics
+from analysis import embeddings, topics
+from analysis.events import name_key, surnames, utc_instant, utc_text
 from flagging.counterparts import source_principals
-from flagging.events import name_key, surnames, utc_instant, utc_text
-from flagging.flags import insert_flag, make_flag
-from flagging.state import get_state, set_state
 from storage.database import write_transaction
+from storage.flags import insert_flag, make_flag
+from storage.job_state import get_state, set_state
 from storage.timeutil import utc_now
 
 logger = logging.getLogger(__name__)

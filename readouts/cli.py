@@ -499,7 +499,7 @@ def citations(state: State, doc, rebuild_index, as_json):
         readouts citations 12 --json
         readouts citations --rebuild-index
     """
-    from citations.view import citation_view
+    from readouts.citation_view import citation_view
     from storage.queries import DocumentNotFound, find_document
 
     if not doc and not rebuild_index:

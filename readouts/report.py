@@ -151,7 +151,7 @@ def diff_text(
     width: int,
 ) -> str:
     """``readouts diff``: a header saying what kind of change it is, then the diff itself."""
-    from flagging.diff import render_inline, render_side_by_side, word_diff
+    from analysis.diff import render_inline, render_side_by_side, word_diff
 
     lines = [
         f"{document['title']}",

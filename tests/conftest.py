@@ -25,7 +25,7 @@ def no_embeddings_by_default(monkeypatch, request):
     """Loading the sentence-embedding model takes seconds in every child process: tests opt in
     with the ``embeddings`` marker (and skip when the model is not installed)."""
     if request.node.get_closest_marker("embeddings"):
-        from flagging import embeddings
+        from analysis import embeddings
 
         monkeypatch.delenv("READOUTS_NO_EMBEDDINGS", raising=False)
         if not embeddings.available():

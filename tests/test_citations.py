@@ -8,12 +8,12 @@ import pytest
 from conftest import query
 
 import storage
-from citations import index
-from citations.detect import detect
-from citations.links import url_key
-from citations.text import WORD, fold, words_of
+from analysis.citations.detect import detect
+from analysis.citations.links import url_key
+from analysis.citations.text import WORD, fold, words_of
 from flagging import run_flag_job
 from readouts.demo import content
+from storage import citation_index as index
 
 NBSP = "\u00a0"
 BOILERPLATE = "The leaders agreed to maintain contacts."

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from conftest import query
 
-from flagging.events import match_events, profile, surnames
-from flagging.topics import align, split_sentences
+from analysis.events import match_events, profile, surnames
+from analysis.topics import align, split_sentences
 from readouts.demo import content
 
 KREMLIN_30_DEC = profile(

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
-from flagging.diff import DELETE, EQUAL, INSERT
+from analysis.diff import DELETE, EQUAL, INSERT
 from readouts.web.canned import MATCH_END, MATCH_START
 
 Op = tuple[int, str]

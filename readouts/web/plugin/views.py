@@ -14,7 +14,7 @@ from typing import Any
 
 from datasette.utils.asgi import NotFound, Response
 
-from flagging.diff import word_diff
+from analysis.diff import word_diff
 from readouts.web import counterparts as accounts
 from readouts.web.metadata import PLUGIN_NAME
 from readouts.web.render import Passage, external_link, highlight_passages, render_diff

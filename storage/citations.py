@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from citations.detect import CURRENT, DRIFTED, Citation
+from analysis.citations.detect import CURRENT, DRIFTED, Citation
 from storage.timeutil import utc_now
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 logger = logging.getLogger(__name__)
@@ -76,15 +75,3 @@ def _main_text_links(page: bytes, url: str) -> list[str]:
         logger.warning("Could not read the links of %s", url)
         return []
     return [urljoin(url, target) for target in tree.xpath("//ref/@target")]
-
-
-def linked_readouts(db: Any, links: list[str]) -> set[int]:
-    """Ids of the readouts those links point to."""
-    keys = sorted({url_key(link) for link in links})
-    if not keys:
-        return set()
-    rows = db.execute(
-        "SELECT readout_id FROM citation_url_keys WHERE key IN (SELECT value FROM json_each(?))",
-        [json.dumps(keys)],
-    ).fetchall()
-    return {row[0] for row in rows}

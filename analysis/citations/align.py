@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from rapidfuzz.distance import Indel
 
-from citations.params import DEFAULT, Params
-from citations.text import Words
+from analysis.citations.params import DEFAULT, Params
+from analysis.citations.text import Words
 
 _EDGE_WINDOW = 8  # words looked at past each end of a passage
 _MIN_TAIL = 2  # words a tail found past a gap must have

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from citations.align import Block, Passage, align, matched_mask
-from citations.params import DEFAULT, Params
-from citations.text import INSERTION, Words, readout_words, words_of
+from analysis.citations.align import Block, Passage, align, matched_mask
+from analysis.citations.params import DEFAULT, Params
+from analysis.citations.text import INSERTION, Words, readout_words, words_of
 
 CURRENT, DRIFTED = "current", "drifted"
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from citations.links import url_key
-from citations.params import DEFAULT, Params
-from citations.text import Words, words_of
+from analysis.citations.links import url_key
+from analysis.citations.params import DEFAULT, Params
+from analysis.citations.text import Words, words_of
 from storage.timeutil import utc_now
 
 logger = logging.getLogger(__name__)
@@ -124,3 +124,15 @@ def unindexed_readout_versions(db: Any, limit: int, after: int = 0) -> list[dict
 def index_size(db: Any) -> dict[str, int]:
     rows = db.execute("SELECT count(*), count(DISTINCT readout_id) FROM citation_ngrams").fetchone()
     return {"rows": rows[0], "readouts": rows[1]}
+
+
+def linked_readouts(db: Any, links: list[str]) -> set[int]:
+    """Ids of the readouts those links point to."""
+    keys = sorted({url_key(link) for link in links})
+    if not keys:
+        return set()
+    rows = db.execute(
+        "SELECT readout_id FROM citation_url_keys WHERE key IN (SELECT value FROM json_each(?))",
+        [json.dumps(keys)],
+    ).fetchall()
+    return {row[0] for row in rows}

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from flagging import embeddings
-from flagging.events import name_key
+from analysis import embeddings
+from analysis.events import name_key
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(]?[A-ZА-ЯЁ0-9])")
 _ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|U\.S|U\.K|No|Gen|Lt|Col|Sen|Rep|[A-Z])\.$")

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from citations.ngrams import ngram_hashes, word_hashes
+from analysis.citations.ngrams import ngram_hashes, word_hashes
 
 WORD = re.compile(r"\w+")
 # The quoter's insertions: [bracketed words] and notes like "(emphasis added)", "(bold italics
@@ -54,7 +54,7 @@ class Words:
         return int(self.starts[first]), int(self.ends[last])
 
     def ngram_hashes(self, n: int) -> np.ndarray:
-        """Hashes of the word n-grams (see ``citations.ngrams``), computed once per ``n``:
+        """Hashes of the word n-grams (see ``analysis.citations.ngrams``), computed once per ``n``:
         an article is looked up and aligned with many readouts, a readout with many articles."""
         if n not in self._ngrams:
             if 0 not in self._ngrams:
