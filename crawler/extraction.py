@@ -20,12 +20,20 @@ _CODE_LINE = re.compile(
     r"(adsbygoogle|googletag\.|@media\b|^\s*[.#]?[\w-]+\s*\{[^}]*\}\s*$|\{\s*[\w-]+\s*:\s*[^;{}]+;)",
     re.IGNORECASE,
 )
-_INVISIBLE_TAGS = {"script", "style", "noscript", "template", "head", "svg", "iframe", "button"}
-_BLOCK_TAGS = {
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
-    "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+# Never text: code, embedded objects, and controls.
+_INVISIBLE_TAGS = {
+    "script", "style", "noscript", "template", "head", "svg", "iframe", "button", "object", "embed",
 }  # fmt: skip
+# Elements that begin and end a line of text, as a browser lays them out: text in two of them
+# is never glued ("First part.Second part.").
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "dialog", "div",
+    "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
+    "h6", "header", "hgroup", "hr", "legend", "li", "main", "nav", "ol", "p", "pre", "section",
+    "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+})  # fmt: skip
+# HTML's own whitespace, which a browser folds; a non-breaking space is content and stays.
+_HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
 _DATE_META = (
     "article:published_time",
     "og:article:published_time",
@@ -65,7 +73,9 @@ def extract_article(
     if tree is not None:
         language = (tree.get("lang") or "").split("-")[0].lower() or None
         if content_selector:
-            selected = "\n".join(block_text(el) for el in tree.cssselect(content_selector))
+            selected = "\n".join(
+                block_text(el, images=True) for el in tree.cssselect(content_selector)
+            )
     document = trafilatura.bare_extraction(
         tree if tree is not None else html,
         url=url,
@@ -90,33 +100,45 @@ def extract_article(
     )
 
 
-def block_text(element: lxml.html.HtmlElement) -> str:
-    """The visible text of a block, one line per paragraph-like element.
+def block_text(element: lxml.html.HtmlElement | None, *, images: bool = False) -> str:
+    """The visible text of an element, one line per block (paragraph, heading, cell, list item).
 
-    Images become ``[image: ALT]`` lines (``[image]`` without alt text): inside a block the
-    user named as the content, removing a picture is a change readers should see.
+    The one HTML-to-text walker of the project: site spiders, API bodies and the generic
+    spider's ``content_selector`` all go through it. Source line breaks are folded as a browser
+    folds them (except inside ``<pre>``), so re-wrapped markup never changes the text.
+    With ``images``, pictures become ``[image: ALT]`` lines (``[image]`` without alt text):
+    inside a block the user named as the content, removing a picture is a change to see.
+    html-text was tried and not used: it puts a space between inline elements ("<b>V</b>ladimir"
+    becomes "V ladimir") and turns non-breaking spaces into plain ones.
     """
+    if element is None:
+        return ""
     parts: list[str] = []
 
-    def walk(node: lxml.html.HtmlElement) -> None:
-        tag = node.tag if isinstance(node.tag, str) else None
+    def add(text: str | None, pre: bool) -> None:
+        if text:
+            parts.append(text if pre else _HTML_SPACE.sub(" ", text))
+
+    def walk(node: lxml.html.HtmlElement, pre: bool) -> None:
+        tag = node.tag.lower() if isinstance(node.tag, str) else None
         if tag is None or tag in _INVISIBLE_TAGS:  # comments, processing instructions, code
             return
-        if tag == "img":
+        if tag == "img" and images:
             alt = clean_line(node.get("alt") or "")
             parts.append(f"\n[image: {alt}]\n" if alt else "\n[image]\n")
-        block = tag in _BLOCK_TAGS
+        pre = pre or tag == "pre"
+        block = tag in BLOCK_TAGS
         if block:
             parts.append("\n")
-        parts.append(node.text or "")
+        add(node.text, pre)
         for child in node:
-            walk(child)
-            parts.append(child.tail or "")
+            walk(child, pre)
+            add(child.tail, pre)
         if block:
             parts.append("\n")
 
-    walk(element)
-    return "".join(parts)
+    walk(element, False)
+    return clean_text("".join(parts))
 
 
 def clean_text(text: str | None) -> str:
@@ -194,30 +216,11 @@ def _parse(html: str) -> lxml.html.HtmlElement | None:
         return None
 
 
-_BLOCK_TAGS = (
-    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
-    "table", "tr", "dt", "dd", "figcaption", "br", "hr",
-)  # fmt: skip
-
-
-_FOLD = re.compile(r"\s+")
-
-
 def fragment_text(html: str | None) -> str:
-    """Plain text of an HTML fragment (an API's ``body`` field): one line per paragraph,
-    heading or list item, whitespace folded, nothing of the markup left."""
+    """Plain text of an HTML fragment (an API's ``body`` field), one line per block."""
     if not html or not html.strip():
         return ""
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        return block_text(lxml.html.fragment_fromstring(html, create_parent="div"))
     except (lxml.etree.ParserError, ValueError):
         return ""
-    for element in root.iter():
-        # Line breaks in the source are not paragraph breaks: fold them before marking blocks.
-        element.text = _FOLD.sub(" ", element.text) if element.text else element.text
-        element.tail = _FOLD.sub(" ", element.tail) if element.tail else element.tail
-    for element in root.iter(*_BLOCK_TAGS):
-        element.tail = "\n" + (element.tail or "")
-        if element.tag != "br":
-            element.text = "\n" + (element.text or "")
-    return clean_text(root.text_content())

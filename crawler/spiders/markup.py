@@ -14,7 +14,8 @@ from urllib.parse import urljoin
 import lxml.html
 from parsel import Selector
 
-from crawler.extraction import clean_line, clean_text
+from crawler import extraction
+from crawler.extraction import clean_line
 
 MOSCOW = timezone(timedelta(hours=3), "MSK")  # no daylight saving since 2014
 
@@ -24,10 +25,6 @@ _NOT_TEXT = (
     " .adsbygoogle, .advertisement, .ad-container, [id^='div-gpt-ad'], .code-block,"
     " .sharedaddy, .jp-relatedposts, .addtoany_share_save_container, .heateor_sss_sharing_container"
 )
-_BLOCKS = {
-    "p", "div", "section", "article", "blockquote", "pre", "ul", "ol", "li", "dl", "dt", "dd",
-    "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr", "figure", "figcaption", "br", "hr",
-}  # fmt: skip
 
 
 def fragment(html: str) -> lxml.html.HtmlElement:
@@ -40,14 +37,12 @@ def element_of(selector: Selector | None) -> lxml.html.HtmlElement | None:
 
 
 def block_text(element: lxml.html.HtmlElement | None, *, drop: str = "") -> str:
-    """Readable text of an element: one block (paragraph, heading, list item) per line."""
+    """Readable text of an element without ads, share blocks and ``drop`` (see ``extraction.block_text``)."""
     if element is None:
         return ""
     for unwanted in element.cssselect(_NOT_TEXT + (f", {drop}" if drop else "")):
         unwanted.drop_tree()
-    parts: list[str] = []
-    _walk(element, parts)
-    return clean_text("".join(parts))
+    return extraction.block_text(element)
 
 
 def inline_text(selector: Selector | None) -> str:
@@ -85,17 +80,3 @@ def utc_iso(value: str | None) -> str | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc).isoformat()
-
-
-def _walk(element: lxml.html.HtmlElement, parts: list[str]) -> None:
-    block = isinstance(element.tag, str) and element.tag.lower() in _BLOCKS
-    if block:
-        parts.append("\n")
-    if isinstance(element.tag, str) and element.text:
-        parts.append(element.text)
-    for child in element:
-        _walk(child, parts)
-        if child.tail:
-            parts.append(child.tail)
-    if block:
-        parts.append("\n")
