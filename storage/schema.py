@@ -437,6 +437,15 @@ def _add_history_rewrites(db: sqlite_utils.Database) -> None:
     )
 
 
+def _redact_source_secrets(db: sqlite_utils.Database) -> None:
+    """Proxy credentials and header values that older releases copied into ``sources.config``."""
+    # Imported here: storage.sources imports storage.database, which imports this module.
+    from storage.sources import redact_stored_configs
+
+    if db["sources"].exists():
+        redact_stored_configs(db)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -449,6 +458,7 @@ MIGRATIONS: list[Migration] = [
     _create_counterparts,
     _add_citation_confidence,
     _add_history_rewrites,
+    _redact_source_secrets,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,16 +1,59 @@
-"""The ``sources`` table mirrors the sources file, so Datasette can show and join it."""
+"""The ``sources`` table mirrors the sources file, so Datasette can show and join it.
+
+Datasette shows this table to anyone who may read the database (pages, JSON, arbitrary SQL), so
+secrets from the sources file never reach it: a proxy's credentials and the values of a source's
+extra ``headers`` are masked the way apprise masks the notification URLs we store. The crawler
+reads the real values from the sources file.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlite_utils
 
 from storage.database import write_transaction
 from storage.runs import last_attempts
 from storage.timeutil import utc_now
+
+SECRET = "****"  # apprise's mask for a secret (``PrivacyMode.Secret``)
+
+
+def redacted_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A source's settings as they may be stored: proxy credentials and header values masked."""
+    redacted = dict(config)
+    if redacted.get("proxy"):
+        redacted["proxy"] = redacted_url(redacted["proxy"])
+    if redacted.get("headers"):
+        redacted["headers"] = {name: SECRET for name in redacted["headers"]}
+    return redacted
+
+
+def redacted_url(url: str) -> str:
+    """The URL with its user name and password masked (some proxies take the key as user name)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{SECRET}:{SECRET}@{host}"))
+
+
+def redact_stored_configs(db: sqlite_utils.Database) -> None:
+    """Mask the secrets older releases stored in ``sources.config`` (an upgrade step).
+
+    ``secure_delete`` overwrites the old values in the file too, not only in the table.
+    """
+    secure_delete = db.execute("PRAGMA secure_delete").fetchone()[0]
+    db.execute("PRAGMA secure_delete = ON")
+    for name, config in db.execute("SELECT name, config FROM sources").fetchall():
+        settings = json.loads(config or "{}")
+        cleaned = json.dumps(redacted_config(settings), sort_keys=True, default=str)
+        if cleaned != json.dumps(settings, sort_keys=True, default=str):
+            db.execute("UPDATE sources SET config = ? WHERE name = ?", [cleaned, name])
+    db.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
 
 
 def sync_sources(db: sqlite_utils.Database, sources: Iterable[Any]) -> None:
@@ -25,7 +68,9 @@ def sync_sources(db: sqlite_utils.Database, sources: Iterable[Any]) -> None:
                     "spider": source.spider,
                     "base_url": source.base_url or (source.start_urls or [None])[0],
                     "schedule": source.schedule,
-                    "config": json.dumps(source.config, sort_keys=True, default=str),
+                    "config": json.dumps(
+                        redacted_config(source.config), sort_keys=True, default=str
+                    ),
                     "updated_at": now,
                 },
                 pk="name",

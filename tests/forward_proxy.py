@@ -13,6 +13,7 @@ HOP_BY_HOP = {"connection", "proxy-connection", "proxy-authorization", "keep-ali
 class ForwardProxy:
     def __init__(self):
         self.forwarded: list[str] = []  # absolute URLs, in order
+        self.authorizations: list[str | None] = []  # each request's Proxy-Authorization
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -20,6 +21,7 @@ class ForwardProxy:
 
             def do_GET(self):  # noqa: N802 (http.server's naming)
                 proxy.forwarded.append(self.path)
+                proxy.authorizations.append(self.headers.get("Proxy-Authorization"))
                 target = urlsplit(self.path)
                 connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}

@@ -1,0 +1,103 @@
+"""Secrets of the sources file (proxy credentials, header values) reach the sites that need them
+and nothing else: not the database, not its file, not what Datasette serves."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+
+from conftest import Readouts
+from forward_proxy import ForwardProxy
+from news_site import NewsSite
+
+import storage
+from readouts.web.server import get_once, make_datasette
+from storage.schema import MIGRATIONS, _redact_source_secrets
+
+PROXY_USER, PROXY_PASSWORD = "proxyuser-7f3a", "proxypass-91c2"
+TOKEN, COOKIE = "Bearer token-5d8e0b", "session=cookie-a4f61c"
+SECRETS = [PROXY_USER, PROXY_PASSWORD, "token-5d8e0b", "cookie-a4f61c"]
+
+
+def secrets_in_file(path) -> list[str]:
+    """The secrets found in any column of any table, then in the raw bytes of the file and WAL."""
+    found = []
+    with sqlite3.connect(path) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for row in conn.execute(f"SELECT * FROM [{table}]"):
+                cells = " ".join(str(cell) for cell in row)
+                found += [f"{table}: {s}" for s in SECRETS if s in cells]
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for name in (path, f"{path}-wal"):
+        try:
+            raw = open(name, "rb").read()
+        except FileNotFoundError:
+            continue
+        found += [f"{name}: {s}" for s in SECRETS if s.encode() in raw]
+    return found
+
+
+def secrets_served(path) -> list[str]:
+    datasette = make_datasette(path)
+    name = path.stem
+    pages = [
+        f"/{name}/sources.json?_shape=array",
+        f"/{name}/sources",
+        f"/{name}.json?sql=select+*+from+sources&_shape=array",
+    ]
+    found = []
+    for page in pages:
+        reply = get_once(datasette, page)
+        assert reply.status == 200, page
+        found += [f"{page}: {s}" for s in SECRETS if s in reply.text]
+    return found
+
+
+def test_proxy_credentials_and_header_values_are_sent_but_never_stored_or_served(
+    tmp_path, db_path, server
+):
+    site = NewsSite(server, 2)
+    with ForwardProxy() as proxy:
+        proxy_url = proxy.url.replace("http://", f"http://{PROXY_USER}:{PROXY_PASSWORD}@")
+        sources = site.sources(tmp_path / "s.toml", proxy=proxy_url)
+        with sources.open("a") as file:
+            file.write(f'headers = {{ Authorization = "{TOKEN}", Cookie = "{COOKIE}" }}\n')
+        result = Readouts(db_path, sources)("crawl", "news")
+    assert result.returncode == 0, result.stderr
+    credentials = base64.b64encode(f"{PROXY_USER}:{PROXY_PASSWORD}".encode()).decode()
+    assert set(proxy.authorizations) == {f"Basic {credentials}"}
+    assert {r.headers["Authorization"] for r in server.requests} == {TOKEN}
+    assert secrets_in_file(db_path) == []
+    assert secrets_served(db_path) == []
+    with sqlite3.connect(db_path) as conn:
+        config = json.loads(conn.execute("SELECT config FROM sources").fetchone()[0])
+    port = proxy.url.rsplit(":", 1)[1]
+    assert config["proxy"] == f"http://****:****@127.0.0.1:{port}"
+    assert config["headers"] == {"Authorization": "****", "Cookie": "****"}
+
+
+def test_upgrade_cleans_secrets_an_older_release_stored(tmp_path):
+    path = tmp_path / "old.db"
+    storage.open_database(path).close()
+    leaky = {
+        "proxy": f"http://{PROXY_USER}:{PROXY_PASSWORD}@proxy.example:3128",
+        # A long cookie puts the row on overflow pages, which the cleaned row no longer needs.
+        "headers": {"Authorization": TOKEN, "Cookie": "tracking=x; " * 500 + COOKIE},
+    }
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO sources (name, kind, spider, config) VALUES ('old', 'readout', 'generic', ?)",
+            [json.dumps(leaky)],
+        )
+        conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(_redact_source_secrets)}")
+    assert secrets_in_file(path) != []  # the test can fail
+    storage.open_database(path).close()  # any command upgrades the archive
+    assert secrets_in_file(path) == []
+    with sqlite3.connect(path) as conn:
+        config = json.loads(conn.execute("SELECT config FROM sources").fetchone()[0])
+    assert config == {
+        "proxy": "http://****:****@proxy.example:3128",
+        "headers": {"Authorization": "****", "Cookie": "****"},
+    }
