@@ -22,6 +22,15 @@ from readouts.web.render import Passage, external_link, highlight_passages, rend
 logger = logging.getLogger(__name__)
 
 LAYOUTS = ("inline", "side")
+# The tables each page shows rows of: an actor sees the page only if Datasette lets them see
+# every one of them.
+DOCUMENT_TABLES = (
+    "documents", "sources", "versions", "changes", "citations", "counterparts", "flags",
+    "status_events",
+)  # fmt: skip
+DIFF_TABLES = ("documents", "versions", "changes")
+CITATION_TABLES = ("citations", "documents", "versions")
+COUNTERPART_TABLES = ("counterparts", "documents", "event_profiles")
 
 
 def archive_name(datasette) -> str:
@@ -33,8 +42,24 @@ def archive_name(datasette) -> str:
     return names[0] if names else "_memory"
 
 
+async def ensure_visible(datasette, request, tables: tuple[str, ...]):
+    """The archive database, if the actor may see each of ``tables``; else ``Forbidden`` (403).
+
+    The same checks, in the same order, as Datasette's own table pages: the most specific
+    ``allow`` block that answers decides (``view-table``, then ``view-database``, then
+    ``view-instance``).
+    """
+    database = archive_name(datasette)
+    for table in tables:
+        await datasette.ensure_permissions(
+            request.actor,
+            [("view-table", (database, table)), ("view-database", database), "view-instance"],
+        )
+    return datasette.get_database(database)
+
+
 async def document(request, datasette):
-    db = datasette.get_database(archive_name(datasette))
+    db = await ensure_visible(datasette, request, DOCUMENT_TABLES)
     document_id = int(request.url_vars["id"])
     doc = await _one(db, "SELECT * FROM documents WHERE id = ?", [document_id], "document")
     source = await _first(
@@ -103,7 +128,7 @@ async def document(request, datasette):
 
 async def version(request, datasette):
     """A version's text, with the diff from the version before it (or ``?against=N``)."""
-    db = datasette.get_database(archive_name(datasette))
+    db = await ensure_visible(datasette, request, DIFF_TABLES)
     after = await _one(
         db, "SELECT * FROM versions WHERE id = ?", [int(request.url_vars["id"])], "version"
     )
@@ -125,7 +150,7 @@ async def version(request, datasette):
 
 
 async def change(request, datasette):
-    db = datasette.get_database(archive_name(datasette))
+    db = await ensure_visible(datasette, request, DIFF_TABLES)
     row = await _one(
         db, "SELECT * FROM changes WHERE id = ?", [int(request.url_vars["id"])], "change"
     )
@@ -184,7 +209,7 @@ def _stored_diff(change) -> list[tuple[int, str]] | None:
 
 
 async def citation(request, datasette):
-    db = datasette.get_database(archive_name(datasette))
+    db = await ensure_visible(datasette, request, CITATION_TABLES)
     row = await _one(
         db, "SELECT * FROM citations WHERE id = ?", [int(request.url_vars["id"])], "citation"
     )
@@ -277,7 +302,7 @@ async def counterpart(request, datasette):
 
     ``?left=ID`` puts that readout in the left column (the document page links this way).
     """
-    db = datasette.get_database(archive_name(datasette))
+    db = await ensure_visible(datasette, request, COUNTERPART_TABLES)
     link = await _one(
         db,
         "SELECT * FROM counterparts WHERE id = ?",
