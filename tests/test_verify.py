@@ -7,10 +7,11 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import query
+from conftest import Readouts, query
 
 import storage
 from readouts.cli import cli
+from readouts.config import SourcesError, load_sources
 
 ALL = ("demo-kremlin", "demo-whitehouse", "demo-commentary")
 
@@ -159,3 +160,34 @@ def test_verify_json_lists_each_finding_with_its_check_and_ids(crawled):
             }
         ],
     }
+
+
+def test_daemon_once_runs_the_scheduled_verify_and_repairs_when_told(crawled, demo_sources):
+    demo_sources.write_text(
+        '[settings]\nverify = "1h"\nverify_repair = true\n\n' + demo_sources.read_text(),
+        encoding="utf-8",
+    )
+    version = query(crawled, "SELECT max(to_version_id) AS id FROM changes")[0]["id"]
+    db = storage.open_database(crawled)
+    db.execute("DELETE FROM changes WHERE to_version_id = ?", [version])
+    db.close()
+    runner = Readouts(crawled, demo_sources)
+
+    done = runner("daemon", "--once")
+    assert done.returncode == 0, done.stderr
+    assert f"Verify: version {version} has no changes row" in done.stderr
+    assert "Verify repaired 1 of 1 problem(s)" in done.stderr
+    restored = "SELECT count(*) AS n FROM changes WHERE to_version_id = ?"
+    assert query(crawled, restored, [version]) == [{"n": 1}]
+    assert verify(crawled).output == CLEAN
+
+    # Verified a moment ago: an hourly verify is not due again.
+    again = runner("daemon", "--once")
+    assert "Verify" not in again.stderr
+
+
+def test_a_verify_setting_that_is_not_a_schedule_names_the_setting(tmp_path):
+    path = tmp_path / "sources.toml"
+    path.write_text('[settings]\nverify = "hourly"\n', encoding="utf-8")
+    with pytest.raises(SourcesError, match="setting 'verify': 'hourly' is neither"):
+        load_sources(path)
