@@ -134,9 +134,12 @@ def _versions_of(db: sqlite_utils.Database):
     return versions_of
 
 
-def _match_article(
-    db: sqlite_utils.Database, row: dict[str, Any], params: Params
-) -> list[dict[str, Any]]:
+def find_citations(
+    db: sqlite_utils.Database, row: dict[str, Any], params: Params = DEFAULT
+) -> list[Citation]:
+    """The citations an article version makes by today's index, without storing them (``row``:
+    the version's ``document_id``, ``text``, ``metadata``, ``page_hash`` and the document's
+    ``url``). ``readouts verify`` compares them with the stored rows."""
     article = words_of(row["text"] or "")
     page = None
     if row["page_hash"] and not _has_links(row["metadata"]):
@@ -147,7 +150,13 @@ def _match_article(
     linked = linked_readouts(db, article_links(row["metadata"], page, row["url"]))
     linked.discard(row["document_id"])
     candidates = index.lookup(db, article, params)
-    found = detect(article, candidates, _versions_of(db), linked, params)
+    return detect(article, candidates, _versions_of(db), linked, params)
+
+
+def _match_article(
+    db: sqlite_utils.Database, row: dict[str, Any], params: Params
+) -> list[dict[str, Any]]:
+    found = find_citations(db, row, params)
     saved = save_article_citations(db, row["document_id"], row["id"], found)
     raised = []
     for item in saved:

@@ -96,6 +96,8 @@ class Settings:
     contact: str | None = None
     user_agent: str | None = None
     wayback_url: str = "https://web.archive.org"
+    verify: str | None = None  # schedule of the daemon's ``readouts verify`` (cron or interval)
+    verify_repair: bool = False  # whether that verify also repairs what it finds
 
 
 @dataclass
@@ -273,9 +275,15 @@ def _parse_settings(path: Path, table: Any) -> Settings:
             raise SourcesError(
                 path, f"unknown setting '{key}' (known: {', '.join(sorted(allowed))})"
             )
-        if not isinstance(value, str):
-            raise SourcesError(path, f"setting '{key}' must be a string")
+        wanted = bool if key == "verify_repair" else str
+        if not isinstance(value, wanted):
+            raise SourcesError(path, f"setting '{key}' must be a {wanted.__name__}")
     settings = Settings(**table)
+    if settings.verify is not None:
+        try:
+            parse_schedule(settings.verify)
+        except ScheduleError as error:
+            raise SourcesError(path, f"setting 'verify': {error}") from None
     if not re.match(r"https?://[^/\s]+", settings.wayback_url):
         raise SourcesError(
             path, f"setting 'wayback_url' is not an http(s) URL: {settings.wayback_url!r}"

@@ -210,3 +210,32 @@ def counterparts(document: dict[str, Any], links: list[dict[str, Any]]) -> str:
                 for i in only
             ]
     return "\n".join(lines)
+
+
+def verify_findings(findings: list) -> str:
+    """``readouts verify``'s plain-words list of what is missing or wrong."""
+    if not findings:
+        return (
+            "The archive is whole: every version went through every flag-job step; citations,"
+            " flags, the full-text index and SQLite's own checks are in order."
+        )
+    lines = [f"{plural(len(findings), 'problem')} found:"]
+    lines += [f"- {finding.message}" for finding in findings]
+    return "\n".join(lines)
+
+
+def verify_repair(repair) -> str:
+    """What ``readouts verify --repair`` found, re-derived and could not."""
+    lines = [verify_findings(repair.found)]
+    if not repair.found:
+        return lines[0]
+    lines.append(
+        f"Repair: the flag job re-derived what was missing; {plural(len(repair.flags), 'flag')}"
+        " raised."
+    )
+    lines += [f"  {flag_line(flag)}" for flag in repair.flags]
+    if repair.left:
+        lines.append(f"Still wrong after the repair: {verify_findings(repair.left)}")
+    else:
+        lines.append("Checked again: the archive is whole.")
+    return "\n".join(lines)

@@ -31,10 +31,15 @@ from scheduler.signals import SignalFlags
 from scheduler.snapshot import SourcesSnapshot
 from scheduler.triggers import jitter_seconds, next_due, parse_schedule, period_seconds
 from storage.daemon import DaemonAlive, beat, register_daemon, stop_daemon
+from storage.database import write_transaction
+from storage.job_state import get_state, set_state
 from storage.runs import close_abandoned_runs, last_attempts
 from storage.sources import sync_sources
 
 logger = logging.getLogger(__name__)
+
+VERIFY_JOB = "verify"
+VERIFY_STATE = "verify.last_run"  # when the daemon last verified the archive (Unix seconds)
 
 
 class DaemonAlreadyRunning(Exception):
@@ -65,6 +70,11 @@ def due_sources(sources: SourcesFile, attempts: dict[str, str], now: datetime) -
 
 def _parse(timestamp: str | None) -> datetime | None:
     return datetime.fromisoformat(timestamp) if timestamp else None
+
+
+def _last_verify(db) -> datetime | None:
+    seconds = get_state(db, VERIFY_STATE)
+    return datetime.fromtimestamp(seconds, timezone.utc) if seconds else None
 
 
 class Daemon:
@@ -139,6 +149,8 @@ class Daemon:
                 if self.signals.stopping:
                     self._stop_runs(db, None)
             self._notify()
+            if self._verify_due(db, now):
+                self._run_verify()
             results = [f.result() for f in futures]
             failed = [r.source for r in results if r is not None and not r.ok]
             if failed or self.signals.stopping:
@@ -230,8 +242,62 @@ class Daemon:
         for source in self.sources.sources.values():
             if source.enabled:
                 self._schedule(scheduler, source, attempts)
+        if self.sources.settings.verify:
+            self._schedule_verify(scheduler, db)
         scheduler.start()
         return scheduler
+
+    # -- the archive's own check ----------------------------------------------------------------
+
+    def _schedule_verify(self, scheduler: BackgroundScheduler, db) -> None:
+        """``[settings] verify``: ``readouts verify`` (``--repair`` with ``verify_repair``) on
+        its schedule, one at a time, a missed run made up once."""
+        schedule = self.sources.settings.verify
+        now = datetime.now(timezone.utc)
+        scheduler.add_job(
+            self._run_verify,
+            parse_schedule(schedule),
+            id=VERIFY_JOB,
+            name="verify the archive",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(1, int(period_seconds(schedule))),
+            next_run_time=max(next_due(schedule, _last_verify(db), now), now),
+            replace_existing=True,
+        )
+        logger.info("Archive verification scheduled (%s)", schedule)
+
+    def _verify_due(self, db, now: datetime) -> bool:
+        schedule = self.sources.settings.verify
+        return bool(schedule) and next_due(schedule, _last_verify(db), now) <= now
+
+    def _run_verify(self) -> None:
+        """Check the archive (and repair it if asked); log what was found. Never raises."""
+        from flagging.verify import repair, verify
+
+        try:
+            db = storage.open_database(self.options.db_path)
+            try:
+                with write_transaction(db):
+                    set_state(db, VERIFY_STATE, int(datetime.now(timezone.utc).timestamp()))
+                if self.sources.settings.verify_repair:
+                    done = repair(db)
+                    found, left = done.found, done.left
+                else:
+                    found = left = verify(db)
+            finally:
+                db.close()
+        except Exception:
+            logger.exception("Verifying the archive failed; trying again at its next time")
+            return
+        for finding in found:
+            logger.warning("Verify: %s", finding.message)
+        if not found:
+            logger.info("Verify: the archive is whole")
+        elif left is not found:
+            logger.warning(
+                "Verify repaired %d of %d problem(s)", len(found) - len(left), len(found)
+            )
 
     def _schedule(self, scheduler: BackgroundScheduler, source: Source, attempts: dict) -> None:
         """Add (or replace) the job of ``source``; its first run is when it is next due."""

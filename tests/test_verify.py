@@ -1,0 +1,193 @@
+"""``readouts verify``: a real crawled archive checks itself, names what was deleted or
+corrupted, and ``--repair`` re-derives it without duplicating anything."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from conftest import Readouts, query
+
+import storage
+from readouts.cli import cli
+from readouts.config import SourcesError, load_sources
+
+ALL = ("demo-kremlin", "demo-whitehouse", "demo-commentary")
+
+
+@pytest.fixture
+def crawled(readouts, demo_site, db_path):
+    """The demo site crawled, edited and crawled again: changes, citations (one drifted),
+    counterparts and flags, all through the real crawler and flag job."""
+    assert readouts("crawl", *ALL).returncode == 0
+    demo_site.edit()
+    assert readouts("crawl", *ALL, "--recheck").returncode == 0
+    return db_path
+
+
+def verify(db_path, *args):
+    return CliRunner().invoke(cli, ["--db", str(db_path), "verify", *args])
+
+
+def rows(db_path, sql):
+    return [tuple(row.values()) for row in query(db_path, sql)]
+
+
+CLEAN = (
+    "The archive is whole: every version went through every flag-job step; citations, flags,"
+    " the full-text index and SQLite's own checks are in order.\n"
+)
+
+
+def damage(db_path) -> list[str]:
+    """Delete all citations, one readout version's index entry, some n-gram rows of another, one
+    changes row and one FTS row; return the lines ``verify`` should print, in its order."""
+    db = storage.open_database(db_path)
+    try:
+        cited = db.execute("SELECT article_id, readout_id FROM citations ORDER BY id").fetchall()
+        db.execute("DELETE FROM citations")
+        change = db.execute("SELECT max(to_version_id) FROM changes").fetchone()[0]
+        db.execute("DELETE FROM changes WHERE to_version_id = ?", [change])
+        unindexed = db.execute("SELECT min(version_id) FROM citation_indexed_versions").fetchone()[
+            0
+        ]
+        db.execute("DELETE FROM citation_indexed_versions WHERE version_id = ?", [unindexed])
+        # A readout of one version, indexed: five of its n-gram rows go.
+        version, readout = db.execute(
+            "SELECT max(v.id), v.document_id FROM versions v JOIN documents d"
+            " ON d.id = v.document_id WHERE d.kind = 'readout' AND v.id != ?"
+            " GROUP BY v.document_id HAVING count(*) = 1 ORDER BY v.document_id DESC LIMIT 1",
+            [unindexed],
+        ).fetchone()
+        ngrams = db.execute(
+            "SELECT count(*) FROM citation_ngrams WHERE readout_id = ?", [readout]
+        ).fetchone()[0]
+        db.execute(
+            "DELETE FROM citation_ngrams WHERE readout_id = ? AND hash IN (SELECT hash FROM"
+            " citation_ngrams WHERE readout_id = ? ORDER BY hash LIMIT 5)",
+            [readout, readout],
+        )
+        fts = db.execute("SELECT min(id) FROM versions").fetchone()[0]
+        # An external-content FTS5 row is deleted by giving its indexed values back.
+        title, text = db.execute("SELECT title, text FROM versions WHERE id = ?", [fts]).fetchone()
+        db.execute(
+            "INSERT INTO versions_fts (versions_fts, rowid, title, text)"
+            " VALUES ('delete', ?, ?, ?)",
+            [fts, title, text],
+        )
+    finally:
+        db.close()
+    return [
+        f"- version {change} has no changes row (what changed since the version before)",
+        f"- readout version {unindexed} is not in the citation index",
+        f"- readout version {version} lacks 5 of its {ngrams} n-gram rows in the citation index",
+        *(
+            f"- article {article} cites readout {readout} but has no citations row for it"
+            for article, readout in sorted(cited)
+        ),
+        f"- version {fts} missing from the full-text index",
+    ]
+
+
+def shift_first_span(db_path) -> int:
+    db = storage.open_database(db_path)
+    try:
+        citation, spans = db.execute("SELECT id, spans FROM citations ORDER BY id").fetchone()
+        spans = json.loads(spans)
+        spans[0]["readout"] = [start + 40 for start in spans[0]["readout"]]
+        db.execute("UPDATE citations SET spans = ? WHERE id = ?", [json.dumps(spans), citation])
+        return citation
+    finally:
+        db.close()
+
+
+def test_verify_names_deleted_rows_repair_restores_them_once_and_a_second_verify_is_clean(
+    crawled,
+):
+    assert verify(crawled).output == CLEAN
+    citations = rows(crawled, "SELECT * FROM citations ORDER BY id")
+    flags = rows(crawled, "SELECT id, key, summary FROM flags ORDER BY id")
+    assert any(row[6] == "drifted" for row in citations)  # the drift flag names its citation
+    expected = damage(crawled)
+
+    result = verify(crawled)
+    assert result.exit_code == 1
+    assert result.output == f"{len(expected)} problems found:\n" + "\n".join(expected) + "\n"
+
+    result = verify(crawled, "--repair", "--json")
+    assert result.exit_code == 0, result.output
+    repaired = json.loads(result.output)
+    assert [f"- {f['message']}" for f in repaired["found"]] == expected
+    assert repaired["left"] == [] and repaired["flags"] == [] and repaired["ok"]
+
+    assert verify(crawled).output == CLEAN
+    assert rows(crawled, "SELECT id, key, summary FROM flags ORDER BY id") == flags
+    restored = rows(crawled, "SELECT * FROM citations ORDER BY id")
+    # Same ids, readouts, spans and statuses; only the times of writing are new.
+    assert [row[:8] for row in restored] == [row[:8] for row in citations]
+
+    citation = shift_first_span(crawled)
+    result = verify(crawled)
+    assert (result.exit_code, result.output) == (
+        1,
+        "1 problem found:\n"
+        f"- citation {citation}, span 1: the readout's text at its offsets does not say what"
+        " the article quotes\n",
+    )
+    assert verify(crawled, "--repair").exit_code == 0
+    assert verify(crawled).output == CLEAN
+    assert rows(crawled, "SELECT * FROM citations ORDER BY id")[0][:8] == citations[0][:8]
+
+
+def test_verify_json_lists_each_finding_with_its_check_and_ids(crawled):
+    db = storage.open_database(crawled)
+    try:
+        version = db.execute("SELECT max(to_version_id) FROM changes").fetchone()[0]
+        db.execute("DELETE FROM changes WHERE to_version_id = ?", [version])
+    finally:
+        db.close()
+    result = verify(crawled, "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.output) == {
+        "ok": False,
+        "findings": [
+            {
+                "check": "changes",
+                "message": f"version {version} has no changes row"
+                " (what changed since the version before)",
+                "ids": [version],
+            }
+        ],
+    }
+
+
+def test_daemon_once_runs_the_scheduled_verify_and_repairs_when_told(crawled, demo_sources):
+    demo_sources.write_text(
+        '[settings]\nverify = "1h"\nverify_repair = true\n\n' + demo_sources.read_text(),
+        encoding="utf-8",
+    )
+    version = query(crawled, "SELECT max(to_version_id) AS id FROM changes")[0]["id"]
+    db = storage.open_database(crawled)
+    db.execute("DELETE FROM changes WHERE to_version_id = ?", [version])
+    db.close()
+    runner = Readouts(crawled, demo_sources)
+
+    done = runner("daemon", "--once")
+    assert done.returncode == 0, done.stderr
+    assert f"Verify: version {version} has no changes row" in done.stderr
+    assert "Verify repaired 1 of 1 problem(s)" in done.stderr
+    restored = "SELECT count(*) AS n FROM changes WHERE to_version_id = ?"
+    assert query(crawled, restored, [version]) == [{"n": 1}]
+    assert verify(crawled).output == CLEAN
+
+    # Verified a moment ago: an hourly verify is not due again.
+    again = runner("daemon", "--once")
+    assert "Verify" not in again.stderr
+
+
+def test_a_verify_setting_that_is_not_a_schedule_names_the_setting(tmp_path):
+    path = tmp_path / "sources.toml"
+    path.write_text('[settings]\nverify = "hourly"\n', encoding="utf-8")
+    with pytest.raises(SourcesError, match="setting 'verify': 'hourly' is neither"):
+        load_sources(path)
