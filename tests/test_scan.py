@@ -22,7 +22,7 @@ from warcio.warcwriter import WARCWriter
 
 from scan.job import run_scan
 from storage import open_database
-from tests.conftest import Readouts, query
+from conftest import Readouts, query
 
 pytestmark = pytest.mark.timeout(240)
 
