@@ -560,6 +560,72 @@ def counterparts(state: State, doc, confirm, reject, as_json):
 
 
 @cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    help="Worker processes of the local Dask cluster (default: one per core).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Use this Dask cluster (tcp://host:8786) instead of a local one; its workers need "
+    "readout-monitor installed.",
+)
+@click.option("--since", callback=parse_date, help="Only captures made on or after this date.")
+@click.option("--until", callback=parse_date, help="Only captures made on or before this date.")
+@click.option(
+    "--range-mb",
+    type=click.FloatRange(0, min_open=True),
+    default=64,
+    show_default=True,
+    help="Split WARC files into tasks of about this many megabytes.",
+)
+@json_option
+@click.pass_obj
+def scan(state: State, paths, workers, scheduler, since, until, range_mb, as_json):
+    """Find the articles citing archived readouts in news WARC files (PATHS: files, globs, URLs).
+
+    Every HTML response is matched against the readout index as the flag job matches
+    crawled articles; only the articles that cite a readout are stored (origin ``scan``,
+    source named by the site's domain, or the configured ``news-scan`` source), with
+    their WARC provenance; the rest are counted. A file already scanned is skipped, and an
+    interrupted scan resumes where it stopped.
+
+    \b
+    Example:
+        readouts scan CC-NEWS-20250101*.warc.gz --workers 2
+        readouts scan /data/crawl/*.warc.gz --scheduler tcp://10.0.0.5:8786 --json
+    """
+    import os
+
+    from scan.job import ScanInputError, run_scan
+    from scan.records import WarcReadError
+
+    source = "news-scan" if "news-scan" in state.sources.sources else None
+    try:
+        summary = run_scan(
+            state.db,
+            list(paths),
+            workers=workers or os.cpu_count() or 1,
+            scheduler=scheduler,
+            since=since and since.isoformat(),
+            until=until and until.isoformat(),
+            source=source,
+            range_bytes=int(range_mb * 1024 * 1024) or 1,
+            progress=None if as_json else report.scan_progress,
+        )
+    except (ScanInputError, WarcReadError) as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(summary.as_json(), indent=2))
+    else:
+        click.echo(report.scan_summary(summary))
+    if summary.errors:
+        sys.exit(1)
+
+
+@cli.command()
 @click.option(
     "--port",
     type=int,

@@ -239,3 +239,33 @@ def verify_repair(repair) -> str:
     else:
         lines.append("Checked again: the archive is whole.")
     return "\n".join(lines)
+
+
+def scan_progress(summary: Any, ranges: int) -> None:
+    """One line on a terminal, rewritten as ranges complete (nothing without a terminal)."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return
+    done = summary.records
+    sys.stderr.write(
+        f"\r{plural(done, 'record')} read, {summary.citing_articles} citing"
+        f" ({ranges} range(s) to scan)"
+    )
+    sys.stderr.flush()
+
+
+def scan_summary(summary: Any) -> str:
+    lines = [
+        f"Scanned {plural(summary.files, 'WARC file')}"
+        + (f" ({summary.files_skipped} already scanned, skipped)" if summary.files_skipped else "")
+        + f" on {plural(summary.workers, 'worker')}: {plural(summary.records, 'record')},"
+        f" {summary.html_records} HTML page(s), {summary.candidates} matched in full,"
+        f" {plural(summary.citing_articles, 'citing article')}"
+        f" ({summary.versions_stored} new version(s) stored) in {summary.seconds:.1f} s",
+    ]
+    if summary.flags:
+        lines.append(plural(len(summary.flags), "new flag"))
+        lines += [f"  {flag_line(flag)}" for flag in summary.flags]
+    lines += [f"error: {error}" for error in summary.errors]
+    return "\n".join(lines)

@@ -446,6 +446,63 @@ def _redact_source_secrets(db: sqlite_utils.Database) -> None:
         redact_stored_configs(db)
 
 
+def _create_scan_tables(db: sqlite_utils.Database) -> None:
+    """The news scan's progress per WARC file and byte range, and where each article it
+    stored was found (file, record offset, record digest, capture date)."""
+    db["scan_files"].create(
+        {
+            "digest": str,
+            "path": str,
+            "size": int,
+            "ranges": int,
+            "records": int,
+            "html_records": int,
+            "citing": int,
+            "started_at": str,
+            "finished_at": str,
+        },
+        pk="digest",
+        if_not_exists=True,
+        defaults={"records": 0, "html_records": 0, "citing": 0},
+    )
+    db["scan_ranges"].create(
+        {
+            "file_digest": str,
+            "start": int,
+            "end": int,
+            "records": int,
+            "html_records": int,
+            "citing": int,
+            "done_at": str,
+        },
+        pk=("file_digest", "start"),
+        if_not_exists=True,
+        not_null={"file_digest", "start", "end"},
+        foreign_keys=[("file_digest", "scan_files", "digest")],
+    )
+    db["scan_captures"].create(
+        {
+            "id": int,
+            "document_id": int,
+            "version_id": int,
+            "warc_file": str,
+            "file_digest": str,
+            "record_offset": int,
+            "record_id": str,
+            "record_digest": str,
+            "captured_at": str,
+            "scanned_at": str,
+        },
+        pk="id",
+        if_not_exists=True,
+        not_null={"document_id", "warc_file", "record_offset"},
+        foreign_keys=[("document_id", "documents", "id"), ("version_id", "versions", "id")],
+    )
+    db["scan_captures"].create_index(
+        ["file_digest", "record_offset"], unique=True, if_not_exists=True
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -459,6 +516,9 @@ MIGRATIONS: list[Migration] = [
     _add_citation_confidence,
     _add_history_rewrites,
     _redact_source_secrets,
+
+
+    _create_scan_tables,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

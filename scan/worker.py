@@ -1,0 +1,152 @@
+"""What one worker does with one byte range of a news WARC: no database, only a snapshot.
+
+Most pages of a news crawl quote no readout, so each HTML response first goes through a cheap
+pass: the page's visible words (tags stripped, no extractor) must share a rare n-gram with the
+index, or one of its links must point to a readout. Only pages that pass are extracted as the
+generic spider extracts them (trafilatura) and matched with the flag job's own matcher; those
+that cite a readout come back to the writer, the rest are only counted.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import numpy as np
+
+from analysis.citations.candidates import snapshot_candidates
+from analysis.citations.detect import detect
+from analysis.citations.links import article_links, url_key
+from analysis.citations.params import DEFAULT, Params
+from analysis.citations.text import words_of
+from crawler.encoding import BadEncoding, decode_page
+from crawler.extraction import extract_article
+from scan.records import WarcReadError, html_captures
+from storage.scans import IndexSnapshot
+
+_INVISIBLE = re.compile(
+    r"<(script|style|noscript|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL
+)
+_TAG = re.compile(r"<[^>]*>")
+_HREF = re.compile(r"""href\s*=\s*["']([^"'#]+)""", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RangeTask:
+    """Records starting in ``[start, end)`` of one WARC file (``end`` -1: to the end)."""
+
+    path: str
+    digest: str
+    start: int
+    end: int
+    since: str | None = None
+    until: str | None = None
+    source: str | None = None  # one configured source for every scanned article
+
+
+@dataclass(frozen=True)
+class ScannedArticle:
+    """A page that cites a readout, as the writer stores it."""
+
+    source: str
+    site: str
+    url: str
+    title: str
+    text: str
+    published_at: str | None
+    language: str | None
+    captured_at: str
+    offset: int
+    record_id: str | None
+    record_digest: str | None
+    content_type: str | None
+    body: bytes
+    cited: tuple[int, ...]
+
+
+@dataclass
+class RangeResult:
+    task: RangeTask
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"records": 0, "html": 0, "candidates": 0, "citing": 0}
+    )
+    articles: list[ScannedArticle] = field(default_factory=list)
+    error: str | None = None  # the range could not be read to its end: nothing of it is kept
+
+
+def scan_range(task: RangeTask, snapshot: IndexSnapshot, params: Params = DEFAULT) -> RangeResult:
+    result = RangeResult(task)
+    try:
+        _scan(task, snapshot, params, result)
+    except WarcReadError as error:
+        result.error, result.articles = str(error), []
+    return result
+
+
+def _scan(task: RangeTask, snapshot: IndexSnapshot, params: Params, result: RangeResult) -> None:
+    for capture in html_captures(task.path, task.start, task.end, result.counts):
+        day = capture.captured_at[:10]
+        if (task.since and day < task.since) or (task.until and day > task.until):
+            continue
+        try:
+            page, _ = decode_page(capture.body, capture.content_type)
+        except BadEncoding:
+            continue
+        if not may_cite(page, capture.url, snapshot, params):
+            continue
+        result.counts["candidates"] += 1
+        article = cites(page, capture, snapshot, params, task.source)
+        if article is not None:
+            result.counts["citing"] += 1
+            result.articles.append(article)
+
+
+def may_cite(page: str, url: str, snapshot: IndexSnapshot, params: Params = DEFAULT) -> bool:
+    """The cheap pass: a rare indexed n-gram among the page's words, or a link to a readout."""
+    words = words_of(html_lib.unescape(_TAG.sub(" ", _INVISIBLE.sub(" ", page))))
+    hashes = words.ngram_hashes(params.index_n)
+    if len(hashes) and len(snapshot.hashes):
+        found = np.searchsorted(snapshot.hashes, hashes)
+        found[found == len(snapshot.hashes)] = 0
+        if (snapshot.hashes[found] == hashes).any():
+            return True
+    return any(url_key(urljoin(url, href)) in snapshot.url_keys for href in _HREF.findall(page))
+
+
+def cites(
+    page: str, capture, snapshot: IndexSnapshot, params: Params, source: str | None
+) -> ScannedArticle | None:
+    """The page as an article, if the flag job's matcher finds it citing a readout."""
+    extracted = extract_article(page, capture.url)
+    if not extracted.title or not extracted.text:
+        return None
+    words = words_of(extracted.text)
+    linked = {
+        snapshot.url_keys[key]
+        for link in article_links(None, capture.body, capture.url)
+        if (key := url_key(link)) in snapshot.url_keys
+    }
+    candidates = snapshot_candidates(words, snapshot.hashes, snapshot.readout_ids, params)
+    found = detect(words, candidates, snapshot.versions_of, linked, params)
+    if not found:
+        return None
+    parts = urlsplit(capture.url)
+    host = (parts.hostname or "").removeprefix("www.")
+    return ScannedArticle(
+        source=source or host,
+        site=f"{parts.scheme}://{parts.netloc}",
+        url=capture.url,
+        title=extracted.title,
+        text=extracted.text,
+        published_at=extracted.published_at,
+        language=extracted.language,
+        captured_at=capture.captured_at,
+        offset=capture.offset,
+        record_id=capture.record_id,
+        record_digest=capture.record_digest,
+        content_type=capture.content_type,
+        body=capture.body,
+        cited=tuple(citation.readout_id for citation in found),
+    )

@@ -1,0 +1,183 @@
+"""What the news scan reads from the archive and what it writes back.
+
+The scan ships a read-only snapshot of the citation index to its workers (``index_snapshot``)
+and stores, through one writer, only the articles that cite a readout: a ``scan`` version of a
+commentary document, its raw page and its WARC provenance (``scan_captures``). Progress is
+kept per WARC file (``scan_files``, keyed by the file's digest) and per record range
+(``scan_ranges``): a range's articles and its ``done`` mark commit together, so a killed scan
+resumes at the first range not done and stores nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from storage.database import write_transaction
+from storage.documents import Snapshot, save_version
+from storage.pages import save_page
+from storage.timeutil import utc_now
+
+SCAN = "scan"  # the origin of versions the news scan stored
+
+
+@dataclass(frozen=True)
+class IndexSnapshot:
+    """The citation index as plain arrays, for workers that have no database.
+
+    ``hashes``/``readout_ids`` are the rare n-gram postings sorted by hash (an n-gram shared
+    by more readouts than the index keeps is left out, as lookups ignore it); ``url_keys``
+    maps link keys to readouts; ``versions`` holds each readout's versions, oldest first.
+    """
+
+    hashes: np.ndarray
+    readout_ids: np.ndarray
+    url_keys: dict[str, int]
+    versions: dict[int, list[tuple[int, str]]]
+
+    def versions_of(self, readout_id: int) -> list[tuple[int, str]]:
+        return self.versions.get(readout_id, [])
+
+
+def index_snapshot(db: sqlite_utils.Database, max_readouts_per_ngram: int) -> IndexSnapshot:
+    """A consistent snapshot of the index, read in one transaction."""
+    with write_transaction(db):
+        rows = db.execute(
+            "SELECT hash, readout_id FROM citation_ngrams WHERE hash IN"
+            " (SELECT hash FROM citation_ngrams GROUP BY hash HAVING count(*) <= ?)"
+            " ORDER BY hash, readout_id",
+            [max_readouts_per_ngram],
+        ).fetchall()
+        url_keys = dict(db.execute("SELECT key, readout_id FROM citation_url_keys").fetchall())
+        versions: dict[int, list[tuple[int, str]]] = {}
+        for version_id, readout_id, text in db.execute(
+            "SELECT v.id, v.document_id, v.text FROM versions v"
+            " JOIN documents d ON d.id = v.document_id WHERE d.kind = 'readout'"
+            " ORDER BY v.document_id, v.version"
+        ):
+            versions.setdefault(readout_id, []).append((version_id, text or ""))
+    pairs = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    return IndexSnapshot(
+        hashes=pairs[:, 0].copy(),
+        readout_ids=pairs[:, 1].astype(np.int32),
+        url_keys=url_keys,
+        versions=versions,
+    )
+
+
+def file_state(db: sqlite_utils.Database, digest: str) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM scan_files WHERE digest = ?", [digest]))
+    return rows[0] if rows else None
+
+
+def ranges_done(db: sqlite_utils.Database, digest: str) -> set[int]:
+    return {
+        row[0]
+        for row in db.execute(
+            "SELECT start FROM scan_ranges WHERE file_digest = ? AND done_at IS NOT NULL",
+            [digest],
+        ).fetchall()
+    }
+
+
+def start_file(db: sqlite_utils.Database, digest: str, path: str, size: int, ranges: int) -> None:
+    with write_transaction(db):
+        db.execute(
+            "INSERT INTO scan_files (digest, path, size, ranges, started_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT(digest) DO UPDATE SET path = excluded.path",
+            [digest, path, size, ranges, utc_now()],
+        )
+
+
+def ensure_source(db: sqlite_utils.Database, name: str, base_url: str) -> None:
+    """A source row for scanned articles of a site that is not configured."""
+    db.execute(
+        "INSERT OR IGNORE INTO sources (name, kind, spider, base_url, schedule, config, updated_at)"
+        " VALUES (?, 'commentary', 'scan', ?, NULL, '{}', ?)",
+        [name, base_url, utc_now()],
+    )
+
+
+def save_range(
+    db: sqlite_utils.Database,
+    digest: str,
+    warc_file: str,
+    start: int,
+    end: int,
+    counts: dict[str, int],
+    articles: Iterable[Any],
+) -> int:
+    """Store one range's citing articles and mark the range done, in one transaction; when
+    it is the file's last range the file is finished too. Return the versions stored."""
+    stored = 0
+    now = utc_now()
+    with write_transaction(db):
+        for article in articles:
+            ensure_source(db, article.source, article.site)
+            page_hash = save_page(db, article.body, article.content_type, article.captured_at)
+            result = save_version(
+                db,
+                Snapshot(
+                    source=article.source,
+                    url=article.url,
+                    kind="commentary",
+                    title=article.title,
+                    text=article.text,
+                    published_at=article.published_at,
+                    language=article.language,
+                    seen_at=article.captured_at,
+                    page_hash=page_hash,
+                    origin=SCAN,
+                ),
+                None,
+            )
+            stored += result.version_id is not None
+            db.execute(
+                "INSERT OR IGNORE INTO scan_captures (document_id, version_id, warc_file,"
+                " file_digest, record_offset, record_id, record_digest, captured_at, scanned_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    result.document_id,
+                    result.version_id,
+                    warc_file,
+                    digest,
+                    article.offset,
+                    article.record_id,
+                    article.record_digest,
+                    article.captured_at,
+                    now,
+                ],
+            )
+        db.execute(
+            "INSERT INTO scan_ranges (file_digest, start, end, records, html_records, citing,"
+            " done_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(file_digest, start) DO UPDATE"
+            " SET records = excluded.records, html_records = excluded.html_records,"
+            " citing = excluded.citing, done_at = excluded.done_at",
+            [digest, start, end, counts["records"], counts["html"], counts["citing"], now],
+        )
+        db.execute(
+            "UPDATE scan_files SET records = t.records, html_records = t.html, citing = t.citing,"
+            " finished_at = CASE WHEN t.done >= scan_files.ranges THEN ? END"
+            " FROM (SELECT sum(records) AS records, sum(html_records) AS html,"
+            " sum(citing) AS citing, count(*) AS done FROM scan_ranges"
+            " WHERE file_digest = ? AND done_at IS NOT NULL) AS t WHERE digest = ?",
+            [now, digest, digest],
+        )
+    return stored
+
+
+def scan_summary(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return list(db.query("SELECT * FROM scan_files ORDER BY started_at, path"))
+
+
+def captures_of(db: sqlite_utils.Database, document_id: int) -> list[dict[str, Any]]:
+    return [
+        {**row, "record_offset": int(row["record_offset"])}
+        for row in db.query(
+            "SELECT * FROM scan_captures WHERE document_id = ? ORDER BY id", [document_id]
+        )
+    ]

@@ -1,0 +1,269 @@
+"""`readouts scan`: citations found in news WARC files on a real Dask LocalCluster.
+
+The same commentary pages are served over HTTP (and crawled by the generic spider) and written
+into a WARC file (and scanned): the citations found must be the same, whatever the number of
+Dask workers.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from scan.job import run_scan
+from storage import open_database
+from conftest import Readouts, query
+
+pytestmark = pytest.mark.timeout(240)
+
+WORDS = (
+    "sovereignty corridor grain ceasefire delegation energy reactor border talks envoy summit "
+    "sanctions shipment humanitarian convoy pipeline treaty missile drills harbour tariffs "
+    "observers inspectors refinery airspace fisheries customs railway bridge reservoir harvest"
+).split()
+
+
+def readout_text(rng: random.Random, number: int) -> str:
+    sentences = []
+    for k in range(8):
+        words = rng.sample(WORDS, 9)
+        sentences.append(f"Leader {number} raised the {' '.join(words)} matter number {k}.")
+    return " ".join(sentences)
+
+
+def page(title: str, body: str, links: str = "", lang: str = "en") -> str:
+    return (
+        f"<html lang='{lang}'><head><title>{title}</title>"
+        "<meta property='article:published_time' content='2025-03-0{day}T10:00:00+00:00'>"
+        f"</head><body><nav><a href='/'>Home</a> <a href='/about'>About</a></nav>"
+        f"<article><h1>{title}</h1>{body}{links}</article>"
+        "<footer>Copyright the publisher. All rights reserved.</footer></body></html>"
+    ).replace("{day}", "3")
+
+
+@pytest.fixture
+def news(server, tmp_path):
+    """Three readouts on an official site, twelve commentary pages quoting some of them, and
+    a WARC file holding the commentary pages (with other records a news crawl has)."""
+    rng = random.Random(7)
+    texts = {n: readout_text(rng, n) for n in (1, 2, 3)}
+    listing = "".join(f'<a href="/official/{n}">Readout {n}</a> ' for n in texts)
+    server.set("/official", f"<html><body>{listing}</body></html>")
+    for n, text in texts.items():
+        paragraphs = "".join(f"<p>{s}.</p>" for s in text.split(". "))
+        server.set(f"/official/{n}", page(f"Readout of call {n}", paragraphs))
+    second = texts[2].split(". ")[3]
+    bodies = {
+        1: f"<p>The readout said: “{texts[1].split('. ')[2]}.” Analysts disagreed.</p>",
+        2: f"<p>По словам пресс-службы, «{second}». Комментариев не последовало.</p>",
+        3: "".join(f"<p>{s}.</p>" for s in texts[3].split(". ")),  # republished whole
+        4: f'<p>See the <a href="{server.url("/official/1")}">official readout</a> of the call '
+        "for the details the press office gave about the talks and the summit.</p>",
+    }
+    for n in range(5, 13):
+        bodies[n] = (
+            f"<p>Local news item {n}: the council met about {' '.join(WORDS[n : n + 12])}.</p>"
+        )
+    listing = "".join(f'<a href="/press/{n}">Story {n}</a> ' for n in bodies)
+    server.set("/press", f"<html><body>{listing}</body></html>")
+    pages = {}
+    for n, body in bodies.items():
+        pages[f"/press/{n}"] = page(f"Story number {n} about the talks", body)
+        server.set(f"/press/{n}", pages[f"/press/{n}"])
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        f"""
+[sources.official]
+kind = "readout"
+spider = "generic"
+start_urls = ["{server.url("/official")}"]
+item_pattern = "/official/\\\\d+$"
+delay = 0
+
+[sources.press]
+kind = "commentary"
+spider = "generic"
+start_urls = ["{server.url("/press")}"]
+item_pattern = "/press/\\\\d+$"
+delay = 0
+""",
+        encoding="utf-8",
+    )
+    warc = tmp_path / "news.warc.gz"
+    pages = {server.url(path): html for path, html in pages.items()}
+    write_warc(warc, pages)
+    return {"sources": sources, "warc": warc, "server": server, "pages": pages}
+
+
+def write_warc(path, pages: dict[str, str]) -> None:
+    with open(path, "wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for url, html in pages.items():
+            writer.write_record(writer.create_warc_record(url, "request", payload=io.BytesIO(
+                f"GET {url} HTTP/1.1\r\n\r\n".encode()
+            )))  # fmt: skip
+            headers = StatusAndHeaders(
+                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+            )
+            writer.write_record(
+                writer.create_warc_record(
+                    url, "response", payload=io.BytesIO(html.encode()), http_headers=headers
+                )
+            )
+        gone = StatusAndHeaders("404 Not Found", [("Content-Type", "text/html")], "HTTP/1.1")
+        writer.write_record(
+            writer.create_warc_record(
+                "http://elsewhere.example/missing", "response",
+                payload=io.BytesIO(b"<html>gone</html>"), http_headers=gone,
+            )
+        )  # fmt: skip
+        pdf = StatusAndHeaders("200 OK", [("Content-Type", "application/pdf")], "HTTP/1.1")
+        writer.write_record(
+            writer.create_warc_record(
+                "http://elsewhere.example/a.pdf", "response",
+                payload=io.BytesIO(b"%PDF-1.4 not html"), http_headers=pdf,
+            )
+        )  # fmt: skip
+
+
+def archive_with_readouts(news, tmp_path, name: str):
+    """A fresh archive holding the crawled readouts only."""
+    db_path = tmp_path / f"{name}.db"
+    result = Readouts(db_path, news["sources"])("crawl", "official")
+    assert result.returncode == 0, result.stderr
+    return db_path
+
+
+def citations_by_url(db_path) -> list[tuple]:
+    return [
+        (row["article"], row["readout"], row["method"], row["spans"])
+        for row in query(
+            db_path,
+            "SELECT a.url AS article, r.url AS readout, c.method, c.spans FROM citations c"
+            " JOIN documents a ON a.id = c.article_id JOIN documents r ON r.id = c.readout_id"
+            " ORDER BY a.url, r.url",
+        )
+    ]
+
+
+def test_scan_finds_what_crawling_the_same_pages_finds(news, tmp_path):
+    crawled = archive_with_readouts(news, tmp_path, "crawled")
+    assert Readouts(crawled, news["sources"])("crawl", "press").returncode == 0
+    scanned = archive_with_readouts(news, tmp_path, "scanned")
+
+    result = Readouts(scanned, news["sources"])("scan", str(news["warc"]), "--workers", "1")
+
+    assert result.returncode == 0, result.stderr
+    expected = citations_by_url(crawled)
+    assert {(a.rsplit("/", 1)[1], m) for a, _, m, _ in expected} == {
+        ("1", "quote"),
+        ("2", "quote"),
+        ("3", "republication"),
+        ("4", "link"),
+    }
+    assert citations_by_url(scanned) == expected
+    flags = query(scanned, "SELECT kind, count(*) AS n FROM flags GROUP BY kind ORDER BY kind")
+    assert {row["kind"]: row["n"] for row in flags}["new_citation"] == 4
+    assert "Scanned 1 WARC file on 1 worker: 26 records, 12 HTML page(s)" in result.stdout
+    stored = query(scanned, "SELECT count(*) AS n FROM documents WHERE kind = 'commentary'")
+    assert stored == [{"n": 4}]  # the eight pages citing nothing are counted, not stored
+    provenance = query(
+        scanned,
+        "SELECT d.url, c.warc_file, c.record_offset, c.record_digest, c.captured_at"
+        " FROM scan_captures c JOIN documents d ON d.id = c.document_id ORDER BY d.url",
+    )
+    assert len(provenance) == 4
+    assert all(row["warc_file"] == str(news["warc"]) for row in provenance)
+    assert all(row["record_digest"].startswith("sha1:") for row in provenance)
+    origins = query(scanned, "SELECT DISTINCT v.origin FROM versions v JOIN documents d"
+                    " ON d.id = v.document_id WHERE d.kind = 'commentary'")  # fmt: skip
+    assert origins == [{"origin": "scan"}]
+
+
+def test_scan_results_are_the_same_with_one_or_two_workers_and_any_split(news, tmp_path):
+    one = archive_with_readouts(news, tmp_path, "one")
+    shutil.copy(one, tmp_path / "two.db")
+    two = tmp_path / "two.db"
+    for db_path, workers, range_bytes in ((one, 1, 64 * 1024 * 1024), (two, 2, 2000)):
+        db = open_database(db_path)
+        try:
+            summary = run_scan(db, [str(news["warc"])], workers=workers, range_bytes=range_bytes)
+        finally:
+            db.close()
+        assert summary.workers == workers and summary.records == 26
+    assert query(two, "SELECT count(*) AS n FROM scan_ranges")[0]["n"] > 3
+    tables = "SELECT id, url, kind, title FROM documents ORDER BY id"
+    assert query(one, tables) == query(two, tables)
+    assert citations_by_url(one) == citations_by_url(two)
+
+
+def test_a_file_scanned_once_is_skipped(news, tmp_path):
+    db_path = archive_with_readouts(news, tmp_path, "again")
+    readouts = Readouts(db_path, news["sources"])
+    first = readouts("scan", str(news["warc"]), "--workers", "1", "--json")
+    renamed = tmp_path / "renamed.warc.gz"
+    shutil.copy(news["warc"], renamed)
+    second = readouts("scan", str(renamed), "--workers", "1", "--json")
+
+    assert json.loads(first.stdout)["citing_articles"] == 4
+    summary = json.loads(second.stdout)
+    assert (summary["files_skipped"], summary["records"], summary["flags"]) == (1, 0, {})
+    assert query(db_path, "SELECT count(*) AS n FROM scan_captures") == [{"n": 4}]
+
+
+def test_a_truncated_warc_is_named_with_the_offset_and_stores_nothing_half(news, tmp_path):
+    db_path = archive_with_readouts(news, tmp_path, "truncated")
+    data = news["warc"].read_bytes()
+    broken = tmp_path / "broken.warc.gz"
+    broken.write_bytes(data[: len(data) // 2])
+
+    result = Readouts(db_path, news["sources"])("scan", str(broken), "--workers", "1")
+
+    assert result.returncode == 1
+    assert f"error: {broken}: unreadable WARC record at offset " in result.stdout
+    assert "Traceback" not in result.stderr
+    assert query(db_path, "SELECT count(*) AS n FROM scan_ranges") == [{"n": 0}]
+
+
+def test_a_killed_scan_resumes_where_it_stopped(news, tmp_path):
+    db_path = archive_with_readouts(news, tmp_path, "killed")
+    warc = tmp_path / "long.warc.gz"
+    filler = {
+        f"http://elsewhere.example/story/{n}": page(f"Story {n}", f"<p>Weather report {n}.</p>")
+        for n in range(300)
+    }
+    write_warc(warc, {**filler, **news["pages"]})
+    command = [
+        sys.executable, "-m", "readouts", "--db", str(db_path), "--sources", str(news["sources"]),
+        "scan", str(warc), "--workers", "1", "--range-mb", "0.001",
+    ]  # fmt: skip
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done = query(db_path, "SELECT count(*) AS n FROM scan_ranges")[0]["n"]
+        if done >= 2:
+            break
+        time.sleep(0.01)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    ranges = query(db_path, "SELECT count(*) AS n FROM scan_ranges")[0]["n"]
+    total = query(db_path, "SELECT ranges FROM scan_files")[0]["ranges"]
+    assert 2 <= ranges < total
+
+    result = Readouts(db_path, news["sources"])("scan", str(warc), "--range-mb", "0.001")
+
+    assert result.returncode == 0, result.stderr
+    assert query(db_path, "SELECT count(*) AS n FROM scan_ranges")[0]["n"] == total
+    assert query(db_path, "SELECT count(*) AS n FROM scan_captures") == [{"n": 4}]
+    assert query(db_path, "SELECT count(*) AS n FROM versions v JOIN documents d ON"
+                 " d.id = v.document_id WHERE d.kind = 'commentary'") == [{"n": 4}]  # fmt: skip
