@@ -516,8 +516,6 @@ MIGRATIONS: list[Migration] = [
     _add_citation_confidence,
     _add_history_rewrites,
     _redact_source_secrets,
-
-
     _create_scan_tables,
 ]
 

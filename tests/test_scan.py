@@ -17,12 +17,12 @@ import sys
 import time
 
 import pytest
+from conftest import Readouts, query
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from scan.job import run_scan
 from storage import open_database
-from conftest import Readouts, query
 
 pytestmark = pytest.mark.timeout(240)
 
