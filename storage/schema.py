@@ -437,6 +437,39 @@ def _add_history_rewrites(db: sqlite_utils.Database) -> None:
     )
 
 
+def _create_captures(db: sqlite_utils.Database) -> None:
+    """Every HTTP exchange as made (``storage.captures``), and the bodies as transferred, each
+    distinct payload once."""
+    db["capture_payloads"].create(
+        {"digest": str, "size": int, "compression": str, "body": bytes},
+        pk="digest",
+        if_not_exists=True,
+    )
+    db["captures"].create(
+        {
+            "id": int,
+            "url": str,
+            "captured_at": str,
+            "run_id": int,
+            "fetch_id": int,
+            "method": str,
+            "request_target": str,
+            "request_headers": str,
+            "protocol": str,
+            "status": int,
+            "reason": str,
+            "response_headers": str,
+            "payload_digest": str,
+        },
+        pk="id",
+        if_not_exists=True,
+        not_null={"url", "captured_at", "payload_digest"},
+        foreign_keys=[("payload_digest", "capture_payloads", "digest")],
+    )
+    for columns in (["url", "captured_at"], ["fetch_id"], ["captured_at"]):
+        db["captures"].create_index(columns, if_not_exists=True)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -449,6 +482,7 @@ MIGRATIONS: list[Migration] = [
     _create_counterparts,
     _add_citation_confidence,
     _add_history_rewrites,
+    _create_captures,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
