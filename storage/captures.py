@@ -29,8 +29,8 @@ _LEVEL = 6
 
 @dataclass(frozen=True)
 class Capture:
-    """One stored exchange; ``first_captured_at`` is the earliest capture of the same URL with
-    the same payload among those selected (equal to ``captured_at`` for the first one)."""
+    """One stored exchange; ``first_id`` and ``first_captured_at`` name the earliest capture of
+    the same URL, status and payload among those selected (itself, for the first one)."""
 
     id: int
     url: str
@@ -44,13 +44,15 @@ class Capture:
     response_headers: list[tuple[str, str]]
     payload_digest: str
     size: int
+    first_id: int
     first_captured_at: str
     document_id: int | None
     source: str | None
 
     @property
     def is_revisit(self) -> bool:
-        return self.captured_at != self.first_captured_at
+        """A repeat of an earlier capture's body (an empty body, as of a 304, is no repeat)."""
+        return self.id != self.first_id and self.size > 0
 
 
 @dataclass(frozen=True)
@@ -165,11 +167,12 @@ def iter_captures(
     cursor = db.execute(
         "SELECT c.id, c.url, c.captured_at, c.method, c.request_target, c.request_headers,"
         " c.protocol, c.status, c.reason, c.response_headers, c.payload_digest, p.size,"
-        " min(c.captured_at) OVER (PARTITION BY c.url, c.payload_digest, c.status),"
+        " first_value(c.id) OVER same_payload, first_value(c.captured_at) OVER same_payload,"
         " d.id, coalesce(d.source, r.source)"
         " FROM captures c JOIN capture_payloads p ON p.digest = c.payload_digest"
         " LEFT JOIN documents d ON d.url = c.url LEFT JOIN runs r ON r.id = c.run_id"
-        f"{where} ORDER BY c.captured_at, c.id",
+        f"{where} WINDOW same_payload AS (PARTITION BY c.url, c.payload_digest, c.status"
+        " ORDER BY c.captured_at, c.id) ORDER BY c.captured_at, c.id",
         params,
     )
     for row in cursor:
