@@ -49,10 +49,15 @@ class CaptureMiddleware:
             reason = HTTPStatus(response.status).phrase
         except ValueError:
             reason = ""
+        captured_at = utc_now()
+        # The version parsed from this answer is dated by its capture (the spider reads
+        # ``seen_at``), unless another stage dated it (a Wayback capture).
+        if request.meta.get("seen_at") in (None, request.meta.get("captured_at")):
+            request.meta["seen_at"] = request.meta["captured_at"] = captured_at
         captures.save_capture(
             self.db,
             url=request.url,
-            captured_at=utc_now(),
+            captured_at=captured_at,
             method=request.method,
             request_target=target,
             request_headers=sent,

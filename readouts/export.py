@@ -237,15 +237,14 @@ def _write_reconstructed(db, writer: WARCWriter, version: captures.UncapturedVer
 
 
 def surt(url: str) -> str:
-    """The SURT form CDXJ indexes sort by: host labels reversed (an IP address kept as is,
-    ``www.`` dropped, default ports dropped), then ``)`` and the lower-cased path and sorted
-    query."""
+    """The SURT form CDXJ indexes sort by, as pywb computes it: host labels reversed (an IP
+    address too; ``www.`` and default ports dropped), then ``)`` and the lower-cased path and
+    sorted query."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if host.startswith("www."):
         host = host[4:]
-    if not host.replace(".", "").isdigit():
-        host = ",".join(reversed(host.split(".")))
+    host = ",".join(reversed(host.split(".")))
     port = parts.port
     if port and (parts.scheme, port) not in (("http", 80), ("https", 443)):
         host += f":{port}"

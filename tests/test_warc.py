@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOOLS = Path(os.environ.get("READOUTS_TOOLS_VENV") or ROOT / ".venv-tools") / "bin"
 WARCIO = Path(sys.executable).parent / "warcio"
 ALL = ["demo-kremlin", "demo-whitehouse", "demo-commentary"]
+ARTIFACTS = ROOT / "test-artifacts"
 
 
 def tool(name: str) -> Path:
@@ -368,9 +369,15 @@ def test_pywb_replays_each_version_of_a_readout_at_its_capture_time_in_chromium(
             page = browser.new_page()
             shown = []
             for stamp in stamps:
-                response = page.goto(f"{pywb}/readouts/{stamp}mp_/{crawled_twice}")
+                # As a user opens it: pywb's banner page, the capture in its frame.
+                response = page.goto(
+                    f"{pywb}/readouts/{stamp}/{crawled_twice}", wait_until="networkidle"
+                )
                 assert response.status == 200
-                shown.append(page.inner_text("body"))
+                replayed = next(f for f in page.frames if f"{stamp}mp_/" in f.url)
+                shown.append(replayed.inner_text("body"))
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / f"pywb-replay-{stamp}.png"))
         finally:
             browser.close()
     assert "substantive" in shown[0] and "constructive" not in shown[0]
