@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -53,18 +52,31 @@ def fill(db, pages: dict[str, str], rounds: int) -> int:
     return raw
 
 
+# The child reports its own peak: RUSAGE_CHILDREN would count the parent's pages a fork shares.
+CHILD = """
+import resource, sys
+from readouts.cli import cli
+try:
+    cli(sys.argv[1:])
+except SystemExit as done:
+    if done.code:
+        raise
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
 def timed_export(db_path: Path, out: Path) -> tuple[float, int]:
-    """Wall time and the child's peak RSS (KB) of one ``readouts export``."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall time and peak RSS (KB) of one ``readouts export`` in a child process."""
     start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "readouts", "--db", str(db_path), "export", str(out)],
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, "--db", str(db_path), "export", str(out)],
         check=True,
         capture_output=True,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     elapsed = time.perf_counter() - start
-    return elapsed, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return elapsed, int(done.stderr.strip().splitlines()[-1])
 
 
 def main() -> None:
