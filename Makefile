@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EMBEDDINGS := $(VENV)/.embeddings
 
-.PHONY: install demo test lint bench serve clean chromium
+.PHONY: install demo test lint bench serve clean chromium tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,18 @@ chromium:
 		|| echo "could not install chromium: browser tests will skip"; \
 	else echo "chromium is missing and cannot be installed here (needs root and apt-get): browser tests will skip"; fi
 
+# The web-archiving tools the WARC/WACZ tests check exports with (wacz validate, pywb's
+# wb-manager and wayback). They pin many dependencies of their own, so they live in their own
+# venv, out of the product's; if they cannot be installed, those tests skip, saying why.
+TOOLS_VENV ?= .venv-tools
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
+
+$(TOOLS_STAMP):
+	@{ $(PYTHON) -m venv $(TOOLS_VENV) && $(TOOLS_VENV)/bin/pip install --quiet wacz pywb \
+		&& touch $@; } || echo "could not install wacz and pywb: WARC replay tests will skip"
+
+tools: $(TOOLS_STAMP)
+
 # The sentence-embedding model behind `reported` citations. It needs PyTorch: only the CPU build
 # is installed, and only when this machine provides it (pip's configured local wheels); without
 # it those tests skip, saying why, and everything else runs.
@@ -40,7 +52,7 @@ $(EMBEDDINGS): $(STAMP)
 	else echo "no CPU build of PyTorch here: reported-citation tests will skip"; fi
 	touch $@
 
-test: $(STAMP) $(EMBEDDINGS) chromium
+test: $(STAMP) $(EMBEDDINGS) chromium tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -49,4 +61,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-* .pytest_cache
+	rm -rf $(VENV) $(TOOLS_VENV) demo.db demo.db-* .pytest_cache

@@ -42,6 +42,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SourceProxyMiddleware": 740,
     # Closest to the network: sees every attempt, including the ones retried later.
     "crawler.middlewares.FetchLogMiddleware": 950,
+    # Just outside the fetch log (its fetch_id is set) and before HttpCompressionMiddleware
+    # (590) decodes the body: keeps each exchange as transferred, for WARC export.
+    "crawler.capture.CaptureMiddleware": 940,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,

@@ -626,6 +626,54 @@ def scan(state: State, paths, workers, scheduler, since, until, range_mb, as_jso
 
 
 @cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--source", "sources", multiple=True, help="Only this source (repeatable).")
+@click.option("--since", callback=parse_date, help="Only captures from this date (YYYY-MM-DD).")
+@click.option("--until", callback=parse_date, help="Only captures up to this date, inclusive.")
+@click.option(
+    "--document", "documents", multiple=True, type=int, help="Only this document id (repeatable)."
+)
+@click.pass_obj
+def export(state: State, path, sources, since, until, documents):
+    """Write the archive as a WARC (PATH ending .warc.gz) or a WACZ package (.wacz).
+
+    Every stored HTTP exchange becomes request and response records (a body seen before at
+    the same URL, a revisit record); versions stored before exchanges were kept become
+    response records rebuilt from their page, marked WARC-Readouts-Reconstructed. Open a
+    .wacz in ReplayWeb.page or pywb (docs/warc.md).
+
+    \b
+    Example:
+        readouts export archive.warc.gz --source kremlin-en --since 2026-01-01
+        readouts export readouts.wacz
+        readouts export call.wacz --document 12
+    """
+    from datetime import timedelta
+    from pathlib import Path
+
+    from readouts.export import ExportError, Selection
+    from readouts.export import export as export_archive
+
+    if since and until and since > until:
+        raise click.BadParameter("--since is after --until", param_hint="--since")
+    selection = Selection(
+        sources=list(sources),
+        since=since.isoformat() if since else None,
+        until=(until + timedelta(days=1)).isoformat() if until else None,
+        document_ids=list(documents),
+    )
+    progress = report.Counter("exported", "record") if sys.stderr.isatty() else None
+    try:
+        summary = export_archive(state.db, Path(path), selection, progress)
+    except (ExportError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        if progress:
+            progress.close()
+    click.echo(report.export_summary(path, summary))
+
+
+@cli.command()
 @click.option(
     "--port",
     type=int,

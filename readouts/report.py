@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -243,8 +244,6 @@ def verify_repair(repair) -> str:
 
 def scan_progress(summary: Any, ranges: int) -> None:
     """One line on a terminal, rewritten as ranges complete (nothing without a terminal)."""
-    import sys
-
     if not sys.stderr.isatty():
         return
     done = summary.records
@@ -269,3 +268,39 @@ def scan_summary(summary: Any) -> str:
         lines += [f"  {flag_line(flag)}" for flag in summary.flags]
     lines += [f"error: {error}" for error in summary.errors]
     return "\n".join(lines)
+
+
+class Counter:
+    """A running count on the terminal (stderr), redrawn at most every tenth of a second."""
+
+    def __init__(self, verb: str, word: str):
+        self.verb, self.word = verb, word
+        self.count = 0
+        self._drawn = 0.0
+
+    def __call__(self, step: int) -> None:
+        import time
+
+        self.count += step
+        now = time.monotonic()
+        if now - self._drawn >= 0.1:
+            self._drawn = now
+            sys.stderr.write(f"\r{self.verb} {plural(self.count, self.word)}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write(f"\r{self.verb} {plural(self.count, self.word)}\n")
+        sys.stderr.flush()
+
+
+def export_summary(path: str, summary) -> str:
+    """What ``readouts export`` wrote."""
+    parts = [
+        plural(summary.responses, "response"),
+        plural(summary.revisits, "revisit"),
+        plural(summary.reconstructed, "reconstructed response"),
+    ]
+    line = f"Wrote {path}: {', '.join(parts)}; {summary.warc_bytes:,} bytes of WARC"
+    if summary.pages:
+        line += f"; {plural(summary.pages, 'page')} listed"
+    return line

@@ -503,6 +503,39 @@ def _create_scan_tables(db: sqlite_utils.Database) -> None:
     )
 
 
+def _create_captures(db: sqlite_utils.Database) -> None:
+    """Every HTTP exchange as made (``storage.captures``), and the bodies as transferred, each
+    distinct payload once."""
+    db["capture_payloads"].create(
+        {"digest": str, "size": int, "compression": str, "body": bytes},
+        pk="digest",
+        if_not_exists=True,
+    )
+    db["captures"].create(
+        {
+            "id": int,
+            "url": str,
+            "captured_at": str,
+            "run_id": int,
+            "fetch_id": int,
+            "method": str,
+            "request_target": str,
+            "request_headers": str,
+            "protocol": str,
+            "status": int,
+            "reason": str,
+            "response_headers": str,
+            "payload_digest": str,
+        },
+        pk="id",
+        if_not_exists=True,
+        not_null={"url", "captured_at", "payload_digest"},
+        foreign_keys=[("payload_digest", "capture_payloads", "digest")],
+    )
+    for columns in (["url", "captured_at"], ["fetch_id"], ["captured_at"]):
+        db["captures"].create_index(columns, if_not_exists=True)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -517,6 +550,7 @@ MIGRATIONS: list[Migration] = [
     _add_history_rewrites,
     _redact_source_secrets,
     _create_scan_tables,
+    _create_captures,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

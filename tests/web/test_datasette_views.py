@@ -204,3 +204,34 @@ def test_archive_is_read_only(web):
     response = web.get(f"/{DB}.json?sql=delete+from+flags")
     assert response.status_code == 400
     assert rows(web, f"/{DB}/flags")
+
+
+def test_readout_feed_carries_each_edit_as_an_escaped_word_diff(web, ids):
+    from xml.etree import ElementTree
+
+    response = web.get(f"/-/readouts/document/{ids['readout']}.atom")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = ElementTree.fromstring(response.text).findall(f"{atom}entry")
+    assert len(entries) == 2
+    newest, first = (entry.find(f"{atom}content") for entry in entries)
+    assert newest.get("type") == "html" and first.get("type") == "html"
+    assert "<del>substantive</del>" in newest.text and "<ins>constructive</ins>" in newest.text
+    assert "&lt;del&gt;" in response.text  # the HTML travels as escaped text
+    assert "First archived" in entries[1].find(f"{atom}title").text
+
+
+def test_feed_of_a_hostile_readout_keeps_its_markup_inert(web, ids):
+    from xml.etree import ElementTree
+
+    response = web.get(f"/-/readouts/document/{ids['hostile']}.atom")
+    assert response.status_code == 200
+    atom = "{http://www.w3.org/2005/Atom}"
+    contents = [c.text for c in ElementTree.fromstring(response.text).iter(f"{atom}content")]
+    assert contents and all("<script" not in html and "<img" not in html for html in contents)
+    assert any("&lt;script&gt;" in html for html in contents)  # shown as text, not run
+
+
+def test_feed_of_an_unknown_document_is_a_404(web):
+    assert web.get("/-/readouts/document/999999.atom").status_code == 404

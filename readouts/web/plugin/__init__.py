@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from readouts.web.counterparts import evidence_phrases, load_json
 from readouts.web.metadata import DASHBOARD
-from readouts.web.plugin import views
+from readouts.web.plugin import feed, views
 from readouts.web.render import highlight_snippet
 
 # Columns holding a document id, in canned queries and in tables without a foreign key.
@@ -31,6 +31,7 @@ STYLESHEET = resources.files(__package__).joinpath("static", "readouts.css")
 def register_routes():
     return [
         (r"^/-/readouts/document/(?P<id>\d+)$", views.document),
+        (r"^/-/readouts/document/(?P<id>\d+)\.atom$", feed.document_feed),
         (r"^/-/readouts/version/(?P<id>\d+)$", views.version),
         (r"^/-/readouts/change/(?P<id>\d+)$", views.change),
         (r"^/-/readouts/citation/(?P<id>\d+)$", views.citation),

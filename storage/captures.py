@@ -1,0 +1,234 @@
+"""HTTP exchanges exactly as the crawler made them, kept so each can be written out as WARC.
+
+A capture is one request and its response: the request line and headers as sent, the status
+line and headers as received, and the body as transferred (before content decoding, so a gzip
+answer stays gzip). Bodies live in ``capture_payloads`` keyed by their WARC payload digest
+(``sha1:`` + base32, as the Wayback Machine and Common Crawl write it): a body seen again is
+stored once, and the export writes a ``revisit`` record for the later capture of the same URL.
+
+The exchange lives in the database (the one file users open in Datasette) and WARC is produced
+on export; compression of the stored bodies is this module's business alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from storage.database import write_transaction
+
+COMPRESSION = "zlib"
+_LEVEL = 6
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One stored exchange; ``first_id`` and ``first_captured_at`` name the earliest capture of
+    the same URL, status and payload among those selected (itself, for the first one)."""
+
+    id: int
+    url: str
+    captured_at: str
+    method: str
+    request_target: str
+    request_headers: list[tuple[str, str]]
+    protocol: str
+    status: int
+    reason: str
+    response_headers: list[tuple[str, str]]
+    payload_digest: str
+    size: int
+    first_id: int
+    first_captured_at: str
+    document_id: int | None
+    source: str | None
+
+    @property
+    def is_revisit(self) -> bool:
+        """A repeat of an earlier capture's body (an empty body, as of a 304, is no repeat)."""
+        return self.id != self.first_id and self.size > 0
+
+
+@dataclass(frozen=True)
+class UncapturedVersion:
+    """A version stored before captures existed: only its decoded page body is known."""
+
+    version_id: int
+    document_id: int
+    url: str
+    seen_at: str
+    content_type: str | None
+    page_hash: str
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC payload digest of ``body``: ``sha1:`` + base32 of its SHA-1."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def save_capture(
+    db: sqlite_utils.Database,
+    *,
+    url: str,
+    captured_at: str,
+    method: str,
+    request_target: str,
+    request_headers: list[tuple[str, str]],
+    protocol: str,
+    status: int,
+    reason: str,
+    response_headers: list[tuple[str, str]],
+    body: bytes,
+    run_id: int | None = None,
+    fetch_id: int | None = None,
+) -> int:
+    """Store one exchange (its body once per distinct payload); return the capture's id."""
+    digest = payload_digest(body)
+    with write_transaction(db):
+        db.execute(
+            "INSERT OR IGNORE INTO capture_payloads (digest, size, compression, body)"
+            " VALUES (?, ?, ?, ?)",
+            [digest, len(body), COMPRESSION, zlib.compress(body, _LEVEL)],
+        )
+        return db.execute(
+            "INSERT INTO captures (url, captured_at, run_id, fetch_id, method, request_target,"
+            " request_headers, protocol, status, reason, response_headers, payload_digest)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                url,
+                captured_at,
+                run_id,
+                fetch_id,
+                method,
+                request_target,
+                json.dumps(request_headers),
+                protocol,
+                status,
+                reason,
+                json.dumps(response_headers),
+                digest,
+            ],
+        ).lastrowid
+
+
+def load_payload(db: sqlite_utils.Database, digest: str) -> bytes:
+    """The body as transferred, stored under ``digest``."""
+    row = db.execute(
+        "SELECT compression, body FROM capture_payloads WHERE digest = ?", [digest]
+    ).fetchone()
+    if row is None:
+        raise KeyError(f"No stored capture payload {digest}")
+    compression, body = row
+    return zlib.decompress(body) if compression == "zlib" else body
+
+
+def _selection(
+    sources: list[str] | None,
+    since: str | None,
+    until: str | None,
+    document_ids: list[int] | None,
+    *,
+    time_column: str,
+) -> tuple[str, list]:
+    """WHERE clause over ``d`` (documents) and ``r`` (runs) for an export's filters."""
+    clauses, params = [], []
+    if sources:
+        clauses.append(f"coalesce(d.source, r.source) IN ({', '.join('?' * len(sources))})")
+        params += sources
+    if document_ids:
+        clauses.append(f"d.id IN ({', '.join('?' * len(document_ids))})")
+        params += document_ids
+    if since:
+        clauses.append(f"{time_column} >= ?")
+        params.append(since)
+    if until:
+        clauses.append(f"{time_column} < ?")
+        params.append(until)
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def iter_captures(
+    db: sqlite_utils.Database,
+    *,
+    sources: list[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    document_ids: list[int] | None = None,
+) -> Iterator[Capture]:
+    """The selected captures in capture order, streamed (``until`` is exclusive). A capture
+    belongs to a source through its document, else through its run (listing pages, robots.txt)."""
+    where, params = _selection(sources, since, until, document_ids, time_column="c.captured_at")
+    cursor = db.execute(
+        "SELECT c.id, c.url, c.captured_at, c.method, c.request_target, c.request_headers,"
+        " c.protocol, c.status, c.reason, c.response_headers, c.payload_digest, p.size,"
+        " first_value(c.id) OVER same_payload, first_value(c.captured_at) OVER same_payload,"
+        " d.id, coalesce(d.source, r.source)"
+        " FROM captures c JOIN capture_payloads p ON p.digest = c.payload_digest"
+        " LEFT JOIN documents d ON d.url = c.url LEFT JOIN runs r ON r.id = c.run_id"
+        f"{where} WINDOW same_payload AS (PARTITION BY c.url, c.payload_digest, c.status"
+        " ORDER BY c.captured_at, c.id) ORDER BY c.captured_at, c.id",
+        params,
+    )
+    for row in cursor:
+        yield Capture(
+            *row[:5],
+            [tuple(pair) for pair in json.loads(row[5])],
+            *row[6:9],
+            [tuple(pair) for pair in json.loads(row[9])],
+            *row[10:],
+        )
+
+
+def iter_uncaptured_versions(
+    db: sqlite_utils.Database,
+    *,
+    sources: list[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    document_ids: list[int] | None = None,
+) -> Iterator[UncapturedVersion]:
+    """Selected versions whose page no capture of their URL holds: those stored before
+    captures were kept (and Wayback backfills, whose exchange was with the archive)."""
+    where, params = _selection(sources, since, until, document_ids, time_column="v.seen_at")
+    where = (where + " AND" if where else " WHERE") + (
+        " v.page_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM captures c"
+        " JOIN fetches f ON f.id = c.fetch_id WHERE c.url = d.url AND f.page_hash = v.page_hash)"
+    )
+    cursor = db.execute(
+        "SELECT v.id, d.id, d.url, v.seen_at, p.content_type, v.page_hash"
+        " FROM versions v JOIN documents d ON d.id = v.document_id"
+        " JOIN pages p ON p.hash = v.page_hash LEFT JOIN runs r ON r.id = v.run_id"
+        f"{where} ORDER BY v.seen_at, v.id",
+        params,
+    )
+    for row in cursor:
+        yield UncapturedVersion(*row)
+
+
+def iter_exported_pages(
+    db: sqlite_utils.Database,
+    *,
+    sources: list[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    document_ids: list[int] | None = None,
+) -> Iterator[tuple[int, str, str, str]]:
+    """(document id, url, seen_at, title) of each selected document's latest selected version,
+    for a WACZ's pages list."""
+    where, params = _selection(sources, since, until, document_ids, time_column="v.seen_at")
+    # SQLite takes the bare columns of a max() aggregate from the row that holds the max.
+    yield from (
+        row[:4]
+        for row in db.execute(
+            "SELECT d.id, d.url, v.seen_at, v.title, max(v.version) FROM versions v"
+            " JOIN documents d ON d.id = v.document_id LEFT JOIN runs r ON r.id = v.run_id"
+            f"{where} GROUP BY d.id ORDER BY d.id",
+            params,
+        )
+    )
