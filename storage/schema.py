@@ -437,6 +437,13 @@ def _add_history_rewrites(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_missing_runs_until(db: sqlite_utils.Database) -> None:
+    """The newest run when a document's last counted 404/410 was recorded: only a run started
+    after it (a higher id) counts the next one (``storage.documents.mark_gone``)."""
+    if "missing_runs_until" not in db["documents"].columns_dict:
+        db["documents"].add_column("missing_runs_until", int)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -449,6 +456,7 @@ MIGRATIONS: list[Migration] = [
     _create_counterparts,
     _add_citation_confidence,
     _add_history_rewrites,
+    _add_missing_runs_until,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
