@@ -267,3 +267,20 @@ def known_documents(db: sqlite_utils.Database, source: str) -> dict[str, dict[st
             [source],
         )
     }
+
+
+def status_events_after(db: sqlite_utils.Database, after: int, limit: int) -> list[dict[str, Any]]:
+    """Status events above id ``after``, with their document and its latest version's id."""
+    return list(
+        db.query(
+            """
+            SELECT e.id, e.document_id, e.new_status, e.http_status, e.at, e.note, d.source,
+                   d.kind, d.title, d.url,
+                   (SELECT id FROM versions WHERE document_id = d.id
+                    ORDER BY version DESC LIMIT 1) AS version_id
+            FROM status_events e JOIN documents d ON d.id = e.document_id
+            WHERE e.id > ? ORDER BY e.id LIMIT ?
+            """,
+            [after, limit],
+        )
+    )
