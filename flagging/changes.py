@@ -191,8 +191,14 @@ def _paragraphs_and_sentences(ops: list[tuple[int, str]]) -> tuple[int, int, int
             position += len(text)
 
     def wholly(text: str, marks: bytearray, start: int, end: int) -> bool:
-        chars = [i for i in range(start, end) if not text[i].isspace()]
-        return bool(chars) and all(marks[i] for i in chars)
+        # Stops at the first unmarked character: most paragraphs are not wholly changed.
+        found = False
+        for char, mark in zip(text[start:end], marks[start:end]):
+            if not char.isspace():
+                if not mark:
+                    return False
+                found = True
+        return found
 
     removed = sum(wholly(old, old_marks, m.start(), m.end()) for m in re.finditer(r"[^\n]+", old))
     added = sum(wholly(new, new_marks, m.start(), m.end()) for m in re.finditer(r"[^\n]+", new))
