@@ -8,6 +8,7 @@ each other — once time zones and "On December 30, …" leads are taken into ac
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -232,7 +233,6 @@ def surnames(text: str, *, context: str = "") -> set[str]:
     surname is the run's last word. A word that ``context`` (the whole readout) also uses in
     lower case is a common noun opening a phrase, not a name.
     """
-    lowercase_words = set(regex.findall(r"(?<![\p{L}])\p{Ll}+", context))
     found: set[str] = set()
     run: list[str] = []
     after_title = False
@@ -250,7 +250,7 @@ def surnames(text: str, *, context: str = "") -> set[str]:
             word[:1].isupper()
             and not word.isupper()  # acronyms and "MODERATOR:" labels
             and word not in _NOT_NAMES
-            and word.lower() not in lowercase_words
+            and not _used_in_lower_case(word.lower(), context)
         ) or (run and (word in _PARTICLES or _is_initial(word)))
         if is_name_word:
             run.append(word)
@@ -263,6 +263,21 @@ def surnames(text: str, *, context: str = "") -> set[str]:
         run = []
     close()
     return {name for name in found if len(name) > 2}
+
+
+_LOWER_WORD = regex.compile(r"\p{Ll}+")
+
+
+def _used_in_lower_case(word: str, context: str) -> bool:
+    """Whether ``context`` has ``word`` as a whole run of lower-case letters not preceded by a
+    letter: a search for this one word, not a list of all the context's words (the profile of a
+    long readout looks up a handful)."""
+    return bool(_LOWER_WORD.fullmatch(word)) and _lower_case_use(word).search(context) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _lower_case_use(word: str) -> regex.Pattern:
+    return regex.compile(r"(?<!\p{L})" + regex.escape(word) + r"(?!\p{Ll})")
 
 
 def _is_initial(word: str) -> bool:

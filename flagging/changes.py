@@ -16,17 +16,27 @@ import json
 import logging
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlite_utils
 
 from analysis.diff import DEFAULT_TIMEOUT, DELETE, EQUAL, INSERT, diff_stats, paragraph_word_diff
+from flagging.batches import run_in_batches
+from storage.changes import (
+    delete_changes_to,
+    dequeue_rewrite,
+    ignore_patterns_by_source,
+    insert_change,
+    rewrite_generation,
+    rewrite_queue,
+)
 from storage.database import write_transaction
-from storage.job_state import get_state, set_state
 from storage.normalize import normalize_text, strip_ignored
 from storage.queries import source_ignore_patterns, stored_change
 from storage.timeutil import utc_now
+from storage.versions import history_from, last_version_with_hash, version_number, versions_after
 
 logger = logging.getLogger(__name__)
 
@@ -181,8 +191,14 @@ def _paragraphs_and_sentences(ops: list[tuple[int, str]]) -> tuple[int, int, int
             position += len(text)
 
     def wholly(text: str, marks: bytearray, start: int, end: int) -> bool:
-        chars = [i for i in range(start, end) if not text[i].isspace()]
-        return bool(chars) and all(marks[i] for i in chars)
+        # Stops at the first unmarked character: most paragraphs are not wholly changed.
+        found = False
+        for char, mark in zip(text[start:end], marks[start:end]):
+            if not char.isspace():
+                if not mark:
+                    return False
+                found = True
+        return found
 
     removed = sum(wholly(old, old_marks, m.start(), m.end()) for m in re.finditer(r"[^\n]+", old))
     added = sum(wholly(new, new_marks, m.start(), m.end()) for m in re.finditer(r"[^\n]+", new))
@@ -213,70 +229,49 @@ def _marked(parts: list[tuple[int, str]], changed_op: int) -> tuple[str, bytearr
 
 def record_changes(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Store a ``changes`` row for every version stored since the last run. Raises no flag."""
-    patterns = _ignore_patterns_by_source(db)
-    while True:
-        watermark = get_state(db, WATERMARK)
-        rows = list(
-            db.query(
-                "SELECT v.id, v.document_id, v.version, v.title, v.text, v.published_at,"
-                " v.content_hash, d.source FROM versions v JOIN documents d ON d.id = v.document_id"
-                " WHERE v.id > ? ORDER BY v.id LIMIT ?",
-                [watermark, BATCH],
-            )
-        )
-        if not rows:
-            return []
-        records = [record for row in rows if (record := _change_record(db, row, patterns))]
-        with write_transaction(db):
-            for record in records:
-                _insert_change(db, record)
-            if get_state(db, WATERMARK) < rows[-1]["id"]:
-                set_state(db, WATERMARK, rows[-1]["id"])
+    patterns = ignore_patterns_by_source(db)
+
+    def handle(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for row in rows:
+            if record := _change_record(db, row, patterns):
+                insert_change(db, record)
+        return []
+
+    return run_in_batches(db, WATERMARK, versions_after, handle, batch=BATCH)
 
 
-def recompute_rewritten_histories(db: sqlite_utils.Database) -> list[int]:
+def recompute_rewritten_histories(
+    db: sqlite_utils.Database,
+    on_recomputed: Callable[[sqlite_utils.Database, list[int]], None] = lambda db, ids: None,
+) -> list[int]:
     """Recompute the change rows of histories an archive capture reordered; return the ids of
     the versions whose change row was recomputed.
 
     ``storage.archive`` deleted those rows and queued the document in ``history_rewrites``; the
     versions keep their ids, so the watermark of ``record_changes`` has passed them. A document
     reordered again while its rows were computed keeps its place in the queue for the next run.
+    ``on_recomputed(db, version_ids)`` runs in the transaction that stores the new rows (flags
+    derived from them commit with them).
     """
-    patterns = _ignore_patterns_by_source(db)
+    patterns = ignore_patterns_by_source(db)
     recomputed: list[int] = []
-    queue = list(
-        db.query(
-            "SELECT h.document_id, h.from_version, h.generation, d.source FROM history_rewrites h"
-            " JOIN documents d ON d.id = h.document_id ORDER BY h.document_id"
-        )
-    )
+    queue = rewrite_queue(db)
     for queued in queue:
-        rows = list(
-            db.query(
-                "SELECT id, document_id, version, title, text, published_at, content_hash,"
-                " ? AS source FROM versions WHERE document_id = ? AND version >= ? ORDER BY version",
-                [queued["source"], queued["document_id"], queued["from_version"]],
-            )
-        )
+        document_id = queued["document_id"]
+        rows = history_from(db, document_id, queued["from_version"], queued["source"])
         records = [record for row in rows if (record := _change_record(db, row, patterns))]
         with write_transaction(db):
-            generation = db.execute(
-                "SELECT generation FROM history_rewrites WHERE document_id = ?",
-                [queued["document_id"]],
-            ).fetchone()
-            if generation is None or generation[0] != queued["generation"]:
+            if rewrite_generation(db, document_id) != queued["generation"]:
                 continue  # done by another process, or reordered again: computed next run
-            ids = [row["id"] for row in rows]
             # Rows a concurrent record_changes may have written from the old order.
-            db.execute(
-                f"DELETE FROM changes WHERE to_version_id IN ({', '.join('?' * len(ids))})", ids
-            )
+            delete_changes_to(db, [row["id"] for row in rows])
             for record in records:
-                _insert_change(db, record)
-            db.execute(
-                "DELETE FROM history_rewrites WHERE document_id = ?", [queued["document_id"]]
-            )
-        recomputed += [record["to_version_id"] for record in records]
+                insert_change(db, record)
+            dequeue_rewrite(db, document_id)
+            ids = [record["to_version_id"] for record in records]
+            if ids:
+                on_recomputed(db, ids)
+        recomputed += ids
     if queue:
         logger.info(
             "Recomputed %d change row(s) of %d reordered history(ies)", len(recomputed), len(queue)
@@ -284,33 +279,16 @@ def recompute_rewritten_histories(db: sqlite_utils.Database) -> list[int]:
     return recomputed
 
 
-def _insert_change(db: sqlite_utils.Database, record: dict[str, Any]) -> None:
-    db.execute(
-        "INSERT OR IGNORE INTO changes (document_id, from_version_id, to_version_id,"
-        " from_version, to_version, created_at, words_added, words_removed,"
-        " sentences_changed, share_changed, title_changed, date_changed, kinds,"
-        " reverted_to_version_id, summary, diff, diff_timed_out) VALUES (:document_id,"
-        " :from_version_id, :to_version_id, :from_version, :to_version, :created_at,"
-        " :words_added, :words_removed, :sentences_changed, :share_changed,"
-        " :title_changed, :date_changed, :kinds, :reverted_to_version_id, :summary,"
-        " :diff, :diff_timed_out)",
-        record,
-    )
-
-
 def _change_record(
     db: sqlite_utils.Database, row: dict[str, Any], patterns: dict[str, list[str]]
 ) -> dict[str, Any] | None:
     if row["version"] == 1:
         return None
-    previous = _version(db, row["document_id"], "version = ?", [row["version"] - 1])
+    previous = version_number(db, row["document_id"], row["version"] - 1)
     if previous is None:
         return None
-    reverted_to = _version(
-        db,
-        row["document_id"],
-        "version < ? AND content_hash = ? ORDER BY version DESC",
-        [previous["version"], row["content_hash"]],
+    reverted_to = last_version_with_hash(
+        db, row["document_id"], previous["version"], row["content_hash"]
     )
     change = compare_versions(
         previous, row, ignore_patterns=patterns.get(row["source"], []), reverted_to=reverted_to
@@ -343,27 +321,6 @@ def _change_record(
     }
 
 
-def _version(
-    db: sqlite_utils.Database, document_id: int, where: str, params: list[Any]
-) -> dict[str, Any] | None:
-    rows = list(
-        db.query(
-            "SELECT id, version, title, text, published_at FROM versions"
-            f" WHERE document_id = ? AND {where} LIMIT 1",
-            [document_id, *params],
-        )
-    )
-    return rows[0] if rows else None
-
-
-def _ignore_patterns_by_source(db: sqlite_utils.Database) -> dict[str, list[str]]:
-    """The ``ignore_patterns`` of each source, as last synced from the sources file."""
-    return {
-        row["name"]: source_ignore_patterns(db, row["name"])
-        for row in db.query("SELECT name FROM sources")
-    }
-
-
 def change_for_display(
     db: sqlite_utils.Database, source: str, before: dict[str, Any], after: dict[str, Any]
 ) -> tuple[dict[str, Any], bool]:
@@ -377,11 +334,8 @@ def change_for_display(
         return row, True
     reverted_to = None
     if before["content_hash"] != after["content_hash"] and after["version"] > before["version"]:
-        reverted_to = _version(
-            db,
-            after["document_id"],
-            "version < ? AND content_hash = ? ORDER BY version DESC",
-            [before["version"], after["content_hash"]],
+        reverted_to = last_version_with_hash(
+            db, after["document_id"], before["version"], after["content_hash"]
         )
     change = compare_versions(
         before, after, ignore_patterns=source_ignore_patterns(db, source), reverted_to=reverted_to

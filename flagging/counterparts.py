@@ -3,7 +3,8 @@
 For each new readout version: profile it (participants, kind of event, day), look up readouts of
 other sources published within two days (an indexed range query, never all against all), score
 each candidate, store the links with their evidence and topic alignment, and flag each new link
-once as ``counterpart_found``. A link a user rejected is never flagged again.
+once as ``counterpart_found``, in the transaction that stores it. A link a user rejected is
+never flagged again.
 """
 
 from __future__ import annotations
@@ -17,44 +18,84 @@ from typing import Any
 import sqlite_utils
 
 from analysis import events, topics
-from storage.counterparts import save_counterpart, save_event_profile
-from storage.database import write_transaction
+from flagging.batches import run_in_batches
+from storage.counterparts import (
+    profile_participants,
+    profiles_between,
+    save_counterpart,
+    save_event_profile,
+    stored_profile,
+)
 from storage.flags import insert_flag, make_flag
-from storage.job_state import get_state, set_state
+from storage.versions import readout_versions_after, version_texts
 
 logger = logging.getLogger(__name__)
 
 PRINCIPAL_SHARE = 0.3  # a name in this share of a source's readouts is that source's own leader
 PRINCIPAL_MIN_READOUTS = 10
 BATCH = 200
+WATERMARK = "counterparts.last_version_id"
 
 
 def counterparts_step(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    raised: list[dict[str, Any]] = []
-    while True:
-        watermark = get_state(db, "counterparts.last_version_id")
-        rows = list(
-            db.query(
-                """
-            SELECT v.id AS version_id, v.document_id, v.title, v.text, v.published_at, d.source
-            FROM versions v JOIN documents d ON d.id = v.document_id
-            WHERE v.id > ? AND d.kind = 'readout' ORDER BY v.id LIMIT ?
-            """,
-                [watermark, BATCH],
-            )
-        )
-        last = db.execute("SELECT max(id) FROM versions").fetchone()[0] or 0
-        if not rows:
-            with write_transaction(db):
-                set_state(db, "counterparts.last_version_id", max(watermark, last))
-            return raised
+    """Profile and link every readout version stored since the last run.
+
+    A batch's profiles, links and ``counterpart_found`` flags commit with its watermark. The
+    sources' principals are counted once and kept up to date batch by batch, recounted only
+    when another process moved the watermark meanwhile (it stored profiles this one has not
+    counted).
+    """
+    counts = _PrincipalCounts()
+
+    def fetch(db: sqlite_utils.Database, after: int, limit: int) -> list[dict[str, Any]]:
+        if counts.after != after:
+            counts.recount(db)
+        return readout_versions_after(db, after, limit)
+
+    def handle(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for row in rows:
-            save_event_profile(db, profile_row(row))
-        principals = source_principals(db)
+            profile = profile_row(row)
+            counts.replace(save_event_profile(db, profile), profile)
+        principals = counts.principals()
+        raised = []
         for row in rows:
             raised += link_counterparts(db, row, principals)
-        with write_transaction(db):
-            set_state(db, "counterparts.last_version_id", rows[-1]["version_id"])
+        counts.after = rows[-1]["id"]
+        return raised
+
+    return run_in_batches(db, WATERMARK, fetch, handle, batch=BATCH)
+
+
+class _PrincipalCounts:
+    """How many of each source's profiles name each participant (``source_principals``)."""
+
+    def __init__(self) -> None:
+        self.after: int | None = None  # the watermark these counts are up to date with
+        self.names: dict[str, Counter] = {}
+        self.totals: Counter = Counter()
+
+    def recount(self, db: sqlite_utils.Database) -> None:
+        self.names, self.totals = {}, Counter()
+        for source, participants in profile_participants(db):
+            self._add(source, participants, 1)
+
+    def replace(self, old: dict[str, Any] | None, new: dict[str, Any]) -> None:
+        if old is not None:
+            self._add(old["source"], old["participants"], -1)
+        self._add(new["source"], new["participants"], 1)
+
+    def _add(self, source: str, participants: str, sign: int) -> None:
+        self.totals[source] += sign
+        self.names.setdefault(source, Counter()).update(
+            {name: sign for name in json.loads(participants)}
+        )
+
+    def principals(self) -> dict[str, set[str]]:
+        return {
+            source: {n for n, count in names.items() if count >= PRINCIPAL_SHARE * total}
+            for source, names in self.names.items()
+            if (total := self.totals[source]) >= PRINCIPAL_MIN_READOUTS
+        }
 
 
 def profile_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -73,31 +114,19 @@ def profile_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def source_principals(db: sqlite_utils.Database) -> dict[str, set[str]]:
     """Each source's own leader(s): names in a large share of its readouts."""
-    counts: dict[str, Counter] = {}
-    totals: Counter = Counter()
-    for row in db.query("SELECT source, participants FROM event_profiles"):
-        totals[row["source"]] += 1
-        counts.setdefault(row["source"], Counter()).update(json.loads(row["participants"]))
-    return {
-        source: {name for name, n in names.items() if n >= PRINCIPAL_SHARE * totals[source]}
-        for source, names in counts.items()
-        if totals[source] >= PRINCIPAL_MIN_READOUTS
-    }
+    counts = _PrincipalCounts()
+    counts.recount(db)
+    return counts.principals()
 
 
 def link_counterparts(
     db: sqlite_utils.Database, row: dict[str, Any], principals: dict[str, set[str]]
 ) -> list[dict[str, Any]]:
-    mine = _stored_profile(db, row["document_id"])
+    mine = stored_profile(db, row["document_id"])
     if mine is None or mine["published_utc"] is None:
         return []
     start, end = _window(mine["published_utc"])
-    candidates = list(
-        db.query(
-            "SELECT * FROM event_profiles WHERE published_utc BETWEEN ? AND ? AND source != ?",
-            [start, end, mine["source"]],
-        )
-    )
+    candidates = profiles_between(db, start, end, mine["source"])
     raised = []
     me = events.with_principals(_as_profile(mine), principals.get(mine["source"], set()))
     for other in candidates:
@@ -135,15 +164,9 @@ def link_counterparts(
                 key=f"counterpart_found:{min(mine['document_id'], other['document_id'])}:"
                 f"{max(mine['document_id'], other['document_id'])}",
             )
-            with write_transaction(db):
-                if insert_flag(db, flag):
-                    raised.append(flag)
+            if insert_flag(db, flag):
+                raised.append(flag)
     return raised
-
-
-def _stored_profile(db, document_id: int) -> dict[str, Any] | None:
-    rows = list(db.query("SELECT * FROM event_profiles WHERE document_id = ?", [document_id]))
-    return rows[0] if rows else None
 
 
 def _as_profile(row: dict[str, Any]) -> events.EventProfile:
@@ -157,11 +180,7 @@ def _as_profile(row: dict[str, Any]) -> events.EventProfile:
 
 
 def _texts(db, version_a: int, version_b: int) -> tuple[str, str]:
-    texts = dict(
-        db.execute(
-            "SELECT id, text FROM versions WHERE id IN (?, ?)", [version_a, version_b]
-        ).fetchall()
-    )
+    texts = version_texts(db, [version_a, version_b])
     return texts[version_a], texts[version_b]
 
 

@@ -15,14 +15,16 @@ from typing import Any
 import sqlite_utils
 
 from flagging import citations
+from flagging.batches import run_in_batches
 from flagging.changes import REVERTED, recompute_rewritten_histories, record_changes
 from flagging.changes import WATERMARK as CHANGES_WATERMARK
 from flagging.counterparts import counterparts_step
 from flagging.reported import reported_step
 from storage.archive import ARCHIVE
-from storage.database import write_transaction
-from storage.flags import insert_flag, make_flag
-from storage.job_state import get_state, set_state
+from storage.documents import status_events_after
+from storage.flags import insert_flag, make_flag, update_flag_summary
+from storage.job_state import get_state
+from storage.versions import flag_rows, flag_rows_after
 
 logger = logging.getLogger(__name__)
 
@@ -39,52 +41,32 @@ def run_flag_job(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return raised
 
 
-# A version as the flag job sees it: its change row (if any), whether it is the document's
-# latest, whether the document was already announced, and any pending history rewrite.
-_VERSION_ROWS = """
-    SELECT v.id, v.document_id, v.version, v.title, v.origin, v.seen_at, d.source, d.kind,
-           c.kinds, c.summary AS change_summary, c.from_version,
-           (SELECT max(version) FROM versions WHERE document_id = v.document_id) AS latest,
-           EXISTS (SELECT 1 FROM flags f WHERE f.document_id = v.document_id
-                   AND f.kind = 'new_readout') AS announced,
-           h.from_version AS rewritten_from
-    FROM versions v JOIN documents d ON d.id = v.document_id
-    LEFT JOIN changes c ON c.to_version_id = v.id
-    LEFT JOIN history_rewrites h ON h.document_id = v.document_id
-"""
-
-
 def _flag_versions(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """``new_readout`` and ``edited_readout`` flags, from versions whose change is recorded."""
-    raised = []
-    while True:
-        with write_transaction(db):
-            watermark = get_state(db, "flags.last_version_id")
-            # Only versions the changes step has handled: their change row is there to read.
-            rows = list(
-                db.query(
-                    _VERSION_ROWS + " WHERE v.id > ? AND v.id <= ? ORDER BY v.id LIMIT ?",
-                    [watermark, get_state(db, CHANGES_WATERMARK), BATCH],
-                )
-            )
-            if not rows:
-                return raised
-            announced: set[int] = set()
-            handled = watermark
-            for row in rows:
-                if row["rewritten_from"] is not None and row["version"] >= row["rewritten_from"]:
-                    break  # its change row is being recomputed: flag it on the next run
-                if row["kind"] == "readout":
-                    row["announced"] = row["announced"] or row["document_id"] in announced
-                    flag = _version_flag(row)
-                    if flag and insert_flag(db, flag):
-                        raised.append(flag)
-                        if flag["kind"] == "new_readout":
-                            announced.add(row["document_id"])
-                handled = row["id"]
-            set_state(db, "flags.last_version_id", handled)
-            if handled != rows[-1]["id"]:
-                return raised
+
+    def fetch(db: sqlite_utils.Database, after: int, limit: int) -> list[dict[str, Any]]:
+        # Only versions the changes step has handled: their change row is there to read.
+        rows = flag_rows_after(db, after, get_state(db, CHANGES_WATERMARK), limit)
+        for index, row in enumerate(rows):
+            if row["rewritten_from"] is not None and row["version"] >= row["rewritten_from"]:
+                return rows[:index]  # its change row is being recomputed: flagged next run
+        return rows
+
+    def handle(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        raised = []
+        announced: set[int] = set()
+        for row in rows:
+            if row["kind"] != "readout":
+                continue
+            row["announced"] = row["announced"] or row["document_id"] in announced
+            flag = _version_flag(row)
+            if flag and insert_flag(db, flag):
+                raised.append(flag)
+                if flag["kind"] == "new_readout":
+                    announced.add(row["document_id"])
+        return raised
+
+    return run_in_batches(db, "flags.last_version_id", fetch, handle, batch=BATCH)
 
 
 def _version_flag(row: dict[str, Any]) -> dict[str, Any] | None:
@@ -120,70 +102,56 @@ def _edit_summary(row: dict[str, Any]) -> str:
 def _refresh_rewritten_histories(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """Recompute the change rows of histories reordered by archive captures; an
     ``edited_readout`` flag already raised on one of those versions gets the new summary (its
-    version numbers and its change are those of the new order). Raises no flag."""
-    recomputed = recompute_rewritten_histories(db)
-    if not recomputed:
-        return []
-    with write_transaction(db):
-        for row in db.query(
-            _VERSION_ROWS + f" WHERE v.id IN ({', '.join('?' * len(recomputed))})", recomputed
-        ):
+    version numbers and its change are those of the new order), in the same transaction as the
+    new rows. Raises no flag."""
+
+    def refresh_summaries(db: sqlite_utils.Database, version_ids: list[int]) -> None:
+        for row in flag_rows(db, version_ids):
             if row["kinds"] and json.loads(row["kinds"]):
-                db.execute(
-                    "UPDATE flags SET summary = ? WHERE key = ?",
-                    [_edit_summary(row), f"edited_readout:version:{row['id']}"],
-                )
+                update_flag_summary(db, f"edited_readout:version:{row['id']}", _edit_summary(row))
+
+    recompute_rewritten_histories(db, refresh_summaries)
     return []
 
 
 def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    raised = []
-    with write_transaction(db):
-        watermark = get_state(db, "flags.last_status_event_id")
-        rows = list(
-            db.query(
-                """
-            SELECT e.id, e.document_id, e.new_status, e.http_status, e.at, e.note, d.source, d.kind,
-                   d.title, d.url,
-                   (SELECT id FROM versions WHERE document_id = d.id
-                    ORDER BY version DESC LIMIT 1) AS version_id
-            FROM status_events e JOIN documents d ON d.id = e.document_id
-            WHERE e.id > ? ORDER BY e.id
-            """,
-                [watermark],
-            )
-        )
+    """``removed_readout`` and ``restored_readout`` flags, one per status event."""
+
+    def handle(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        raised = []
         for row in rows:
-            if row["kind"] != "readout":
-                continue
-            if row["new_status"] == "removed":
-                why = (
-                    f"Withdrawn by the publisher ({row['note']})"
-                    if row["note"]
-                    else f"Removed (HTTP {row['http_status']} twice)"
-                )
-                flag = make_flag(
-                    "removed_readout",
-                    row["source"],
-                    row["document_id"],
-                    row["version_id"],
-                    f"{why}: {row['title']}",
-                    key=f"removed_readout:event:{row['id']}",
-                )
-            else:
-                flag = make_flag(
-                    "restored_readout",
-                    row["source"],
-                    row["document_id"],
-                    row["version_id"],
-                    f"Restored: {row['title']}",
-                    key=f"restored_readout:event:{row['id']}",
-                )
-            if insert_flag(db, flag):
+            if row["kind"] == "readout" and insert_flag(db, flag := _status_flag(row)):
                 raised.append(flag)
-        if rows:
-            set_state(db, "flags.last_status_event_id", rows[-1]["id"])
-    return raised
+        return raised
+
+    return run_in_batches(
+        db, "flags.last_status_event_id", status_events_after, handle, batch=BATCH
+    )
+
+
+def _status_flag(row: dict[str, Any]) -> dict[str, Any]:
+    if row["new_status"] == "removed":
+        why = (
+            f"Withdrawn by the publisher ({row['note']})"
+            if row["note"]
+            else f"Removed (HTTP {row['http_status']} twice)"
+        )
+        return make_flag(
+            "removed_readout",
+            row["source"],
+            row["document_id"],
+            row["version_id"],
+            f"{why}: {row['title']}",
+            key=f"removed_readout:event:{row['id']}",
+        )
+    return make_flag(
+        "restored_readout",
+        row["source"],
+        row["document_id"],
+        row["version_id"],
+        f"Restored: {row['title']}",
+        key=f"restored_readout:event:{row['id']}",
+    )
 
 
 # Each step handles what was stored since its own watermark and returns the flags it raised.

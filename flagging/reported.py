@@ -22,11 +22,18 @@ import sqlite_utils
 
 from analysis import embeddings, topics
 from analysis.events import name_key, surnames, utc_instant, utc_text
+from flagging.batches import run_in_batches
 from flagging.counterparts import source_principals
 from storage.database import write_transaction
 from storage.flags import insert_flag, make_flag
-from storage.job_state import get_state, set_state
+from storage.job_state import get_state
+from storage.reported import (
+    reported_candidates,
+    save_reported_citation,
+    verbatim_citation_spans,
+)
 from storage.timeutil import utc_now
+from storage.versions import commentary_versions_waiting, latest_commentary_versions_after
 
 logger = logging.getLogger(__name__)
 
@@ -38,15 +45,10 @@ SENTENCE_THRESHOLD = 0.72  # cosine of two sentences saying the same thing in ot
 STRONG_SENTENCE = 0.85  # one sentence this close is enough on its own
 MIN_SENTENCES = 2
 BATCH = 100
-VERBATIM_METHODS = ("link", "quote", "republication")
 
 
 def reported_step(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    waiting = db.execute(
-        "SELECT count(*) FROM versions v JOIN documents d ON d.id = v.document_id"
-        " WHERE d.kind = 'commentary' AND v.id > ?",
-        [get_state(db, WATERMARK)],
-    ).fetchone()[0]
+    waiting = commentary_versions_waiting(db, get_state(db, WATERMARK))
     if not waiting:
         return []  # before loading the model: a run with no new article pays nothing for it
     if not embeddings.available():
@@ -56,33 +58,15 @@ def reported_step(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             waiting,
         )
         return []
-    raised: list[dict[str, Any]] = []
-    principals = None
-    while True:
-        watermark = get_state(db, WATERMARK)
-        rows = list(
-            db.query(
-                """
-            SELECT v.id, v.document_id, v.text, v.title, v.seen_at, d.published_at, d.source
-            FROM versions v JOIN documents d ON d.id = v.document_id
-            WHERE v.id > ? AND d.kind = 'commentary'
-              AND v.id = (SELECT max(id) FROM versions WHERE document_id = v.document_id)
-            ORDER BY v.id LIMIT ?
-            """,
-                [watermark, BATCH],
-            )
-        )
-        last = db.execute("SELECT max(id) FROM versions").fetchone()[0] or 0
-        if not rows:
-            with write_transaction(db):
-                set_state(db, WATERMARK, max(watermark, last))
-            return raised
+    principals: dict[str, set[str]] | None = None
+
+    def handle(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        nonlocal principals
         if principals is None:
             principals = source_principals(db)
-        for row in rows:
-            raised += match_reports(db, row, principals)
-        with write_transaction(db):
-            set_state(db, WATERMARK, rows[-1]["id"])
+        return [flag for row in rows for flag in match_reports(db, row, principals)]
+
+    return run_in_batches(db, WATERMARK, latest_commentary_versions_after, handle, batch=BATCH)
 
 
 def match_reports(
@@ -153,22 +137,8 @@ def candidate_readouts(
     when = utc_instant(article["published_at"]) or utc_instant(article["seen_at"])
     if len(named) < 2 or when is None:
         return []
-    rows = db.query(
-        """
-        SELECT p.document_id, p.version_id, p.source, p.participants, p.published_utc,
-               v.text, d.title
-        FROM event_profiles p
-        JOIN versions v ON v.id = p.version_id JOIN documents d ON d.id = p.document_id
-        WHERE p.published_utc BETWEEN ? AND ? AND p.announcement = 0
-          AND p.document_id NOT IN (SELECT readout_id FROM citations
-                                    WHERE article_id = ? AND method IN (?, ?, ?))
-        """,
-        [
-            utc_text(when - WINDOW_BEFORE),
-            utc_text(when + WINDOW_AFTER),
-            article["document_id"],
-            *VERBATIM_METHODS,
-        ],
+    rows = reported_candidates(
+        db, utc_text(when - WINDOW_BEFORE), utc_text(when + WINDOW_AFTER), article["document_id"]
     )
     candidates = []
     for row in rows:
@@ -200,23 +170,8 @@ def _save(
         "updated_at": now,
     }
     with write_transaction(db):
-        row = db.execute(
-            "SELECT id, method FROM citations WHERE article_id = ? AND readout_id = ?",
-            [article["document_id"], readout["document_id"]],
-        ).fetchone()
-        if row and row[1] in VERBATIM_METHODS:
+        if not save_reported_citation(db, article["document_id"], readout["document_id"], values):
             return []
-        if row:
-            db["citations"].update(row[0], values)
-            return []
-        db["citations"].insert(
-            {
-                **values,
-                "article_id": article["document_id"],
-                "readout_id": readout["document_id"],
-                "created_at": now,
-            }
-        )
         flag = make_flag(
             "new_citation",
             article["source"],
@@ -231,10 +186,8 @@ def _save(
 
 
 def _quoted_ranges(db: sqlite_utils.Database, article_id: int) -> list[tuple[int, int]]:
-    ranges = []
-    for (spans,) in db.execute(
-        "SELECT spans FROM citations WHERE article_id = ? AND method != 'reported'", [article_id]
-    ).fetchall():
-        for span in json.loads(spans or "[]"):
-            ranges.append(tuple(span["article"]))
-    return ranges
+    return [
+        tuple(span["article"])
+        for spans in verbatim_citation_spans(db, article_id)
+        for span in json.loads(spans or "[]")
+    ]

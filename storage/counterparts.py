@@ -20,9 +20,44 @@ class CounterpartNotFound(LookupError):
     """No counterpart link between those two readouts."""
 
 
-def save_event_profile(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+def save_event_profile(db: sqlite_utils.Database, row: dict[str, Any]) -> dict[str, Any] | None:
+    """Store a document's profile (one per document: its latest readout version's); return the
+    one it replaces, if any."""
     with write_transaction(db):
-        db["event_profiles"].upsert(row, pk="document_id")
+        old = stored_profile(db, row["document_id"])
+        db.execute(
+            "INSERT INTO event_profiles (document_id, version_id, source, participants, kinds,"
+            " published_utc, event_day, announcement) VALUES (:document_id, :version_id, :source,"
+            " :participants, :kinds, :published_utc, :event_day, :announcement)"
+            " ON CONFLICT(document_id) DO UPDATE SET version_id = excluded.version_id,"
+            " source = excluded.source, participants = excluded.participants,"
+            " kinds = excluded.kinds, published_utc = excluded.published_utc,"
+            " event_day = excluded.event_day, announcement = excluded.announcement",
+            row,
+        )
+    return old
+
+
+def stored_profile(db: sqlite_utils.Database, document_id: int) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM event_profiles WHERE document_id = ?", [document_id]))
+    return rows[0] if rows else None
+
+
+def profile_participants(db: sqlite_utils.Database) -> list[tuple[str, str]]:
+    """(source, participants JSON) of every stored profile."""
+    return db.execute("SELECT source, participants FROM event_profiles").fetchall()
+
+
+def profiles_between(
+    db: sqlite_utils.Database, start: str, end: str, not_source: str
+) -> list[dict[str, Any]]:
+    """Profiles published between ``start`` and ``end`` (UTC text) by other sources."""
+    return list(
+        db.query(
+            "SELECT * FROM event_profiles WHERE published_utc BETWEEN ? AND ? AND source != ?",
+            [start, end, not_source],
+        )
+    )
 
 
 def save_counterpart(

@@ -2,7 +2,10 @@
 
 The rules users rely on live here:
 - a version is stored only when the normalized title, date or text changed;
-- 404/410 on two consecutive observations marks a document ``removed`` (one status event);
+- 404/410 on two consecutive observations marks a document ``removed`` (one status event); the
+  second must come from a run that started after the first was recorded, so two overlapping
+  runs (the daemon's and a manual ``--recheck``) that each meet one transient 404 seconds apart
+  do not remove a live readout;
 - a removed document that answers again is ``live`` again (another status event);
 - a document its publisher withdraws (with a notice saying so) is ``removed`` at once, the
   notice kept as the status event's note;
@@ -128,7 +131,7 @@ def save_version(
             )
         db.execute(
             "UPDATE documents SET last_seen = ?, etag = ?, last_modified = ?, missing_count = 0,"
-            " missing_run_id = NULL, last_http_status = 200,"
+            " missing_run_id = NULL, missing_runs_until = NULL, last_http_status = 200,"
             " translation_key = coalesce(?, translation_key) WHERE id = ?",
             [seen_at, snapshot.etag, snapshot.last_modified, snapshot.translation_key, document_id],
         )
@@ -173,7 +176,7 @@ def mark_not_modified(
             _set_status(db, document_id, "live", run_id, seen_at, http_status=304)
         db.execute(
             "UPDATE documents SET last_seen = ?, missing_count = 0, missing_run_id = NULL,"
-            " last_http_status = 304 WHERE id = ?",
+            " missing_runs_until = NULL, last_http_status = 304 WHERE id = ?",
             [seen_at, document_id],
         )
     return document_id
@@ -186,21 +189,35 @@ def mark_gone(
     http_status: int,
     seen_at: str | None = None,
 ) -> int | None:
-    """A known document answered 404/410 (or its equivalent). Counted once per run."""
+    """A known document answered 404/410 (or its equivalent).
+
+    The observation counts towards removal only if its run started after the last counted one
+    was recorded: run ids grow in start order, so that is a run id above the newest run that
+    existed then (``missing_runs_until``), whatever the clocks' resolution. A sequential run
+    always qualifies; the same run, or one that overlapped, does not. An observation outside
+    any run (``run_id`` None) always counts.
+    """
     seen_at = seen_at or utc_now()
     with write_transaction(db):
         row = db.execute(
-            "SELECT id, status, missing_count, missing_run_id FROM documents WHERE url = ?", [url]
+            "SELECT id, status, missing_count, missing_runs_until FROM documents WHERE url = ?",
+            [url],
         ).fetchone()
         if row is None:
             return None
-        document_id, status, missing_count, missing_run_id = row
-        if run_id is None or missing_run_id != run_id:
-            missing_count = (missing_count or 0) + 1
+        document_id, status, missing_count, runs_until = row
+        counts = run_id is None or not missing_count or run_id > (runs_until or 0)
+        if not counts:
+            db.execute(
+                "UPDATE documents SET last_http_status = ? WHERE id = ?", [http_status, document_id]
+            )
+            return document_id
+        missing_count = (missing_count or 0) + 1
+        newest_run = max(db.execute("SELECT max(id) FROM runs").fetchone()[0] or 0, run_id or 0)
         db.execute(
-            "UPDATE documents SET missing_count = ?, missing_run_id = ?, last_http_status = ?"
-            " WHERE id = ?",
-            [missing_count, run_id, http_status, document_id],
+            "UPDATE documents SET missing_count = ?, missing_run_id = ?, missing_runs_until = ?,"
+            " last_http_status = ? WHERE id = ?",
+            [missing_count, run_id, newest_run, http_status, document_id],
         )
         if status != "removed" and missing_count >= REMOVAL_THRESHOLD:
             _set_status(db, document_id, "removed", run_id, seen_at, http_status=http_status)
@@ -250,3 +267,20 @@ def known_documents(db: sqlite_utils.Database, source: str) -> dict[str, dict[st
             [source],
         )
     }
+
+
+def status_events_after(db: sqlite_utils.Database, after: int, limit: int) -> list[dict[str, Any]]:
+    """Status events above id ``after``, with their document and its latest version's id."""
+    return list(
+        db.query(
+            """
+            SELECT e.id, e.document_id, e.new_status, e.http_status, e.at, e.note, d.source,
+                   d.kind, d.title, d.url,
+                   (SELECT id FROM versions WHERE document_id = d.id
+                    ORDER BY version DESC LIMIT 1) AS version_id
+            FROM status_events e JOIN documents d ON d.id = e.document_id
+            WHERE e.id > ? ORDER BY e.id LIMIT ?
+            """,
+            [after, limit],
+        )
+    )

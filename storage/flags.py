@@ -42,3 +42,7 @@ def insert_flag(db: sqlite_utils.Database, flag: dict[str, Any]) -> bool:
         flag["id"] = cursor.lastrowid
         return True
     return False
+
+
+def update_flag_summary(db: sqlite_utils.Database, key: str, summary: str) -> None:
+    db.execute("UPDATE flags SET summary = ? WHERE key = ?", [summary, key])

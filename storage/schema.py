@@ -536,6 +536,13 @@ def _create_captures(db: sqlite_utils.Database) -> None:
         db["captures"].create_index(columns, if_not_exists=True)
 
 
+def _add_missing_runs_until(db: sqlite_utils.Database) -> None:
+    """The newest run when a document's last counted 404/410 was recorded: only a run started
+    after it (a higher id) counts the next one (``storage.documents.mark_gone``)."""
+    if "missing_runs_until" not in db["documents"].columns_dict:
+        db["documents"].add_column("missing_runs_until", int)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -551,6 +558,7 @@ MIGRATIONS: list[Migration] = [
     _redact_source_secrets,
     _create_scan_tables,
     _create_captures,
+    _add_missing_runs_until,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

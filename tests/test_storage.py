@@ -80,6 +80,29 @@ def test_a_success_between_404s_resets_the_count(db):
     assert db["documents"].get(1)["status"] == "live"
 
 
+def test_overlapping_runs_that_each_meet_one_404_do_not_remove(db):
+    storage.save_version(db, snapshot(), run_id=None)
+    daemon = storage.start_run(db, "s", "monitor")
+    manual = storage.start_run(db, "s", "recheck")  # started before the daemon's 404
+    storage.mark_gone(db, "http://x/1", run_id=daemon, http_status=404)
+    storage.mark_gone(db, "http://x/1", run_id=manual, http_status=404)
+    assert db["documents"].get(1)["status"] == "live"
+    assert db["status_events"].count == 0
+    later = storage.start_run(db, "s", "monitor")  # started after the first 404 was recorded
+    storage.mark_gone(db, "http://x/1", run_id=later, http_status=404)
+    assert db["documents"].get(1)["status"] == "removed"
+
+
+def test_sequential_runs_remove_after_two_404s(db):
+    storage.save_version(db, snapshot(), run_id=None)
+    for _ in range(2):
+        run_id = storage.start_run(db, "s", "monitor")
+        storage.mark_gone(db, "http://x/1", run_id=run_id, http_status=404)
+        storage.finish_run(db, run_id)
+    assert db["documents"].get(1)["status"] == "removed"
+    assert [e["new_status"] for e in db["status_events"].rows] == ["removed"]
+
+
 def test_identical_raw_pages_are_stored_once(db):
     first = storage.save_page(db, b"<html>same</html>", "text/html", "2026-01-01T00:00:00+00:00")
     second = storage.save_page(db, b"<html>same</html>", "text/html", "2026-01-02T00:00:00+00:00")

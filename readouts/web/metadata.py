@@ -56,6 +56,8 @@ TABLES: dict[str, dict[str, Any]] = {
             "last_modified": "HTTP Last-Modified the site sent",
             "missing_count": "Consecutive checks that answered 404 or 410",
             "missing_run_id": "The run that last found it missing",
+            "missing_runs_until": "The newest run when it was last found missing: only a later"
+            " run counts the next 404",
             "last_http_status": "HTTP status of the last check",
         },
     },

@@ -1,0 +1,143 @@
+"""Versions as the flag job's steps read them, batch by batch past their watermarks.
+
+Each ``…_after(db, after, limit)`` returns up to ``limit`` rows with ids above ``after``, oldest
+first, each with an ``id`` (``flagging.batches.run_in_batches`` moves the watermark to the
+last one's).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+Row = dict[str, Any]
+
+
+def versions_after(db: sqlite_utils.Database, after: int, limit: int) -> list[Row]:
+    """Every version (readout or commentary), with its source."""
+    return list(
+        db.query(
+            "SELECT v.id, v.document_id, v.version, v.title, v.text, v.published_at,"
+            " v.content_hash, d.source FROM versions v JOIN documents d ON d.id = v.document_id"
+            " WHERE v.id > ? ORDER BY v.id LIMIT ?",
+            [after, limit],
+        )
+    )
+
+
+def history_from(
+    db: sqlite_utils.Database, document_id: int, from_version: int, source: str
+) -> list[Row]:
+    """A document's versions from ``from_version`` on, as ``versions_after`` returns them."""
+    return list(
+        db.query(
+            "SELECT id, document_id, version, title, text, published_at, content_hash,"
+            " ? AS source FROM versions WHERE document_id = ? AND version >= ? ORDER BY version",
+            [source, document_id, from_version],
+        )
+    )
+
+
+def version_number(db: sqlite_utils.Database, document_id: int, version: int) -> Row | None:
+    rows = list(
+        db.query(
+            "SELECT id, version, title, text, published_at FROM versions"
+            " WHERE document_id = ? AND version = ?",
+            [document_id, version],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def last_version_with_hash(
+    db: sqlite_utils.Database, document_id: int, before_version: int, content_hash: str
+) -> Row | None:
+    """The latest version before ``before_version`` with that content: a revert's target."""
+    rows = list(
+        db.query(
+            "SELECT id, version, title, text, published_at FROM versions"
+            " WHERE document_id = ? AND version < ? AND content_hash = ?"
+            " ORDER BY version DESC LIMIT 1",
+            [document_id, before_version, content_hash],
+        )
+    )
+    return rows[0] if rows else None
+
+
+# A version as the flag job flags it: its change row (if any), whether it is the document's
+# latest, whether the document was already announced, and any pending history rewrite.
+_FLAG_ROWS = """
+    SELECT v.id, v.document_id, v.version, v.title, v.origin, v.seen_at, d.source, d.kind,
+           c.kinds, c.summary AS change_summary, c.from_version,
+           (SELECT max(version) FROM versions WHERE document_id = v.document_id) AS latest,
+           EXISTS (SELECT 1 FROM flags f WHERE f.document_id = v.document_id
+                   AND f.kind = 'new_readout') AS announced,
+           h.from_version AS rewritten_from
+    FROM versions v JOIN documents d ON d.id = v.document_id
+    LEFT JOIN changes c ON c.to_version_id = v.id
+    LEFT JOIN history_rewrites h ON h.document_id = v.document_id
+"""
+
+
+def flag_rows_after(db: sqlite_utils.Database, after: int, until: int, limit: int) -> list[Row]:
+    """Versions above ``after`` and at most ``until`` (the last one whose change is recorded)."""
+    return list(
+        db.query(
+            _FLAG_ROWS + " WHERE v.id > ? AND v.id <= ? ORDER BY v.id LIMIT ?",
+            [after, until, limit],
+        )  # fmt: skip
+    )
+
+
+def flag_rows(db: sqlite_utils.Database, version_ids: list[int]) -> list[Row]:
+    return list(
+        db.query(_FLAG_ROWS + f" WHERE v.id IN ({', '.join('?' * len(version_ids))})", version_ids)
+    )
+
+
+def readout_versions_after(db: sqlite_utils.Database, after: int, limit: int) -> list[Row]:
+    """Readout versions (what the counterparts step profiles)."""
+    return list(
+        db.query(
+            "SELECT v.id, v.id AS version_id, v.document_id, v.title, v.text, v.published_at,"
+            " d.source FROM versions v JOIN documents d ON d.id = v.document_id"
+            " WHERE v.id > ? AND d.kind = 'readout' ORDER BY v.id LIMIT ?",
+            [after, limit],
+        )
+    )
+
+
+def commentary_versions_waiting(db: sqlite_utils.Database, after: int) -> int:
+    return db.execute(
+        "SELECT count(*) FROM versions v JOIN documents d ON d.id = v.document_id"
+        " WHERE d.kind = 'commentary' AND v.id > ?",
+        [after],
+    ).fetchone()[0]
+
+
+def latest_commentary_versions_after(
+    db: sqlite_utils.Database, after: int, limit: int
+) -> list[Row]:
+    """Article versions that are their document's latest (an older one is superseded)."""
+    return list(
+        db.query(
+            """
+            SELECT v.id, v.document_id, v.text, v.title, v.seen_at, d.published_at, d.source
+            FROM versions v JOIN documents d ON d.id = v.document_id
+            WHERE v.id > ? AND d.kind = 'commentary'
+              AND v.id = (SELECT max(id) FROM versions WHERE document_id = v.document_id)
+            ORDER BY v.id LIMIT ?
+            """,
+            [after, limit],
+        )
+    )
+
+
+def version_texts(db: sqlite_utils.Database, version_ids: list[int]) -> dict[int, str]:
+    return dict(
+        db.execute(
+            f"SELECT id, text FROM versions WHERE id IN ({', '.join('?' * len(version_ids))})",
+            version_ids,
+        ).fetchall()
+    )

@@ -1,0 +1,210 @@
+"""The flag job never skips a version and never loses or doubles a flag: killed with SIGKILL at
+random points and re-run, or run while two crawls of different sources store versions.
+
+Real processes on a real SQLite file; the expected outcome is what a calm run raises.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import storage
+
+LEADERS = ["Emmanuel Macron", "Olaf Scholz", "Recep Erdogan", "Narendra Modi", "Fumio Kishida"]
+SOURCES = ("kremlin", "partner")
+
+# The flag job in a child process, with small batches (many transactions for a kill to fall
+# between). ``kill=commit:K`` SIGKILLs it at the first statement after its K-th commit,
+# ``kill=statement:K`` at its K-th statement.
+FLAG_JOB = """
+import os, signal, sys
+import storage
+from flagging import changes, counterparts, job
+from flagging.job import run_flag_job
+changes.BATCH = counterparts.BATCH = job.BATCH = 4
+db = storage.open_database(sys.argv[1])
+mode, _, at = sys.argv[2].partition(":")
+seen = {"commit": 0, "statement": 0}
+def trace(sql):
+    if mode == "commit" and seen["commit"] >= int(at) or mode == "statement" and seen["statement"] >= int(at):
+        os.kill(os.getpid(), signal.SIGKILL)
+    seen["statement"] += 1
+    seen["commit"] += sql.startswith("COMMIT")
+db.conn.set_trace_callback(trace)
+run_flag_job(db)
+print(seen["commit"], seen["statement"])
+"""
+
+# A crawl of one source in a child process: stores its readouts (with edits, removals and a
+# restoration) one transaction at a time, a few milliseconds apart, as a crawl does.
+CRAWL = """
+import sys, time
+sys.path.insert(0, sys.argv[3])
+import storage
+from test_flag_job_kills import store_source
+store_source(storage.open_database(sys.argv[1]), sys.argv[2], events=int(sys.argv[4]), pause=0.005)
+"""
+
+
+def readout(source: str, number: int, edition: int = 0) -> storage.Snapshot:
+    """One side's readout of call ``number``: the other source reports the same call."""
+    day = date(2024, 1, 1) + timedelta(days=3 * number)
+    guest = LEADERS[number % len(LEADERS)]
+    edited = f" It was edited {edition} time(s)." if edition else ""
+    if source == "kremlin":
+        title = f"Telephone conversation with President {guest}"
+        text = (
+            f"On {day:%B} {day.day}, Vladimir Putin had a telephone conversation with President"
+            f" {guest}. The conversation focused on trade route {number}.{edited}"
+        )
+        published = f"{day}T12:00:00+03:00"
+    else:
+        title = f"Readout of President Putin call with President {guest.split()[-1]}"
+        text = (
+            f"President Vladimir Putin spoke today with President {guest}. The leaders"
+            f" discussed trade route {number}.{edited}"
+        )
+        published = f"{day}T08:00:00-05:00"
+    return storage.Snapshot(
+        source=source,
+        url=f"http://{source}.test/{number}",
+        kind="readout",
+        title=title,
+        text=text,
+        published_at=published,
+        seen_at=f"{day}T20:00:00Z",
+    )
+
+
+def store_source(db, source: str, *, events: int, pause: float = 0) -> None:
+    """Every third readout edited, every fifth removed (two runs' 404s), the first restored."""
+    for number in range(events):
+        storage.save_version(db, readout(source, number), None)
+        time.sleep(pause)
+    for number in range(0, events, 3):
+        storage.save_version(db, readout(source, number, edition=1), None)
+        time.sleep(pause)
+    for number in range(0, events, 5):
+        for _ in range(2):
+            run_id = storage.start_run(db, source, "recheck")
+            storage.mark_gone(db, f"http://{source}.test/{number}", run_id, 404)
+            storage.finish_run(db, run_id)
+    storage.save_version(db, readout(source, 0, edition=2), None)
+
+
+def outcome(path: Path) -> dict:
+    """What the flag job derived, by content (URLs, not ids: two archives can number apart)."""
+    connection = sqlite3.connect(path)
+    url = dict(connection.execute("SELECT id, url FROM documents"))
+    version = {
+        row[0]: (url[row[1]], row[2])
+        for row in connection.execute("SELECT id, document_id, version FROM versions")
+    }
+    flags = [
+        # A link's flag goes to whichever readout came second: crawls at once may swap them.
+        (kind, tuple(sorted((url[document_id], url[related]))), None)
+        if kind == "counterpart_found"
+        else (kind, url[document_id], version.get(version_id))
+        for kind, document_id, version_id, related in connection.execute(
+            "SELECT kind, document_id, version_id, related_document_id FROM flags"
+        )
+    ]
+    result = {
+        "flags": sorted(flags, key=repr),
+        "changes": sorted(
+            version[v] for (v,) in connection.execute("SELECT to_version_id FROM changes")
+        ),
+        "profiles": sorted(
+            version[v] for (v,) in connection.execute("SELECT version_id FROM event_profiles")
+        ),
+        "links": sorted(
+            tuple(sorted((url[a], url[b])))
+            for a, b in connection.execute("SELECT readout_a_id, readout_b_id FROM counterparts")
+        ),
+    }
+    connection.close()
+    return result
+
+
+def unprocessed(path: Path) -> list[str]:
+    """Versions some watermark has not passed yet."""
+    connection = sqlite3.connect(path)
+    last = connection.execute("SELECT max(id) FROM versions").fetchone()[0]
+    marks = dict(connection.execute("SELECT name, value FROM job_state"))
+    connection.close()
+    names = ["changes.last_version_id", "flags.last_version_id", "counterparts.last_version_id"]
+    return [name for name in names if int(marks.get(name, 0)) < last]
+
+
+def flag_job(path: Path, mode: str = "calm") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", FLAG_JOB, str(path), mode],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_flag_job_killed_20_times_then_rerun_raises_each_calm_flag_exactly_once(tmp_path):
+    archive = tmp_path / "archive.db"
+    db = storage.open_database(archive)
+    for source in SOURCES:
+        store_source(db, source, events=30)
+    db.close()
+    calm, killed = tmp_path / "calm.db", tmp_path / "killed.db"
+    shutil.copy(archive, calm)
+    shutil.copy(archive, killed)
+    run = flag_job(calm)
+    assert run.returncode == 0, run.stderr
+    commits, statements = map(int, run.stdout.split())
+    expected = outcome(calm)
+    kinds = {flag[0] for flag in expected["flags"]}
+    assert {"new_readout", "edited_readout", "removed_readout", "counterpart_found"} <= kinds
+    assert expected["links"]
+
+    rng = random.Random(13)
+    kills = 0
+    for attempt in range(20):
+        # Half the kills right after a commit (between two transactions), half anywhere.
+        if attempt % 2:
+            mode = f"statement:{rng.randint(0, statements // 10)}"
+        else:
+            mode = f"commit:{rng.randint(1, max(1, commits // 10))}"
+        run = flag_job(killed, mode)
+        assert run.returncode in (0, -signal.SIGKILL), run.stderr
+        kills += run.returncode == -signal.SIGKILL
+    assert kills >= 10, "the kills should fall while the job works"
+    assert flag_job(killed).returncode == 0
+    assert outcome(killed) == expected
+    assert unprocessed(killed) == []
+
+
+def test_two_crawls_at_once_while_the_flag_job_runs_lose_no_version(tmp_path):
+    concurrent, calm = tmp_path / "concurrent.db", tmp_path / "calm.db"
+    storage.open_database(concurrent).close()
+    crawls = [
+        subprocess.Popen(
+            [sys.executable, "-c", CRAWL, str(concurrent), source, str(Path(__file__).parent), "40"]
+        )
+        for source in SOURCES
+    ]
+    while any(crawl.poll() is None for crawl in crawls):
+        run = flag_job(concurrent)
+        assert run.returncode == 0, run.stderr
+    assert [crawl.returncode for crawl in crawls] == [0, 0]
+    assert flag_job(concurrent).returncode == 0  # the run after the last crawl, as the daemon's
+    db = storage.open_database(calm)
+    for source in SOURCES:
+        store_source(db, source, events=40)
+    db.close()
+    assert flag_job(calm).returncode == 0
+    assert outcome(concurrent) == outcome(calm)
+    assert unprocessed(concurrent) == []
