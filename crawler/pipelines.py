@@ -30,7 +30,7 @@ def stop_crawl(crawler: Crawler, error: storage.ArchiveError, url: str) -> None:
     if stats.get_value(ARCHIVE_ERROR) is not None:
         return
     stats.set_value(ARCHIVE_ERROR, error)
-    logger.error("not stored %s: %s Stopping the crawl.", url, error)
+    logger.error("not stored %s: %s; stopping the crawl", url, error.reason)
     if crawler.engine is not None and crawler.engine.spider is not None:
         deferred_from_coro(crawler.engine.close_spider_async(reason="archive_error"))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -25,17 +26,21 @@ import sqlite_utils
 from storage.schema import SCHEMA_VERSION, ensure_schema
 
 BUSY_TIMEOUT = 30.0
-SQLITE_HEADER = b"SQLite format 3\x00"
+SQLITE_HEADER = b"SQLite format 3\x00"  # its length: how much of a refused file is shown
+_AFFINITY_NOTE = re.compile(r"(TEXT|NUMERIC|INTEGER|REAL|BLOB) value in \S+$")
 
 
 class ArchiveError(Exception):
     """The archive cannot be used or written; ``exit_code`` is the CLI's exit status."""
 
     exit_code = 1
+    reason = "the archive cannot be written"  # a short cause, for log lines and run messages
 
 
 class ArchiveFull(ArchiveError):
     """A write failed because the disk (or filesystem) holding the archive is full."""
+
+    reason = "the disk holding the archive is full"
 
     def __init__(self, path: str | None, detail: str = ""):
         self.path = path
@@ -52,6 +57,7 @@ class ArchiveLocked(ArchiveError):
     """Another process held the write lock for longer than the busy timeout."""
 
     MARK = "is locked by another process"  # the daemon recognises a child's failure by it
+    reason = f"the archive {MARK}"
 
     def __init__(self, path: str | None, holder: str | None = None):
         self.path = path
@@ -87,13 +93,11 @@ def open_database(path: str | Path, *, upgrade: bool = True) -> sqlite_utils.Dat
 
     With ``upgrade`` (the first open of a command) the file is checked before anything is
     written: ``NotAnArchive`` for a directory, a file that is not SQLite, a schema newer than
-    this version knows, or one that fails ``PRAGMA quick_check``.
+    this version knows, or (before a schema upgrade) one that fails ``PRAGMA quick_check``.
     """
     path = Path(path)
     if path.is_dir():
         raise NotAnArchive(path, "it is a directory")
-    if upgrade and path.exists():
-        _check_header(path)
     conn = sqlite3.connect(str(path), timeout=busy_timeout(), isolation_level=None)
     try:
         if upgrade:
@@ -108,6 +112,8 @@ def open_database(path: str | Path, *, upgrade: bool = True) -> sqlite_utils.Dat
     except sqlite3.Error as error:
         conn.close()
         named = archive_error(error, str(path))
+        if isinstance(named, NotAnArchive) and "not a SQLite" in str(named):
+            named = NotAnArchive(path, _not_sqlite(path))
         if named is None:
             raise
         raise named from error
@@ -117,12 +123,13 @@ def open_database(path: str | Path, *, upgrade: bool = True) -> sqlite_utils.Dat
     return db
 
 
-def _check_header(path: Path) -> None:
+def _not_sqlite(path: Path) -> str:
+    """What SQLite refused, in words. Read only after SQLite said it is no database: opening and
+    closing a file SQLite has open in this process would drop its POSIX locks."""
     with path.open("rb") as file:
         head = file.read(len(SQLITE_HEADER))
-    if head and head != SQLITE_HEADER:
-        shown = head.decode("utf-8", "replace").strip() or repr(head)
-        raise NotAnArchive(path, f"it is not a SQLite database (it starts with {shown!r})")
+    shown = head.decode("utf-8", "replace").strip() or repr(head)
+    return f"it is not a SQLite database (it starts with {shown!r})"
 
 
 def _check_contents(conn: sqlite3.Connection, path: Path) -> None:
@@ -133,8 +140,18 @@ def _check_contents(conn: sqlite3.Connection, path: Path) -> None:
             f"its schema is version {version}, newer than this version of readouts"
             f" understands ({SCHEMA_VERSION}); upgrade readouts",
         )
-    problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
-    if problems != ["ok"]:
+    if version == SCHEMA_VERSION:
+        # Checked before migrating only: a full check reads the whole file, too slow for every
+        # command on a large archive; damage met later is raised as NotAnArchive when read.
+        return
+    # Damage only: a value whose type does not match its column's affinity ("NUMERIC value in
+    # fetches.page_hash") is SQLite's note on the data, not a broken file.
+    problems = [
+        row[0]
+        for row in conn.execute("PRAGMA quick_check(20)")
+        if row[0] != "ok" and not _AFFINITY_NOTE.match(row[0])
+    ][:5]
+    if problems:
         raise NotAnArchive(
             path,
             f"it fails PRAGMA quick_check ({'; '.join(problems)}); restore it from a backup"
