@@ -205,3 +205,30 @@ def test_a_damaged_archive_is_exit_2_before_any_upgrade(tmp_path):
     assert result.stderr.startswith(f"Error: {path} is not a readouts archive: it ")
     assert "Traceback" not in result.stderr
     assert path.read_bytes() == bytes(data)
+
+
+def test_the_daemon_starts_no_run_below_the_free_space_minimum_says_so_once_and_resumes(
+    tmp_path, db_path, demo_site, server
+):
+    from readouts.demo.server import Resource
+
+    server.set("/hook", Resource("ok", conditional=False))
+    head = demo_site.sources_toml()
+    notify = f'\n[[notify]]\nurl = "json://127.0.0.1:{server.port}/hook"\n'
+    sources = tmp_path / "sources.toml"
+    readouts = Readouts(db_path, sources)
+    sources.write_text('[settings]\nmin_free_space = "1000000TB"\n' + head + notify)
+
+    skipped = readouts("daemon", "--once", "--jitter", "0")
+
+    assert skipped.returncode == 1, skipped.stderr[-3000:]
+    assert skipped.stderr.count("the disk holding the archive is full") == 1
+    assert "Traceback" not in skipped.stderr
+    assert query(db_path, "SELECT * FROM runs") == []
+    (posted,) = server.requests_for("/hook")
+    assert "the archive's disk is full" in posted.body.decode()
+
+    sources.write_text('[settings]\nmin_free_space = "0"\n' + head + notify)
+    resumed = readouts("daemon", "--once", "--jitter", "0")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert {row["outcome"] for row in query(db_path, "SELECT outcome FROM runs")} == {"ok"}
