@@ -20,20 +20,20 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import task
 
 import storage
+from crawler.pipelines import ARCHIVE_ERROR, stop_crawl
 
 logger = logging.getLogger(__name__)
 
 
 class FetchLogMiddleware:
-    def __init__(self, db_path: str, run_id: int | None):
-        self.db = storage.open_database(db_path, upgrade=False)
-        self.run_id = run_id
+    def __init__(self, crawler: Crawler):
+        self.db = storage.open_database(crawler.settings["READOUTS_DB"], upgrade=False)
+        self.run_id = crawler.settings.getint("READOUTS_RUN_ID")
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FetchLogMiddleware:
-        middleware = cls(
-            crawler.settings["READOUTS_DB"], crawler.settings.getint("READOUTS_RUN_ID")
-        )
+        middleware = cls(crawler)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
@@ -41,19 +41,25 @@ class FetchLogMiddleware:
         self.db.close()
 
     def process_response(self, request: Request, response: Response) -> Response:
-        self._close_previous_attempt(request)
-        request.meta["fetch_id"] = storage.log_fetch(
-            self.db, self.run_id, request.url, status=response.status, size=len(response.body)
-        )
+        self._log(request, status=response.status, size=len(response.body))
         request.meta["fetch_status"] = response.status
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        self._close_previous_attempt(request)
-        request.meta["fetch_id"] = storage.log_fetch(
-            self.db, self.run_id, request.url, status=None, error=describe_exception(exception)
-        )
+        self._log(request, status=None, error=describe_exception(exception))
         request.meta["fetch_status"] = None
+
+    def _log(self, request: Request, **fetch) -> None:
+        """Log the attempt; a refused write stops the crawl (the pipeline counts the item)."""
+        if self.crawler.stats.get_value(ARCHIVE_ERROR) is not None:
+            request.meta.pop("fetch_id", None)
+            return
+        try:
+            self._close_previous_attempt(request)
+            request.meta["fetch_id"] = storage.log_fetch(self.db, self.run_id, request.url, **fetch)
+        except storage.ArchiveError as error:
+            request.meta.pop("fetch_id", None)
+            stop_crawl(self.crawler, error, request.url)
 
     def _close_previous_attempt(self, request: Request) -> None:
         # Retries and redirects copy the request's meta: a fetch_id there is the previous attempt.

@@ -1,4 +1,9 @@
-"""The one pipeline: hands each fetch result to ``storage`` and records its outcome."""
+"""The one pipeline: hands each fetch result to ``storage`` and records its outcome.
+
+When the archive cannot be written (disk full, lock held too long) the crawl stops at once:
+fetching pages that cannot be stored only loads the site. Items that arrive meanwhile (already
+in flight) are counted as not stored; see ``stop_crawl``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import logging
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
 
 import storage
 import storage.timeutil
@@ -14,6 +20,19 @@ from crawler import items
 logger = logging.getLogger(__name__)
 
 ERROR_OUTCOMES = {items.PARSE_ERROR, items.FAILED, items.ROBOTS}
+ARCHIVE_ERROR = "readouts/archive_error"  # stats key: the ArchiveError that stopped the crawl
+NOT_STORED = "readouts/not_stored"  # stats key: fetched items the archive could not take
+
+
+def stop_crawl(crawler: Crawler, error: storage.ArchiveError, url: str) -> None:
+    """The archive refused a write: remember why, log one line, close the spider (once)."""
+    stats = crawler.stats
+    if stats.get_value(ARCHIVE_ERROR) is not None:
+        return
+    stats.set_value(ARCHIVE_ERROR, error)
+    logger.error("not stored %s: %s; stopping the crawl", url, error.reason)
+    if crawler.engine is not None and crawler.engine.spider is not None:
+        deferred_from_coro(crawler.engine.close_spider_async(reason="archive_error"))
 
 
 class ArchivePipeline:
@@ -34,6 +53,16 @@ class ArchivePipeline:
         self.db.close()
 
     def process_item(self, item: items.FetchResult, spider: Spider | None = None):
+        stats = self.crawler.stats
+        if stats.get_value(ARCHIVE_ERROR) is None:
+            try:
+                return self._record(item)
+            except storage.ArchiveError as error:
+                stop_crawl(self.crawler, error, item.url)
+        stats.inc_value(NOT_STORED)
+        return item
+
+    def _record(self, item: items.FetchResult):
         stats = self.crawler.stats
         fetch = {"outcome": item.outcome}
         if item.outcome == items.PAGE:

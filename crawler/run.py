@@ -22,6 +22,7 @@ from scrapy.utils.reactor import install_reactor
 
 import storage
 from crawler import wayback
+from crawler.pipelines import ARCHIVE_ERROR, NOT_STORED
 from crawler.spiders import spider_class
 from storage.runs import close_abandoned_runs, fetch_results
 
@@ -137,8 +138,10 @@ def crawl_sources(
         else:
             crawls.start(source, options.mode)
     crawls.process.start()
-    runs = crawls.finish()
-    db.close()
+    try:
+        runs = crawls.finish()
+    finally:
+        db.close()
     return runs
 
 
@@ -191,15 +194,49 @@ class _Crawls:
             self.start(source, "archive", f"Wayback Machine captures: the site {refused}")
 
     def finish(self) -> list[dict]:
+        """Record every run; then raise the ``ArchiveError`` that stopped a crawl, if one did.
+
+        A run stopped because the archive refused a write is ``failed``, with the reason and
+        the count of fetched pages not stored. If even that cannot be written (the disk is
+        still full) the run stays open and the next start closes it as ``interrupted``.
+        """
         runs = []
+        stopped_by = None
+        not_stored = 0
+        unrecorded = []
         for run_id, crawler, message in self.started:
-            reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+            stats = crawler.stats
+            reason = stats.get_value("finish_reason") if stats else None
+            archive_error = stats.get_value(ARCHIVE_ERROR) if stats else None
             outcome = None
-            if reason == "shutdown":
+            if archive_error is not None:
+                stopped_by = stopped_by or archive_error
+                not_stored += stats.get_value(NOT_STORED, 0)
+                full = isinstance(archive_error, storage.ArchiveFull)
+                outcome = "failed" if full else "interrupted"
+                cause = "the disk holding the archive is full" if full else "the archive was locked"
+                message = (
+                    f"stopped: {cause}; {stats.get_value(NOT_STORED, 0)} fetched page(s) not stored"
+                )
+            elif reason == "shutdown":
                 outcome, message = "interrupted", "stopped by a signal"
             elif reason is None:
                 outcome, message = "failed", "the crawler did not start (see the log)"
-            runs.append(storage.finish_run(self.db, run_id, outcome=outcome, message=message))
+            try:
+                runs.append(storage.finish_run(self.db, run_id, outcome=outcome, message=message))
+            except storage.ArchiveError as error:
+                stopped_by = stopped_by or error
+                unrecorded.append(run_id)
+        if isinstance(stopped_by, storage.ArchiveFull):
+            detail = f"{not_stored} fetched page(s) not stored"
+            if unrecorded:
+                detail += (
+                    f"; run {', '.join(map(str, unrecorded))} could not be recorded and will"
+                    " show as interrupted after the next start"
+                )
+            raise storage.ArchiveFull(self.db_path, detail)
+        if stopped_by is not None:
+            raise stopped_by
         return runs
 
 

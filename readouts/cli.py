@@ -48,6 +48,33 @@ class BadSources(click.ClickException):
     exit_code = 2
 
 
+class ArchiveProblem(click.ClickException):
+    """An archive that is full, locked or not an archive: one line, the error's exit status."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.exit_code = getattr(error, "exit_code", 1)
+
+
+class ReadoutsGroup(click.Group):
+    """Turns the storage layer's named errors (and SQLite's own) into one line and an exit code."""
+
+    def invoke(self, ctx):
+        import sqlite3
+
+        from storage.database import ArchiveError, archive_error
+
+        try:
+            return super().invoke(ctx)
+        except ArchiveError as error:
+            raise ArchiveProblem(error) from None
+        except sqlite3.Error as error:
+            named = archive_error(error, ctx.obj.db_path if ctx.obj else None)
+            if named is None:
+                raise
+            raise ArchiveProblem(named) from None
+
+
 def json_option(command):
     return click.option("--json", "as_json", is_flag=True, help="Output JSON for scripts.")(command)
 
@@ -61,7 +88,7 @@ def parse_date(ctx, param, value):
         raise click.BadParameter(f"{value!r} is not a date like 2026-01-31") from None
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(cls=ReadoutsGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="readouts")
 @click.option(
     "--db",

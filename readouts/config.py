@@ -98,6 +98,23 @@ class Settings:
     wayback_url: str = "https://web.archive.org"
     verify: str | None = None  # schedule of the daemon's ``readouts verify`` (cron or interval)
     verify_repair: bool = False  # whether that verify also repairs what it finds
+    min_free_space: str = "100MB"  # the daemon starts no run while less is free by the archive
+
+    @property
+    def min_free_bytes(self) -> int:
+        return parse_size(self.min_free_space)
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)B?\s*", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """Bytes in a size like ``500MB``, ``2 GB`` or ``0`` (powers of 1024); ValueError if not one."""
+    match = _SIZE.fullmatch(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a size like 500MB or 2GB")
+    number, unit = match.groups()
+    return int(float(number) * 1024 ** "_KMGT".index(unit.upper() or "_"))
 
 
 @dataclass
@@ -284,6 +301,10 @@ def _parse_settings(path: Path, table: Any) -> Settings:
             parse_schedule(settings.verify)
         except ScheduleError as error:
             raise SourcesError(path, f"setting 'verify': {error}") from None
+    try:
+        parse_size(settings.min_free_space)
+    except ValueError as error:
+        raise SourcesError(path, f"setting 'min_free_space': {error}") from None
     if not re.match(r"https?://[^/\s]+", settings.wayback_url):
         raise SourcesError(
             path, f"setting 'wayback_url' is not an http(s) URL: {settings.wayback_url!r}"

@@ -31,7 +31,14 @@ from scheduler.signals import SignalFlags
 from scheduler.snapshot import SourcesSnapshot
 from scheduler.triggers import jitter_seconds, next_due, parse_schedule, period_seconds
 from storage.daemon import DaemonAlive, beat, register_daemon, stop_daemon
-from storage.database import write_transaction
+from storage.database import (
+    ArchiveError,
+    ArchiveFull,
+    ArchiveLocked,
+    free_bytes,
+    mount_point,
+    write_transaction,
+)
 from storage.job_state import get_state, set_state
 from storage.runs import close_abandoned_runs, last_attempts
 from storage.sources import sync_sources
@@ -89,6 +96,9 @@ class Daemon:
         self.children = Children()
         self.signals = SignalFlags()
         self.notifier = Notifier(options.db_path, self.sources.notify, retry_delay=options.tick)
+        self.scheduler: BackgroundScheduler | None = None
+        self._space_lock = threading.Lock()
+        self.disk_full = False  # said once when it happens, once when space is back
 
     # -- entry points ---------------------------------------------------------------------------
 
@@ -108,7 +118,7 @@ class Daemon:
                     f"this database, last heartbeat {other['heartbeat_at']}"
                 ) from None
             self._prepare(db)
-            scheduler = self._start_scheduler(db)
+            scheduler = self.scheduler = self._start_scheduler(db)
             logger.info(
                 "Daemon started (pid %d): %d source(s) scheduled, %d notification channel(s)",
                 os.getpid(),
@@ -178,6 +188,8 @@ class Daemon:
         source = self.sources.sources.get(name)
         if source is None or not source.enabled:
             return None
+        if not self._space_ok():
+            return RunResult(name, None, archive_problem="full")
         try:
             result = run_source(
                 self.children,
@@ -189,15 +201,65 @@ class Daemon:
             )
         except Stopping:
             return None
+        except ArchiveError as error:
+            logger.error("The run of %r could not be recorded: %s", name, error)
+            problems = {ArchiveFull: "full", ArchiveLocked: "locked"}
+            result = RunResult(name, None, archive_problem=problems.get(type(error)))
         except Exception:
             logger.exception("The run of %r could not be started or recorded", name)
             result = RunResult(name, None)
+        if result.archive_problem == "full":
+            self._space_ok(full=True)
+        elif result.archive_problem == "locked":
+            self._retry_later(name)
         self._notify()
         return result
+
+    def _space_ok(self, *, full: bool = False) -> bool:
+        """Whether a run may start: enough free space by the archive (``[settings]
+        min_free_space``) and no run just stopped by a full disk (``full``). The change either
+        way is logged once and a full disk is announced once on every channel."""
+        minimum = self.sources.settings.min_free_bytes
+        free = free_bytes(self.options.db_path)
+        now_full = full or free < minimum
+        with self._space_lock:
+            was_full, self.disk_full = self.disk_full, now_full
+        if now_full and not was_full:
+            text = (
+                f"{ArchiveFull.reason}: {free / 2**20:.0f} MB free on"
+                f" {mount_point(self.options.db_path)}, minimum"
+                f" {self.sources.settings.min_free_space} ([settings] min_free_space)."
+                " No run starts until space is freed; runs resume by themselves."
+            )
+            logger.error("%s", text)
+            self.notifier.announce("readouts: the archive's disk is full", text)
+        elif was_full and not now_full:
+            logger.info("Space is back (%.0f MB free): runs resume", free / 2**20)
+        return not now_full
+
+    def _archive_refused(self, error: ArchiveError) -> None:
+        """A housekeeping write failed: a full disk is said once (``_space_ok``), a lock each time."""
+        if isinstance(error, ArchiveFull):
+            self._space_ok(full=True)
+        else:
+            logger.warning("Daemon housekeeping: %s", error.reason)
+
+    def _retry_later(self, name: str) -> None:
+        """The archive was locked by another process: run the source again after a tick."""
+        when = datetime.now(timezone.utc) + timedelta(seconds=self.options.tick)
+        logger.warning(
+            "The archive was locked: the run of %r is retried at %s",
+            name,
+            when.replace(microsecond=0).isoformat(),
+        )
+        if self.scheduler is not None and self.scheduler.get_job(f"crawl:{name}"):
+            self.scheduler.modify_job(f"crawl:{name}", next_run_time=when)
 
     def _notify(self) -> None:
         try:
             self.notifier.process()
+        except ArchiveError as error:
+            self._archive_refused(error)
         except Exception:  # the archive is what matters; a broken channel must not stop runs
             logger.exception("Notifications failed; they stay queued and are retried")
 
@@ -331,6 +393,8 @@ class Daemon:
                 self.signals.reload_requested = False
                 self._reload(db, scheduler)
             beat(db, daemon_id)
+        except ArchiveError as error:
+            self._archive_refused(error)
         except Exception:
             logger.exception("Daemon housekeeping failed; trying again next tick")
         self._notify()

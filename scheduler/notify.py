@@ -72,6 +72,18 @@ class Notifier:
             finally:
                 db.close()
 
+    def announce(self, title: str, body: str) -> None:
+        """Tell every channel about the daemon itself (the disk is full), sent at once.
+
+        Not queued: the archive that holds the queue may be the thing that cannot be written.
+        A failure is logged, not retried.
+        """
+        with self._lock:
+            for channel in self._channels:
+                error = self._send_text(channel, title, body)
+                if error:
+                    logger.error("Could not notify %s: %s", channel.label, error)
+
     def _deliver(
         self, db: Any, channel: NotifyChannel, delivery: dict[str, Any], now: datetime
     ) -> None:
@@ -105,7 +117,9 @@ class Notifier:
 
     def _send(self, channel: NotifyChannel, delivery: dict[str, Any]) -> str | None:
         """Send one flag; the error apprise reported, or None when it was delivered."""
-        title, body = message(delivery)
+        return self._send_text(channel, *message(delivery))
+
+    def _send_text(self, channel: NotifyChannel, title: str, body: str) -> str | None:
         with apprise.LogCapture(level=logging.WARNING) as captured:
             try:
                 delivered = bool(self._apprise[channel.label].notify(title=title, body=body))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import storage
+from storage.database import ArchiveFull, ArchiveLocked
 from storage.runs import fail_run, finish_run, runs_of, start_run
 from storage.timeutil import utc_now
 
@@ -51,6 +52,7 @@ class RunResult:
     source: str
     returncode: int | None
     runs: list[dict[str, Any]] = field(default_factory=list)
+    archive_problem: str | None = None  # "full" or "locked": the archive, not the site, failed
 
     @property
     def ok(self) -> bool:
@@ -172,6 +174,16 @@ def run_source(
     return _record(db_path, child, started, timeout, list(tail))
 
 
+def archive_problem(tail: list[str]) -> str | None:
+    """ "full" or "locked" when the child's last words say the archive stopped it."""
+    last = "\n".join(tail[-3:])
+    if ArchiveLocked.MARK in last:
+        return "locked"
+    if ArchiveFull.reason in last or "no space left for the archive" in last:
+        return "full"
+    return None
+
+
 def _relay_output(child: Child, tail: collections.deque[str]) -> None:
     """Pass the child's log on: warnings and errors at their level, the rest at DEBUG."""
     assert child.process.stdout is not None
@@ -186,6 +198,7 @@ def _relay_output(child: Child, tail: collections.deque[str]) -> None:
 def _record(db_path: str, child: Child, started: str, timeout: float, tail: list[str]) -> RunResult:
     """Make the runs table say what happened, whatever state the child left it in."""
     returncode = child.process.returncode
+    problem = archive_problem(tail) if returncode else None
     db = storage.open_database(db_path)
     try:
         runs = runs_of(db, child.process.pid, started)
@@ -201,13 +214,15 @@ def _record(db_path: str, child: Child, started: str, timeout: float, tail: list
             ]
         else:
             message = _exit_message(returncode, tail)
+            # A lock is no fault of the site: an "interrupted" run does not count as an attempt.
+            outcome = "interrupted" if problem == "locked" else "failed"
             runs = [
-                finish_run(db, run["id"], outcome="failed", message=message)
+                finish_run(db, run["id"], outcome=outcome, message=message)
                 if run["finished_at"] is None
                 else run
                 for run in runs
             ]
-        if not runs and child.stop_reason != "shutdown":
+        if not runs and child.stop_reason != "shutdown" and problem != "locked":
             # The child died before recording a run (bad install, crash at start-up, timeout
             # while starting): record one on its behalf, so the failure is in the runs table.
             run_id = start_run(db, child.source, "monitor")
@@ -219,7 +234,7 @@ def _record(db_path: str, child: Child, started: str, timeout: float, tail: list
             runs = [finish_run(db, run_id, outcome="failed", message=reason)]
     finally:
         db.close()
-    result = RunResult(child.source, returncode, runs)
+    result = RunResult(child.source, returncode, runs, problem)
     for run in runs:
         log = logger.info if run["outcome"] == "ok" else logger.warning
         log(

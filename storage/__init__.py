@@ -5,7 +5,14 @@ and this package decides what is new, what changed and what disappeared.
 """
 
 from storage.archive import save_archived_version
-from storage.database import open_database, write_transaction
+from storage.database import (
+    ArchiveError,
+    ArchiveFull,
+    ArchiveLocked,
+    NotAnArchive,
+    open_database,
+    write_transaction,
+)
 from storage.documents import (
     EmptyVersionError,
     SaveResult,
@@ -21,6 +28,10 @@ from storage.pages import load_page, save_page
 from storage.runs import finish_run, log_fetch, start_run, update_fetch
 
 __all__ = [
+    "ArchiveError",
+    "ArchiveFull",
+    "ArchiveLocked",
+    "NotAnArchive",
     "EmptyVersionError",
     "known_documents",
     "SaveResult",
