@@ -437,6 +437,28 @@ def _add_history_rewrites(db: sqlite_utils.Database) -> None:
     )
 
 
+def _add_imported_records(db: sqlite_utils.Database) -> None:
+    """Records of WARC/WACZ/ARC files brought in by ``readouts import`` (``storage.imports``)."""
+    db["imported_records"].create(
+        {
+            "record_key": str,
+            "file": str,
+            "offset": int,
+            "url": str,
+            "captured_at": str,
+            "payload_digest": str,
+            "page_hash": str,
+            "document_id": int,
+            "version_id": int,
+            "imported_at": str,
+        },
+        pk="record_key",
+        if_not_exists=True,
+        foreign_keys=[("document_id", "documents", "id"), ("page_hash", "pages", "hash")],
+    )
+    db["imported_records"].create_index(["payload_digest"], if_not_exists=True)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -449,6 +471,7 @@ MIGRATIONS: list[Migration] = [
     _create_counterparts,
     _add_citation_confidence,
     _add_history_rewrites,
+    _add_imported_records,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
