@@ -635,5 +635,51 @@ def import_(state: State, paths, source_name):
         click.echo(f"  {report.flag_line(flag)}")
 
 
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option(
+    "--since",
+    callback=parse_date,
+    help="Only documents whose current version was stored on or after this date (YYYY-MM-DD).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would change; store nothing.")
+@click.pass_obj
+def reprocess(state: State, names, since, dry_run):
+    """Re-parse stored raw pages with today's spider code, without fetching.
+
+    Each document's current version is read again from the page it came from (default: every
+    source). Where the title, date or text come out different, a new version is recorded with
+    origin "reprocess": a re-extraction, never flagged as an edit by the publisher. Then runs
+    the flag job, which re-derives changes, citations, drift and counterparts for it. A second
+    run changes nothing; a killed run carries on when started again.
+
+    \b
+    Example:
+        readouts reprocess --dry-run
+        readouts reprocess kremlin-en --since 2026-01-01
+    """
+    from crawler.reprocess import reprocess as reprocess_pages
+    from flagging import run_flag_job
+    from storage.sources import sync_sources
+
+    try:
+        selected = (
+            state.sources.select(list(names)) if names else list(state.sources.sources.values())
+        )
+    except config.SourcesError as error:
+        raise BadSources(str(error)) from None
+    sync_sources(state.db, state.sources.sources.values())
+    done = reprocess_pages(
+        state.db, selected, since=since.isoformat() if since else None, dry_run=dry_run
+    )
+    click.echo(done.summary(dry_run))
+    if dry_run:
+        return
+    flags = run_flag_job(state.db)
+    click.echo(report.plural(len(flags), "new flag"))
+    for flag in flags:
+        click.echo(f"  {report.flag_line(flag)}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     cli()
