@@ -152,7 +152,7 @@ def read_records(path: str) -> Iterator[Record]:
         yield from _wacz_records(path)
         return
     with open(path, "rb") as stream:
-        yield from _archive_records(stream, path)
+        yield from _archive_records(stream, path, Path(path).stat().st_size)
 
 
 def _wacz_records(path: str) -> Iterator[Record]:
@@ -171,7 +171,8 @@ def _wacz_records(path: str) -> Iterator[Record]:
             raise CorruptArchive(path, 0, "a WACZ package without archive/*.warc.gz files")
         for name in members:
             with _opened_member(package, path, name) as stream:
-                yield from _archive_records(stream, f"{path}!{name}")
+                size = package.getinfo(name).file_size
+                yield from _archive_records(stream, f"{path}!{name}", size)
 
 
 @contextmanager
@@ -184,20 +185,33 @@ def _opened_member(package: zipfile.ZipFile, path: str, name: str) -> Iterator[I
         yield stream
 
 
-def _archive_records(stream: IO[bytes], file: str) -> Iterator[Record]:
-    records = ArchiveIterator(stream, arc2warc=True, check_digests="raise")
+def _archive_records(stream: IO[bytes], file: str, size: int) -> Iterator[Record]:
+    arc = file.endswith((".arc", ".arc.gz"))
+    records = ArchiveIterator(stream, arc2warc=arc, check_digests="raise")
     try:
         # ``records.offset``: where the record being read starts (``get_record_offset()`` would
         # skip to the record's end before its body is read).
         for record in records:
-            captured = _capture(record, file, records.offset)
+            offset = records.offset
+            if record.length is None:
+                raise CorruptArchive(file, offset, "a record without its length: headers cut off")
+            if not arc and record.format != "warc":  # warcio takes any line for an ARC header
+                raise CorruptArchive(file, offset, "not a WARC record")
+            captured = _capture(record, arc)
+            record.raw_stream.read()
+            missing = getattr(record.raw_stream, "limit", 0)
+            if missing:
+                raise CorruptArchive(file, offset, f"the record ends {missing} byte(s) short")
             if captured is not None:
-                yield captured
+                yield Record(file=file, offset=offset, **captured)
     except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as error:
         raise CorruptArchive(file, records.offset, str(error)) from None
+    if records.offset < size:  # warcio ends quietly where a record's headers are cut off
+        raise CorruptArchive(file, records.offset, "the file ends inside this record")
 
 
-def _capture(record: Any, file: str, offset: int) -> Record | None:
+def _capture(record: Any, arc: bool) -> dict[str, Any] | None:
+    """The fields of an HTTP capture record (its body read), else None."""
     if record.rec_type not in ("response", "revisit") or record.http_headers is None:
         return None
     headers = record.rec_headers
@@ -205,10 +219,6 @@ def _capture(record: Any, file: str, offset: int) -> Record | None:
     if not url or not url.startswith(("http://", "https://")):
         return None
     body = record.content_stream().read() if record.rec_type == "response" else None
-    record.raw_stream.read()
-    missing = getattr(record.raw_stream, "limit", 0)
-    if missing:
-        raise CorruptArchive(file, offset, f"the record ends {missing} byte(s) short of its length")
     try:
         status = int(record.http_headers.get_statuscode() or 0)
     except ValueError:
@@ -218,12 +228,10 @@ def _capture(record: Any, file: str, offset: int) -> Record | None:
         payload_digest = "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()
     captured_at = _utc(headers.get_header("WARC-Date"))
     key = headers.get_header("WARC-Record-ID")
-    if record.format != "warc" or not key:
+    if arc or not key:  # ARC records have no id (warcio makes up a new one on each read)
         key = "arc:" + hashlib.sha256(f"{url} {captured_at} {payload_digest}".encode()).hexdigest()
-    return Record(
+    return dict(
         key=key,
-        file=file,
-        offset=offset,
         url=url,
         captured_at=captured_at,
         payload_digest=payload_digest,
