@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import shutil
@@ -189,3 +190,14 @@ def test_killed_import_keeps_the_archive_sound_and_carries_on(tmp_path, db_path,
     for number in range(1, pages + 1):
         row = next(row for row in versions if row["url"] == server.url(item_path(number)))
         assert make_readout(number).paragraphs[-1] in row["text"]
+
+
+def test_a_record_whose_bytes_changed_fails_its_digest(tmp_path, demo_warc, readouts):
+    data = gzip.decompress(demo_warc.read_bytes())
+    at = data.index(b"Telephone conversation")
+    corrupt = tmp_path / "flipped.warc"
+    corrupt.write_bytes(data[:at] + b"X" + data[at + 1 :])
+    result = readouts("import", str(corrupt))
+    assert result.returncode == 1
+    assert f"Error: {corrupt}: corrupt or truncated at record offset " in result.stderr
+    assert "digest failed" in result.stderr
