@@ -3,6 +3,7 @@ from its raw pages, without fetching, as re-extractions that are never edits."""
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 
@@ -70,6 +71,11 @@ def test_reprocess_records_reextractions_that_are_never_flagged_as_edits(crawled
         " WHERE v.origin = 'reprocess'",
     )
     assert changes == [{"n": PAGES}]  # the change step saw them: Datasette shows what changed
+    url = server.url(item_path(1))
+    shown = crawled("serve", "--get", f"/archive/document_history.json?document={url}&_shape=array")
+    assert shown.returncode == 0, shown.stderr
+    events = [row["event"] for row in json.loads(shown.stdout) if row["version"]]
+    assert events == ["first archived", "re-extraction (same page)"]
 
 
 def test_second_run_and_next_crawl_change_nothing(crawled):
