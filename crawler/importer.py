@@ -73,7 +73,7 @@ class ImportReport:
 
     def summary(self) -> str:
         parts = [f"{self.records} capture(s) read", f"{self.items} item page(s)"]
-        parts += [f"{count} {outcome}" for outcome, count in sorted(self.outcomes.items())]
+        parts += [f"{outcome}: {count}" for outcome, count in sorted(self.outcomes.items())]
         return ", ".join(parts)
 
 

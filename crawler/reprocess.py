@@ -31,7 +31,7 @@ class ReprocessReport:
     def summary(self, dry_run: bool) -> str:
         verb = "would change" if dry_run else "re-extracted"
         counts = [f"{self.pages} page(s) parsed again", f"{len(self.changes)} {verb}"]
-        counts += [f"{count} {outcome}" for outcome, count in sorted(self.outcomes.items())]
+        counts += [f"{outcome}: {count}" for outcome, count in sorted(self.outcomes.items())]
         return "\n".join([", ".join(counts), *self.changes])
 
 

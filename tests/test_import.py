@@ -96,7 +96,7 @@ def test_importing_the_same_file_twice_adds_nothing(demo_warc, readouts):
     before = query(readouts.db_path, tables)
     again = readouts("import", str(demo_warc))
     assert again.returncode == 0, again.stderr
-    assert "3 already imported" in again.stdout
+    assert "already imported: 3" in again.stdout
     assert query(readouts.db_path, tables) == before
 
 
@@ -201,3 +201,20 @@ def test_a_record_whose_bytes_changed_fails_its_digest(tmp_path, demo_warc, read
     assert result.returncode == 1
     assert f"Error: {corrupt}: corrupt or truncated at record offset " in result.stderr
     assert "digest failed" in result.stderr
+
+
+def test_arc_records_are_read_with_a_key_that_is_the_same_on_every_read(tmp_path):
+    from crawler.importer import read_records
+
+    http = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html>hello</html>"
+    version = b"1 0 InternetArchive\nURL IP-address Archive-date Content-type Archive-length\n"
+    arc = tmp_path / "old.arc"
+    arc.write_bytes(
+        b"filedesc://old.arc 0.0.0.0 20200101000000 text/plain %d\n%s\n" % (len(version), version)
+        + b"http://example.org/a 1.2.3.4 20200102030405 text/html %d\n%s\n" % (len(http), http)
+    )
+    first, again = list(read_records(str(arc))), list(read_records(str(arc)))
+    assert [(r.url, r.captured_at, r.status, r.body) for r in first] == [
+        ("http://example.org/a", "2020-01-02T03:04:05+00:00", 200, b"<html>hello</html>")
+    ]
+    assert [r.key for r in first] == [r.key for r in again]
