@@ -69,7 +69,7 @@ class Record:
 class ImportReport:
     records: int = 0  # HTTP captures read
     items: int = 0  # of those, item pages of a source
-    outcomes: Counter = field(default_factory=Counter)  # stored / unchanged / already / …
+    outcomes: Counter = field(default_factory=Counter)  # new version, already imported, …
 
     def summary(self) -> str:
         parts = [f"{self.records} capture(s) read", f"{self.items} item page(s)"]
