@@ -26,7 +26,7 @@ from crawler import items, wayback
 from crawler.spiders import spider_class
 
 # The downloader decodes these before a spider sees the body; a page held offline is decoded.
-_TRANSFER_HEADERS = (b"Content-Encoding", b"Transfer-Encoding", b"Content-Length")
+_TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
 
 @dataclass
@@ -73,11 +73,7 @@ class OfflineParser:
         if page.redirected_to:
             meta["redirect_urls"] = [page.url]
         headers = Headers(
-            [
-                (name, value)
-                for name, value in page.headers
-                if name.encode() not in _TRANSFER_HEADERS
-            ]
+            [(name, value) for name, value in page.headers if name.lower() not in _TRANSFER_HEADERS]
         )
         cls = responsetypes.from_args(headers=headers, url=fetched_url, body=page.body)
         response = cls(
