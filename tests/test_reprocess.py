@@ -45,6 +45,8 @@ def test_dry_run_says_what_would_change_and_stores_nothing(crawled, server):
     assert result.returncode == 0, result.stderr
     assert f"{PAGES} page(s) parsed again, {PAGES} would change" in result.stdout
     assert f"text changed — {server.url(item_path(1))}" in result.stdout
+    later = crawled("reprocess", "--dry-run", "--since", "2999-01-01")
+    assert "0 page(s) parsed again, 0 would change" in later.stdout
     assert versions(crawled.db_path) == before
 
 
