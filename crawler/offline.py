@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -102,16 +103,25 @@ def _only_result(results: Iterable[Any], url: str, source: str, kind: str) -> it
 
 
 def source_for_url(url: str, parsers: dict[str, OfflineParser]) -> tuple[str, str] | None:
-    """The first source whose site ``url`` is on and whose spider takes it for an item page, with
-    the URL in the form that source uses (its scheme, no default port); None when none does."""
+    """The source whose site ``url`` is on and whose spider takes it for an item page, with the
+    URL in the form that source uses (its scheme, no default port); None when none does.
+
+    Sources sharing a host (``/en`` and ``/ru`` of one site) are told apart by the longest of
+    their ``base_url``/``start_urls`` paths that the URL's path starts with."""
+    best: tuple[int, str, str] | None = None
     for name, parser in parsers.items():
-        site = parser.spider.site_url
-        local = wayback.same_site_url(url, site)
-        if local == url and not _same_host(url, site):
-            continue
-        if parser.is_item_url(local):
-            return name, local
-    return None
+        sites = [parser.source.base_url, *(parser.source.start_urls or [])]
+        for site in filter(None, sites):
+            local = wayback.same_site_url(url, site)
+            if local == url and not _same_host(url, site):
+                continue
+            prefix = urlsplit(site).path.rstrip("/")
+            path = urlsplit(local).path
+            if not (path == prefix or path.startswith(prefix + "/")):
+                prefix = ""
+            if (best is None or len(prefix) > best[0]) and parser.is_item_url(local):
+                best = (len(prefix), name, local)
+    return (best[1], best[2]) if best else None
 
 
 def _same_host(url: str, site: str) -> bool:

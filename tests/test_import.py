@@ -218,3 +218,24 @@ def test_arc_records_are_read_with_a_key_that_is_the_same_on_every_read(tmp_path
         ("http://example.org/a", "2020-01-02T03:04:05+00:00", 200, b"<html>hello</html>")
     ]
     assert [r.key for r in first] == [r.key for r in again]
+
+
+def test_a_site_spider_reads_imported_captures_as_it_reads_live_pages(tmp_path, db_path, server):
+    from spider_sites import crawler, documents
+    from test_spiders_kremlin import serve_kremlin
+    from test_spiders_kremlin import sources as kremlin_sources
+
+    serve_kremlin(server, broken="none")
+    news = ["/en/events/president/news", "/ru/events/president/news"]
+    warc = wget_warc(server.base_url, news, tmp_path)
+    imported = crawler(tmp_path, db_path, kremlin_sources(server))
+    result = imported("import", str(warc))
+    assert result.returncode == 0, result.stderr
+    assert "item page(s), new version: 8\n" in result.stdout  # listing pages are no items
+    live = crawler(tmp_path, tmp_path / "live.db", kremlin_sources(server))
+    assert live("crawl", "kremlin-en", "kremlin-ru").returncode == 0
+    fields = ("source", "title", "text", "published_at", "language", "metadata")
+    got, expected = documents(db_path), documents(tmp_path / "live.db")
+    assert set(got) == set(expected) and len(got) >= 4  # both languages, each to its source
+    for url, document in got.items():
+        assert [document[name] for name in fields] == [expected[url][name] for name in fields]
