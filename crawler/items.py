@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage.documents import Snapshot
+
 # Outcomes a spider reports. The pipeline turns them into storage calls and fetch-log entries.
 PAGE = "page"  # parsed: title and text found
 NOT_MODIFIED = "not_modified"  # 304 to a conditional re-check
@@ -39,3 +41,24 @@ class FetchResult:
         None  # e.g. "kremlin:56155": same key, same text in another language
     )
     withdrawn: str | None = None  # the publisher's withdrawal notice: the page stays, as removed
+
+    def snapshot(self, page_hash: str | None, ignore_patterns: list[str]) -> Snapshot:
+        """What a parsed page says, as storage records it (one mapping for crawls, imports and
+        re-extractions)."""
+        return Snapshot(
+            source=self.source,
+            url=self.url,
+            kind=self.kind,
+            title=self.title or "",
+            text=self.text or "",
+            published_at=self.published_at,
+            language=self.language,
+            metadata=self.metadata,
+            seen_at=self.seen_at,
+            etag=self.etag,
+            last_modified=self.last_modified,
+            page_hash=page_hash,
+            origin=self.origin,
+            translation_key=self.translation_key,
+            ignore_patterns=ignore_patterns,
+        )

@@ -101,22 +101,9 @@ class ArchivePipeline:
     def _store_page(self, item: items.FetchResult) -> dict:
         seen_at = item.seen_at or storage.timeutil.utc_now()
         page_hash = storage.save_page(self.db, item.body or b"", item.content_type, seen_at)
-        snapshot = storage.Snapshot(
-            source=item.source,
-            url=item.url,
-            kind=item.kind,
-            title=item.title or "",
-            text=item.text or "",
-            published_at=item.published_at,
-            language=item.language,
-            metadata=item.metadata,
-            seen_at=seen_at,
-            etag=item.etag,
-            last_modified=item.last_modified,
-            page_hash=page_hash,
-            origin=item.origin,
-            translation_key=item.translation_key,
-            ignore_patterns=getattr(self.crawler.spider.source, "ignore_patterns", []),
+        item.seen_at = seen_at
+        snapshot = item.snapshot(
+            page_hash, getattr(self.crawler.spider.source, "ignore_patterns", [])
         )
         try:
             if item.origin == "archive":

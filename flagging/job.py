@@ -24,6 +24,7 @@ from storage.archive import ARCHIVE
 from storage.documents import status_events_after
 from storage.flags import insert_flag, make_flag, update_flag_summary
 from storage.job_state import get_state
+from storage.reextraction import REPROCESS
 from storage.versions import flag_rows, flag_rows_after
 
 logger = logging.getLogger(__name__)
@@ -74,8 +75,11 @@ def _version_flag(row: dict[str, Any]) -> dict[str, Any] | None:
 
     A document's first flag is ``new_readout``; later versions raise ``edited_readout`` when
     their change row lists a change. A version from the web archive raises a flag only if it
-    is the document's latest: a backfill of old captures shows history, not news.
+    is the document's latest: a backfill of old captures shows history, not news. A
+    re-extraction (``readouts reprocess``) is our reading improving, never the publisher's edit.
     """
+    if row["origin"] == REPROCESS:
+        return None
     archived = row["origin"] == ARCHIVE
     if archived and row["version"] != row["latest"]:
         return None

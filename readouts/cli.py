@@ -765,5 +765,104 @@ def verify(state: State, repair, as_json):
         sys.exit(1)
 
 
+@cli.command(name="import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--source",
+    "source_name",
+    help="Only this source's captures; item pages on another host (a mirror, an old domain)"
+    " count as this source's too. Default: every configured source, by host.",
+)
+@click.pass_obj
+def import_(state: State, paths, source_name):
+    """Bring WARC, WACZ or ARC captures made by any tool in as versions dated by their capture.
+
+    Each HTML page that answered 200 at an item URL of a source is parsed by that source's
+    own spider, as a live fetch would be, and placed in its document's history at its capture
+    time (origin "archive": history, not news). Importing a file twice adds nothing; a killed
+    import carries on. Then runs the flag job.
+
+    \b
+    Example:
+        readouts import crawl.warc.gz captures.wacz
+        readouts import old-domain.warc.gz --source kremlin-en
+    """
+    from crawler.importer import CorruptArchive, import_files, is_capture_file
+    from flagging import run_flag_job
+    from storage.sources import sync_sources
+
+    unknown = [path for path in paths if not is_capture_file(path)]
+    if unknown:
+        raise click.BadParameter(
+            f"{unknown[0]} is not a .warc, .warc.gz, .arc, .arc.gz or .wacz file",
+            param_hint="PATHS",
+        )
+    try:
+        forced = state.sources.select([source_name])[0] if source_name else None
+    except config.SourcesError as error:
+        raise BadSources(str(error)) from None
+    sync_sources(state.db, state.sources.sources.values())
+    try:
+        imported = import_files(
+            state.db, list(paths), list(state.sources.sources.values()), force_source=forced
+        )
+    except CorruptArchive as error:
+        raise click.ClickException(
+            f"{error}. The captures before it are imported; repair or re-download the file"
+            " and import it again to carry on."
+        ) from None
+    flags = run_flag_job(state.db)
+    click.echo(imported.summary())
+    click.echo(report.plural(len(flags), "new flag"))
+    for flag in flags:
+        click.echo(f"  {report.flag_line(flag)}")
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option(
+    "--since",
+    callback=parse_date,
+    help="Only documents whose current version was stored on or after this date (YYYY-MM-DD).",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would change; store nothing.")
+@click.pass_obj
+def reprocess(state: State, names, since, dry_run):
+    """Re-parse stored raw pages with today's spider code, without fetching.
+
+    Each document's current version is read again from the page it came from (default: every
+    source). Where the title, date or text come out different, a new version is recorded with
+    origin "reprocess": a re-extraction, never flagged as an edit by the publisher. Then runs
+    the flag job, which re-derives changes, citations, drift and counterparts for it. A second
+    run changes nothing; a killed run carries on when started again.
+
+    \b
+    Example:
+        readouts reprocess --dry-run
+        readouts reprocess kremlin-en --since 2026-01-01
+    """
+    from crawler.reprocess import reprocess as reprocess_pages
+    from flagging import run_flag_job
+    from storage.sources import sync_sources
+
+    try:
+        selected = (
+            state.sources.select(list(names)) if names else list(state.sources.sources.values())
+        )
+    except config.SourcesError as error:
+        raise BadSources(str(error)) from None
+    sync_sources(state.db, state.sources.sources.values())
+    done = reprocess_pages(
+        state.db, selected, since=since.isoformat() if since else None, dry_run=dry_run
+    )
+    click.echo(done.summary(dry_run))
+    if dry_run:
+        return
+    flags = run_flag_job(state.db)
+    click.echo(report.plural(len(flags), "new flag"))
+    for flag in flags:
+        click.echo(f"  {report.flag_line(flag)}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     cli()

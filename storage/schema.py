@@ -543,6 +543,28 @@ def _add_missing_runs_until(db: sqlite_utils.Database) -> None:
         db["documents"].add_column("missing_runs_until", int)
 
 
+def _add_imported_records(db: sqlite_utils.Database) -> None:
+    """Records of WARC/WACZ/ARC files brought in by ``readouts import`` (``storage.imports``)."""
+    db["imported_records"].create(
+        {
+            "record_key": str,
+            "file": str,
+            "offset": int,
+            "url": str,
+            "captured_at": str,
+            "payload_digest": str,
+            "page_hash": str,
+            "document_id": int,
+            "version_id": int,
+            "imported_at": str,
+        },
+        pk="record_key",
+        if_not_exists=True,
+        foreign_keys=[("document_id", "documents", "id"), ("page_hash", "pages", "hash")],
+    )
+    db["imported_records"].create_index(["payload_digest"], if_not_exists=True)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -559,6 +581,7 @@ MIGRATIONS: list[Migration] = [
     _create_scan_tables,
     _create_captures,
     _add_missing_runs_until,
+    _add_imported_records,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -55,6 +55,10 @@ class KremlinSpider(ListingSpider):
         path = f"/events/president/{listing}"
         return self.base + (path if page == 1 else f"{path}/page/{page}")
 
+    def is_item_url(self, url: str) -> bool:
+        """Readout pages only: an archive's or a WARC file's listing pages are not items."""
+        return bool(ITEM_PATH.search(urlsplit(url).path))
+
     def entries(self, response: TextResponse) -> list[Entry]:
         found = []
         for entry in response.css(ENTRY):

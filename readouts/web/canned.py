@@ -79,7 +79,8 @@ ORDER BY c.updated_at DESC, c.id DESC
 # Versions, removals and the readouts of the same event by other sources (follow counterpart_id).
 DOCUMENT_HISTORY = """
 SELECT at, event, version_id, version, title, detail, counterpart_id FROM (
-  SELECT v.seen_at AS at, CASE v.version WHEN 1 THEN 'first archived' ELSE 'new version' END
+  SELECT v.seen_at AS at, CASE WHEN v.origin = 'reprocess' THEN 're-extraction (same page)'
+                              WHEN v.version = 1 THEN 'first archived' ELSE 'new version' END
            AS event, v.id AS version_id, v.version, v.title,
          length(v.text) || ' characters, published ' || coalesce(v.published_at, '?') AS detail,
          NULL AS counterpart_id, v.id AS tie

@@ -79,7 +79,9 @@ TABLES: dict[str, dict[str, Any]] = {
             "content_hash": "SHA-256 of the normalized title, date and text",
             "page_hash": "The raw page it was extracted from (pages table)",
             "run_id": "The crawl run that fetched it",
-            "origin": "How it was obtained (crawl, backfill, …)",
+            "origin": "How it was obtained: crawl; archive (a web-archive capture, from the "
+            "Wayback Machine or readouts import); reprocess (the same raw page read again by "
+            "improved spider code: a re-extraction, never an edit)",
             "metadata": "Other fields the page stated (JSON)",
         },
     },
@@ -253,6 +255,23 @@ TABLES: dict[str, dict[str, Any]] = {
             "compression": "How body is compressed",
             "body": "The page (compressed)",
             "first_seen": "When this body was first fetched (UTC)",
+        },
+    },
+    "imported_records": {
+        "description": "WARC/ARC records brought in by readouts import: one row per capture "
+        "stored, with the file and offset it came from.",
+        "sort_desc": "imported_at",
+        "columns": {
+            "record_key": "WARC-Record-ID (for ARC records: a digest of URL, date and payload)",
+            "file": "The file it was read from (FILE.wacz!archive/… inside a WACZ)",
+            "offset": "Byte offset of the record in that file",
+            "url": "The document's URL",
+            "captured_at": "When the page was captured (WARC-Date, UTC)",
+            "payload_digest": "WARC-Payload-Digest: lets a later revisit record find it",
+            "page_hash": "The raw page stored (pages table)",
+            "document_id": "The document it belongs to",
+            "version_id": "The version it made (empty: its content was already known)",
+            "imported_at": "When it was imported (UTC)",
         },
     },
     "job_state": {

@@ -1,0 +1,257 @@
+"""``readouts import``: captures in WARC, WACZ or ARC files, made by any tool, as archive versions.
+
+Each ``response`` record (and each ``revisit`` record whose payload was imported before) of an
+HTML page that answered 200, at an item URL of a configured source, is parsed by that source's
+own spider code (``crawler.offline``) and placed in the document's history at its capture time,
+exactly like a Wayback Machine capture: history, not news.
+
+Every record is stored in its own transaction together with its row in ``imported_records``, so
+importing a file twice adds nothing and a killed import carries on where it stopped. A file that
+ends inside a record, or whose record is not what its headers say, stops the import with the
+file and the record's offset; the records before it are kept, none of it half-stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import zipfile
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from crawler import items
+from crawler.offline import HeldPage, OfflineParser, source_for_url
+from storage import imports
+
+logger = logging.getLogger(__name__)
+
+ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+class CorruptArchive(Exception):
+    """A capture file that ends inside a record or holds something that is not a record."""
+
+    def __init__(self, file: str, offset: int, detail: str):
+        super().__init__(f"{file}: corrupt or truncated at record offset {offset}: {detail}")
+
+
+@dataclass
+class Record:
+    """One HTTP capture read from a file: a response, or a revisit (``body`` None)."""
+
+    key: str  # WARC-Record-ID, or a digest of URL, date and payload for ARC records
+    file: str
+    offset: int
+    url: str
+    captured_at: str
+    payload_digest: str | None
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes | None
+
+    @property
+    def content_type(self) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == "content-type"), None)
+
+
+@dataclass
+class ImportReport:
+    records: int = 0  # HTTP captures read
+    items: int = 0  # of those, item pages of a source
+    outcomes: Counter = field(default_factory=Counter)  # new version, already imported, …
+
+    def summary(self) -> str:
+        parts = [f"{self.records} capture(s) read", f"{self.items} item page(s)"]
+        parts += [f"{outcome}: {count}" for outcome, count in sorted(self.outcomes.items())]
+        return ", ".join(parts)
+
+
+def import_files(
+    db: Any, paths: list[str], sources: list[Any], *, force_source: Any | None = None
+) -> ImportReport:
+    """Import every capture of the files at ``paths`` (in order) that belongs to ``sources``.
+
+    ``force_source``: only that source, and an item page on another host (a mirror, an old
+    domain) is taken as that source's too, under its captured URL."""
+    if force_source is not None:
+        parsers = {force_source.name: OfflineParser(force_source)}
+    else:
+        parsers = {source.name: OfflineParser(source) for source in sources}
+    report = ImportReport()
+    for path in paths:
+        for record in read_records(path):
+            report.records += 1
+            outcome = _import_record(db, record, parsers, force_source is not None)
+            if outcome is not None:
+                report.items += 1
+                report.outcomes[outcome] += 1
+    return report
+
+
+def _import_record(
+    db: Any, record: Record, parsers: dict[str, OfflineParser], forced: bool
+) -> str | None:
+    """Store one capture; its outcome, or None when it is no item page of a source."""
+    if record.status != 200 or not _is_html(record.content_type):
+        return None
+    match = source_for_url(record.url, parsers)
+    if match is None and forced:
+        parser = next(iter(parsers.values()))
+        match = (parser.source.name, record.url) if parser.is_item_url(record.url) else None
+    if match is None:
+        return None
+    if imports.is_imported(db, record.key):
+        return "already imported"
+    body, content_type = record.body, record.content_type
+    if body is None:  # a revisit: the same payload as a capture imported before
+        original = imports.revisited_page(db, record.payload_digest)
+        if original is None:
+            logger.warning(
+                "%s at %d: revisit of a capture not imported", record.file, record.offset
+            )
+            return "unresolved revisit"
+        body, content_type = original
+    name, url = match
+    parser = parsers[name]
+    headers = [(k, v) for k, v in record.headers if k.lower() != "content-type"]
+    headers.append(("Content-Type", content_type or "text/html"))
+    result = parser.parse(
+        HeldPage(url=url, body=body, headers=headers, origin="archive", seen_at=record.captured_at)
+    )
+    if result.outcome != items.PAGE:
+        logger.warning("%s at %d (%s): %s", record.file, record.offset, url, result.error)
+        return result.outcome.replace("_", " ")
+    stored = imports.store_capture(
+        db,
+        imports.CaptureRecord(
+            record.key, record.file, record.offset, url, record.captured_at, record.payload_digest
+        ),
+        result.snapshot(None, parser.source.ignore_patterns),
+        body,
+        content_type,
+    )
+    if stored is None:
+        return "already imported"
+    return "new version" if stored.changed else "known content"
+
+
+def read_records(path: str) -> Iterator[Record]:
+    """The HTTP captures of a WARC, ARC or WACZ file, in file order."""
+    if path.endswith(".wacz"):
+        yield from _wacz_records(path)
+        return
+    with open(path, "rb") as stream:
+        yield from _archive_records(stream, path, Path(path).stat().st_size)
+
+
+def _wacz_records(path: str) -> Iterator[Record]:
+    """A WACZ is a zip whose ``archive/`` folder holds the WARC files."""
+    try:
+        package = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise CorruptArchive(path, 0, f"not a readable WACZ (zip) package: {error}") from None
+    with package:
+        members = sorted(
+            name
+            for name in package.namelist()
+            if name.startswith("archive/") and name.endswith(ARCHIVE_SUFFIXES)
+        )
+        if not members:
+            raise CorruptArchive(path, 0, "a WACZ package without archive/*.warc.gz files")
+        for name in members:
+            with _opened_member(package, path, name) as stream:
+                size = package.getinfo(name).file_size
+                yield from _archive_records(stream, f"{path}!{name}", size)
+
+
+@contextmanager
+def _opened_member(package: zipfile.ZipFile, path: str, name: str) -> Iterator[IO[bytes]]:
+    try:
+        stream = package.open(name)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise CorruptArchive(f"{path}!{name}", 0, str(error)) from None
+    with stream:
+        yield stream
+
+
+def _archive_records(stream: IO[bytes], file: str, size: int) -> Iterator[Record]:
+    arc = file.endswith((".arc", ".arc.gz"))
+    records = ArchiveIterator(stream, arc2warc=arc, check_digests="raise")
+    try:
+        # ``records.offset``: where the record being read starts (``get_record_offset()`` would
+        # skip to the record's end before its body is read).
+        for record in records:
+            offset = records.offset
+            if record.length is None:
+                raise CorruptArchive(file, offset, "a record without its length: headers cut off")
+            if not arc and record.format != "warc":  # warcio takes any line for an ARC header
+                raise CorruptArchive(file, offset, "not a WARC record")
+            captured = _capture(record, arc)
+            record.raw_stream.read()
+            missing = getattr(record.raw_stream, "limit", 0)
+            if missing:
+                raise CorruptArchive(file, offset, f"the record ends {missing} byte(s) short")
+            if captured is not None:
+                yield Record(file=file, offset=offset, **captured)
+    except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as error:
+        raise CorruptArchive(file, records.offset, str(error)) from None
+    if records.offset < size:  # warcio ends quietly where a record's headers are cut off
+        raise CorruptArchive(file, records.offset, "the file ends inside this record")
+
+
+def _capture(record: Any, arc: bool) -> dict[str, Any] | None:
+    """The fields of an HTTP capture record (its body read), else None."""
+    if record.rec_type not in ("response", "revisit") or record.http_headers is None:
+        return None
+    headers = record.rec_headers
+    url = headers.get_header("WARC-Target-URI")
+    if not url or not url.startswith(("http://", "https://")):
+        return None
+    body = record.content_stream().read() if record.rec_type == "response" else None
+    try:
+        status = int(record.http_headers.get_statuscode() or 0)
+    except ValueError:
+        status = 0
+    payload_digest = headers.get_header("WARC-Payload-Digest")
+    if payload_digest is None and body is not None:
+        payload_digest = "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()
+    captured_at = _utc(headers.get_header("WARC-Date"))
+    key = headers.get_header("WARC-Record-ID")
+    if arc or not key:  # ARC records have no id (warcio makes up a new one on each read)
+        key = "arc:" + hashlib.sha256(f"{url} {captured_at} {payload_digest}".encode()).hexdigest()
+    return dict(
+        key=key,
+        url=url,
+        captured_at=captured_at,
+        payload_digest=payload_digest,
+        status=status,
+        headers=list(record.http_headers.headers),
+        body=body,
+    )
+
+
+def _utc(warc_date: str | None) -> str:
+    """A WARC-Date (``2026-11-29T23:14:50Z``) as the archive writes times."""
+    moment = datetime.fromisoformat((warc_date or "").replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _is_html(content_type: str | None) -> bool:
+    return content_type is None or content_type.split(";")[0].strip().lower() in HTML_TYPES
+
+
+def is_capture_file(path: str | Path) -> bool:
+    return str(path).endswith((*ARCHIVE_SUFFIXES, ".wacz"))

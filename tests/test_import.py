@@ -1,0 +1,241 @@
+"""``readouts import``: captures made by Debian's wget, as WARC and wrapped in a WACZ package."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import query
+from killharness import archive_problems, run_and_kill
+
+from readouts.demo.sitegen import item_path, make_readout, site_pages, sources_toml
+from storage.timeutil import utc_now
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("wget") is None, reason="needs wget (apt-get install wget)"
+)
+
+VERSIONS = (
+    "SELECT d.source, d.url, v.version, v.seen_at, v.origin, v.title, v.text, v.published_at"
+    " FROM versions v JOIN documents d ON d.id = v.document_id ORDER BY d.url, v.version"
+)
+
+
+def wget_warc(base_url: str, start_paths: list[str], directory: Path) -> Path:
+    """A WARC of the site as Debian's wget records it (request and response records, digests)."""
+    subprocess.run(
+        ["wget", "-q", "--warc-file=site", "-r", "-l", "3", "--no-parent", "-e", "robots=off"]
+        + ["-P", str(directory / "mirror")]
+        + [base_url + path for path in start_paths],
+        cwd=directory,
+        timeout=120,
+        check=False,  # wget exits 8 when some link answered 404; the WARC is still whole
+    )
+    return directory / "site.warc.gz"
+
+
+@pytest.fixture
+def demo_warc(tmp_path, demo_site) -> Path:
+    return wget_warc(demo_site.server.base_url, list(demo_site.LISTINGS.values()), tmp_path)
+
+
+@pytest.fixture
+def capture_window(demo_site):
+    """(before, after) the wget run, as the archive writes times: captures fall in between."""
+    before = utc_now()
+    yield lambda: (before, utc_now())
+
+
+def test_import_of_a_wget_warc_reads_each_readout_as_a_live_crawl_does(
+    tmp_path, demo_site, capture_window, demo_warc, readouts, demo_sources
+):
+    window = capture_window()
+    result = readouts("import", str(demo_warc))
+    assert result.returncode == 0, result.stderr
+    imported = query(readouts.db_path, VERSIONS)
+    assert {row["url"] for row in imported} == {
+        demo_site.server.url(path)
+        for path, page in demo_site.pages.items()
+        if page.section in ("kremlin", "whitehouse")
+    }
+    for row in imported:
+        assert row["origin"] == "archive"
+        assert window[0] <= row["seen_at"] <= window[1]  # dated by its capture
+
+    from conftest import Readouts
+
+    crawled_db = tmp_path / "crawled.db"
+    crawl = Readouts(crawled_db, demo_sources)("crawl", "demo-kremlin", "demo-whitehouse")
+    assert crawl.returncode == 0, crawl.stderr
+    crawled = {row["url"]: row for row in query(crawled_db, VERSIONS)}
+    for row in imported:
+        live = crawled[row["url"]]
+        assert (row["title"], row["text"], row["published_at"]) == (
+            live["title"],
+            live["text"],
+            live["published_at"],
+        )
+    # History, not news: as for a Wayback capture, only the latest version announces itself.
+    flags = query(readouts.db_path, "SELECT kind, summary FROM flags WHERE kind LIKE '%readout'")
+    assert all("web archive capture" in flag["summary"] for flag in flags)
+
+
+def test_importing_the_same_file_twice_adds_nothing(demo_warc, readouts):
+    assert readouts("import", str(demo_warc)).returncode == 0
+    tables = (
+        "SELECT (SELECT count(*) FROM versions) v, (SELECT count(*) FROM flags) f,"
+        " (SELECT count(*) FROM pages) p, (SELECT count(*) FROM imported_records) r"
+    )
+    before = query(readouts.db_path, tables)
+    again = readouts("import", str(demo_warc))
+    assert again.returncode == 0, again.stderr
+    assert "already imported: 3" in again.stdout
+    assert query(readouts.db_path, tables) == before
+
+
+def test_truncated_file_stops_naming_the_file_and_record_offset_and_the_rest_imports_later(
+    tmp_path, demo_warc, readouts
+):
+    data = demo_warc.read_bytes()
+    truncated = tmp_path / "truncated.warc.gz"
+    truncated.write_bytes(data[: len(data) * 2 // 5])
+    result = readouts("import", str(truncated))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"Error: {truncated}: corrupt or truncated at record offset " in result.stderr
+    offset = int(result.stderr.split("record offset ")[1].split(":")[0])
+    stored = query(readouts.db_path, "SELECT offset FROM imported_records ORDER BY offset")
+    assert stored and all(row["offset"] < offset for row in stored)
+    assert archive_problems(readouts.db_path) == []
+
+    whole = readouts("import", str(demo_warc))
+    assert whole.returncode == 0, whole.stderr
+    assert len(query(readouts.db_path, "SELECT * FROM versions")) == 3
+
+
+def test_garbage_in_place_of_a_record_is_a_clear_error(tmp_path, readouts):
+    corrupt = tmp_path / "corrupt.warc"
+    corrupt.write_bytes(b"this is not a WARC record\r\n" * 10)
+    result = readouts("import", str(corrupt))
+    assert result.returncode == 1
+    assert f"Error: {corrupt}: corrupt or truncated at record offset 0" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_file_that_is_no_capture_file_is_a_usage_error(tmp_path, readouts):
+    other = tmp_path / "notes.txt"
+    other.write_text("hello")
+    result = readouts("import", str(other))
+    assert result.returncode == 2
+    assert "is not a .warc, .warc.gz, .arc, .arc.gz or .wacz file" in result.stderr
+
+
+def wacz_around(warc: Path, path: Path) -> Path:
+    """A WACZ 1.1.1 package holding ``warc``: archive/, pages/pages.jsonl, datapackage.json."""
+    pages = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"})]
+    with zipfile.ZipFile(path, "w") as package:
+        package.write(warc, f"archive/{warc.name}")
+        package.writestr("pages/pages.jsonl", "\n".join(pages) + "\n")
+        package.writestr(
+            "datapackage.json",
+            json.dumps({"profile": "data-package", "wacz_version": "1.1.1", "resources": []}),
+        )
+    return path
+
+
+def test_a_wacz_package_imports_like_the_warc_it_holds(tmp_path, demo_warc, readouts):
+    from conftest import Readouts
+
+    package = wacz_around(demo_warc, tmp_path / "site.wacz")
+    assert readouts("import", str(package)).returncode == 0
+    plain = Readouts(tmp_path / "plain.db", readouts.sources_path)
+    assert plain("import", str(demo_warc)).returncode == 0
+    assert query(readouts.db_path, VERSIONS) == query(tmp_path / "plain.db", VERSIONS)
+    files = query(readouts.db_path, "SELECT DISTINCT file FROM imported_records")
+    assert files == [{"file": f"{package}!archive/site.warc.gz"}]
+
+
+def test_killed_import_keeps_the_archive_sound_and_carries_on(tmp_path, db_path, server):
+    pages = 40
+    for path, html in site_pages(pages).items():
+        server.set(path, html)
+    warc = wget_warc(server.base_url, ["/news/"], tmp_path)
+    sources = tmp_path / "sources.toml"
+    sources.write_text(sources_toml(server.base_url), encoding="utf-8")
+    command = [sys.executable, "-m", "readouts", "--db", str(db_path), "--sources", str(sources)]
+    command += ["import", str(warc)]
+
+    def started() -> bool:
+        try:
+            return bool(query(db_path, "SELECT 1 FROM imported_records LIMIT 1"))
+        except Exception:  # the schema is not there yet
+            return False
+
+    kill = run_and_kill(command, rng=random.Random(14), max_delay=0.3, ready=started)
+    assert kill.killed, kill
+    assert archive_problems(db_path) == []
+    partly = len(query(db_path, "SELECT * FROM imported_records"))
+    assert 0 < partly < pages
+    finish = run_and_kill(command, rng=random.Random(0), max_delay=600)
+    assert not finish.killed and finish.returncode == 0, finish
+    versions = query(db_path, VERSIONS)
+    assert len(versions) == pages
+    for number in range(1, pages + 1):
+        row = next(row for row in versions if row["url"] == server.url(item_path(number)))
+        assert make_readout(number).paragraphs[-1] in row["text"]
+
+
+def test_a_record_whose_bytes_changed_fails_its_digest(tmp_path, demo_warc, readouts):
+    data = gzip.decompress(demo_warc.read_bytes())
+    at = data.index(b"Telephone conversation")
+    corrupt = tmp_path / "flipped.warc"
+    corrupt.write_bytes(data[:at] + b"X" + data[at + 1 :])
+    result = readouts("import", str(corrupt))
+    assert result.returncode == 1
+    assert f"Error: {corrupt}: corrupt or truncated at record offset " in result.stderr
+    assert "digest failed" in result.stderr
+
+
+def test_arc_records_are_read_with_a_key_that_is_the_same_on_every_read(tmp_path):
+    from crawler.importer import read_records
+
+    http = b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html>hello</html>"
+    version = b"1 0 InternetArchive\nURL IP-address Archive-date Content-type Archive-length\n"
+    arc = tmp_path / "old.arc"
+    arc.write_bytes(
+        b"filedesc://old.arc 0.0.0.0 20200101000000 text/plain %d\n%s\n" % (len(version), version)
+        + b"http://example.org/a 1.2.3.4 20200102030405 text/html %d\n%s\n" % (len(http), http)
+    )
+    first, again = list(read_records(str(arc))), list(read_records(str(arc)))
+    assert [(r.url, r.captured_at, r.status, r.body) for r in first] == [
+        ("http://example.org/a", "2020-01-02T03:04:05+00:00", 200, b"<html>hello</html>")
+    ]
+    assert [r.key for r in first] == [r.key for r in again]
+
+
+def test_a_site_spider_reads_imported_captures_as_it_reads_live_pages(tmp_path, db_path, server):
+    from spider_sites import crawler, documents
+    from test_spiders_kremlin import serve_kremlin
+    from test_spiders_kremlin import sources as kremlin_sources
+
+    serve_kremlin(server, broken="none")
+    news = ["/en/events/president/news", "/ru/events/president/news"]
+    warc = wget_warc(server.base_url, news, tmp_path)
+    imported = crawler(tmp_path, db_path, kremlin_sources(server))
+    result = imported("import", str(warc))
+    assert result.returncode == 0, result.stderr
+    assert "item page(s), new version: 8\n" in result.stdout  # listing pages are no items
+    live = crawler(tmp_path, tmp_path / "live.db", kremlin_sources(server))
+    assert live("crawl", "kremlin-en", "kremlin-ru").returncode == 0
+    fields = ("source", "title", "text", "published_at", "language", "metadata")
+    got, expected = documents(db_path), documents(tmp_path / "live.db")
+    assert set(got) == set(expected) and len(got) >= 4  # both languages, each to its source
+    for url, document in got.items():
+        assert [document[name] for name in fields] == [expected[url][name] for name in fields]
