@@ -18,21 +18,32 @@ from scrapy.utils.httpobj import urlparse_cached
 
 import storage
 from storage import captures
+from storage.sources import SECRET
 from storage.timeutil import utc_now
+
+# Request headers whose values are secrets: stored (and exported) masked, as the sources table
+# stores them. A source's own ``headers`` are added to these.
+SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie"}
 
 
 class CaptureMiddleware:
     def __init__(self, db_path: str, run_id: int | None):
         self.db = storage.open_database(db_path, upgrade=False)
         self.run_id = run_id
+        self.secret_headers = SECRET_HEADERS
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CaptureMiddleware:
         middleware = cls(
             crawler.settings["READOUTS_DB"], crawler.settings.getint("READOUTS_RUN_ID") or None
         )
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
+
+    def spider_opened(self, spider: Spider) -> None:
+        configured = getattr(getattr(spider, "source", None), "headers", None) or {}
+        self.secret_headers = SECRET_HEADERS | {name.lower() for name in configured}
 
     def spider_closed(self, spider: Spider) -> None:
         self.db.close()
@@ -42,7 +53,10 @@ class CaptureMiddleware:
         target = parsed.path or "/"
         if parsed.query:
             target += "?" + parsed.query
-        sent = _header_pairs(request.headers)
+        sent = [
+            (name, SECRET if name.lower() in self.secret_headers else value)
+            for name, value in _header_pairs(request.headers)
+        ]
         if not any(name.lower() == "host" for name, _ in sent):
             sent.insert(0, ("Host", parsed.netloc))
         try:

@@ -23,10 +23,14 @@ SECRET = "****"  # apprise's mask for a secret (``PrivacyMode.Secret``)
 
 
 def redacted_config(config: dict[str, Any]) -> dict[str, Any]:
-    """A source's settings as they may be stored: proxy credentials and header values masked."""
+    """A source's settings as they may be stored: credentials in its URLs (proxy, base URL,
+    start URLs) and header values masked."""
     redacted = dict(config)
-    if redacted.get("proxy"):
-        redacted["proxy"] = redacted_url(redacted["proxy"])
+    for key in ("proxy", "base_url"):
+        if redacted.get(key):
+            redacted[key] = redacted_url(redacted[key])
+    if redacted.get("start_urls"):
+        redacted["start_urls"] = [redacted_url(url) for url in redacted["start_urls"]]
     if redacted.get("headers"):
         redacted["headers"] = {name: SECRET for name in redacted["headers"]}
     return redacted
@@ -48,11 +52,18 @@ def redact_stored_configs(db: sqlite_utils.Database) -> None:
     """
     secure_delete = db.execute("PRAGMA secure_delete").fetchone()[0]
     db.execute("PRAGMA secure_delete = ON")
-    for name, config in db.execute("SELECT name, config FROM sources").fetchall():
+    for name, base_url, config in db.execute(
+        "SELECT name, base_url, config FROM sources"
+    ).fetchall():
         settings = json.loads(config or "{}")
         cleaned = json.dumps(redacted_config(settings), sort_keys=True, default=str)
-        if cleaned != json.dumps(settings, sort_keys=True, default=str):
-            db.execute("UPDATE sources SET config = ? WHERE name = ?", [cleaned, name])
+        if cleaned != json.dumps(settings, sort_keys=True, default=str) or (
+            base_url and redacted_url(base_url) != base_url
+        ):
+            db.execute(
+                "UPDATE sources SET config = ?, base_url = ? WHERE name = ?",
+                [cleaned, base_url and redacted_url(base_url), name],
+            )
     db.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
 
 
@@ -66,7 +77,10 @@ def sync_sources(db: sqlite_utils.Database, sources: Iterable[Any]) -> None:
                     "name": source.name,
                     "kind": source.kind,
                     "spider": source.spider,
-                    "base_url": source.base_url or (source.start_urls or [None])[0],
+                    "base_url": redacted_url(
+                        source.base_url or (source.start_urls or [""])[0] or ""
+                    )
+                    or None,
                     "schedule": source.schedule,
                     "config": json.dumps(
                         redacted_config(source.config), sort_keys=True, default=str

@@ -101,3 +101,24 @@ def test_upgrade_cleans_secrets_an_older_release_stored(tmp_path):
         "proxy": "http://****:****@proxy.example:3128",
         "headers": {"Authorization": "****", "Cookie": "****"},
     }
+
+
+def test_credentials_in_a_sources_urls_are_masked_in_the_archive(tmp_path, db_path):
+    sources = tmp_path / "s.toml"
+    sources.write_text(
+        f"""
+[sources.private]
+kind = "commentary"
+spider = "generic"
+start_urls = ["https://{PROXY_USER}:{PROXY_PASSWORD}@intranet.example/news/"]
+item_pattern = "/news/\\\\d+$"
+""",
+        encoding="utf-8",
+    )
+    result = Readouts(db_path, sources)("sources")
+    assert result.returncode == 0, result.stderr
+    assert secrets_in_file(db_path) == []
+    with sqlite3.connect(db_path) as conn:
+        base_url, config = conn.execute("SELECT base_url, config FROM sources").fetchone()
+    assert base_url == "https://****:****@intranet.example/news/"
+    assert json.loads(config)["start_urls"] == [base_url]
