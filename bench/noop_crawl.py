@@ -13,7 +13,7 @@ from scrapy.utils.reactor import install_reactor
 
 from crawler.run import CrawlOptions, base_settings, quiet_scrapy_startup_logs, source_settings
 from crawler.spiders import spider_class
-from readouts.config import load_sources
+from scheduler.sources import load_sources
 
 
 def main(sources_path: str, name: str) -> None:

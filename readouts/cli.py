@@ -9,7 +9,8 @@ from datetime import date
 
 import click
 
-from readouts import __version__, config, report
+from readouts import __version__, report
+from scheduler.sources import SourcesError, SourcesFile, load_sources
 from storage.schema import FLAG_KINDS
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -33,11 +34,11 @@ class State:
         return self._db
 
     @property
-    def sources(self) -> config.SourcesFile:
+    def sources(self) -> SourcesFile:
         if self._sources is None:
             try:
-                self._sources = config.load_sources(self.sources_path)
-            except config.SourcesError as error:
+                self._sources = load_sources(self.sources_path)
+            except SourcesError as error:
                 raise BadSources(str(error)) from None
         return self._sources
 
@@ -156,7 +157,7 @@ def crawl(state: State, names, since, until, max_pages, recheck, from_archive):
         raise click.BadParameter("--since is after --until", param_hint="--since")
     try:
         selected = state.sources.select(list(names))
-    except config.SourcesError as error:
+    except SourcesError as error:
         raise BadSources(str(error)) from None
     sync_sources(state.db, state.sources.sources.values())
     options = CrawlOptions(
@@ -284,7 +285,7 @@ def daemon(
     )
     try:
         runner = Daemon(options)
-    except config.SourcesError as error:
+    except SourcesError as error:
         raise BadSources(str(error)) from None
     try:
         sys.exit(runner.run_once() if once else runner.run_forever())

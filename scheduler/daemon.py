@@ -24,11 +24,11 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 import storage
-from readouts.config import Source, SourcesError, SourcesFile
 from scheduler.notify import Notifier
 from scheduler.runner import Children, RunResult, Stopping, run_source, stop_child
 from scheduler.signals import SignalFlags
 from scheduler.snapshot import SourcesSnapshot
+from scheduler.sources import Source, SourcesError, SourcesFile
 from scheduler.triggers import jitter_seconds, next_due, parse_schedule, period_seconds
 from storage.daemon import DaemonAlive, beat, register_daemon, stop_daemon
 from storage.runs import close_abandoned_runs, last_attempts

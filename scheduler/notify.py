@@ -17,7 +17,7 @@ from typing import Any
 import apprise
 
 import storage
-from readouts.config import NotifyChannel
+from scheduler.sources import NotifyChannel
 from storage.notifications import (
     due_deliveries,
     queue_new_flags,

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import query
 
-from readouts.config import SourcesError, load_sources
 from readouts.demo.server import Resource
 from scheduler.daemon import due_sources
+from scheduler.sources import SourcesError, load_sources
 from scheduler.triggers import next_due, parse_schedule
 
 WAIT = 120  # generous: the machine running the tests may be busy

@@ -168,7 +168,7 @@ def css_to_xpath(selector: str) -> str:
 
 
 def bundled_sources_path() -> Path:
-    return Path(str(resources.files("readouts").joinpath(DEFAULT_SOURCES)))
+    return Path(str(resources.files("scheduler").joinpath(DEFAULT_SOURCES)))
 
 
 def load_sources(path: str | Path | None = None) -> SourcesFile:
