@@ -10,10 +10,9 @@ from scrapy.crawler import Crawler
 import storage
 import storage.timeutil
 from crawler import items
+from storage.runs import ERROR_OUTCOMES
 
 logger = logging.getLogger(__name__)
-
-ERROR_OUTCOMES = {items.PARSE_ERROR, items.FAILED, items.ROBOTS}
 
 
 class ArchivePipeline:

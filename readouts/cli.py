@@ -307,7 +307,7 @@ def status(state: State, as_json):
     """
     from scheduler.status import daemon_summary
     from storage.daemon import latest_daemon
-    from storage.notifications import notification_counts
+    from storage.notifications import FAILED_NOTIFICATIONS_QUERY, notification_counts
     from storage.queries import running_runs
 
     daemon_row = latest_daemon(state.db)
@@ -327,7 +327,7 @@ def status(state: State, as_json):
     click.echo(
         f"notifications: {counts['delivered']} delivered, {counts['pending']} pending, "
         f"{counts['failed']} failed"
-        + (" (SELECT * FROM notifications WHERE status = 'failed')" if counts["failed"] else "")
+        + (f" ({FAILED_NOTIFICATIONS_QUERY})" if counts["failed"] else "")
     )
 
 
