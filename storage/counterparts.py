@@ -16,10 +16,6 @@ from storage.schema import COUNTERPART_STATUSES
 from storage.timeutil import utc_now
 
 
-class CounterpartNotFound(LookupError):
-    """No counterpart link between those two readouts."""
-
-
 def save_event_profile(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
     with write_transaction(db):
         db["event_profiles"].upsert(row, pk="document_id")

@@ -71,7 +71,6 @@ ARCHIVES = {
         body=("div.field-name-field-forall-body",),
     ),
 }
-ERAS = ("current", *ARCHIVES)
 _HOSTS = {
     "bidenwhitehouse.archives.gov": "2021-2025",
     "trumpwhitehouse.archives.gov": "2017-2021",
