@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.http import TextResponse
 
-from crawler.extraction import parse_datetime
+from analysis.dates import day_in_format, iso_datetime
 from crawler.spiders import markup
 from crawler.spiders.base import ParseError
 from crawler.spiders.listing import Entry
@@ -153,7 +152,7 @@ class WhiteHouseSpider(WordPressSpider):
             if not found:
                 continue
             value = found[0].get() if "::attr(" in selector else markup.inline_text(found[0])
-            parsed = parse_datetime(value) or _text_date(value)
+            parsed = iso_datetime(value) or day_in_format(value, "%B %d, %Y")
             if parsed:
                 return parsed
         return None
@@ -163,11 +162,3 @@ def _url_date(match: re.Match) -> str | None:
     if "y" not in match.re.groupindex:
         return None
     return f"{match['y']}-{match['m']}-{match['d']}"
-
-
-def _text_date(value: str | None) -> str | None:
-    """ "December 23, 2016" → "2016-12-23"."""
-    try:
-        return datetime.strptime((value or "").strip(), "%B %d, %Y").date().isoformat()
-    except ValueError:
-        return None

@@ -21,6 +21,7 @@ import scrapy
 from scrapy.http import JsonResponse, Response, TextResponse
 from twisted.python.failure import Failure
 
+from analysis.dates import utc_iso
 from crawler import items
 from crawler.extraction import clean_line
 from crawler.spiders import markup
@@ -182,12 +183,12 @@ class WordPressSpider(ListingSpider):
         return {
             "title": _plain(_rendered(post.get("title"))),
             "text": text,
-            "published_at": markup.utc_iso(post.get("date_gmt")),
+            "published_at": utc_iso(post.get("date_gmt")),
             "language": self.source.language,
             "metadata": markup.compact(
                 {
                     "wordpress_id": post.get("id"),
-                    "modified_at": markup.utc_iso(post.get("modified_gmt")),
+                    "modified_at": utc_iso(post.get("modified_gmt")),
                     "categories": post.get("categories"),
                     "tags": post.get("tags"),
                     "links": markup.links(body, response.meta.get("document_url", response.url)),
@@ -208,7 +209,7 @@ class WordPressSpider(ListingSpider):
         return {
             "title": title,
             "text": text,
-            "published_at": markup.utc_iso(date),
+            "published_at": utc_iso(date),
             "language": self.source.language,
             "metadata": markup.compact(
                 {
@@ -248,7 +249,7 @@ def _plain(html: str) -> str:
 def _api_entry(post: dict) -> Entry:
     return Entry(
         post["link"],
-        markup.utc_iso(post.get("date_gmt")),
+        utc_iso(post.get("date_gmt")),
         _plain(_rendered(post.get("title"))),
     )
 
@@ -272,7 +273,7 @@ def _feed_entries(response: Response) -> list[Entry]:
         entries.append(
             Entry(
                 link,
-                markup.utc_iso(published.isoformat()) if published else None,
+                utc_iso(published.isoformat()) if published else None,
                 clean_line(node.xpath("title/text()").get() or ""),
             )
         )
