@@ -16,6 +16,7 @@ from datetime import date, datetime
 import regex
 
 from analysis.dates import instant, utc_instant, utc_text  # noqa: F401 (flagging/ reads them here until it imports analysis.dates)
+from analysis.sentences import sentence_spans
 
 # Words that open or sit inside name-like runs without being names: titles, offices, places.
 # A title word before a single capitalized word marks it as a name ("President Biden").
@@ -288,7 +289,7 @@ def profile(title: str, text: str, published_at: str | None) -> EventProfile:
     Only the title and the first sentence say who met whom; later sentences mention people the
     leaders merely talked about.
     """
-    opening = _first_sentence(text or "")
+    opening = _opening(text or "")
     head = f"{_SPOKESPERSON.sub('', title or '')}. {opening}"
     return EventProfile(
         participants=frozenset(name_key(n) for n in surnames(head, context=text or "")),
@@ -297,13 +298,6 @@ def profile(title: str, text: str, published_at: str | None) -> EventProfile:
         event_day=_event_day(opening, instant(published_at)),
         announcement=bool(_ANNOUNCEMENT.search(title or "")),
     )
-
-
-def _first_sentence(text: str) -> str:
-    words = text.split()[:80]
-    opening = " ".join(words)
-    match = re.search(r"(?<=[a-z0-9)][.!?])\s+(?=[A-Z])", opening)
-    return opening[: match.start()] if match else opening
 
 
 def _event_day(opening: str, published: datetime | None) -> date | None:
@@ -410,3 +404,10 @@ def _kinds_agree(a: frozenset[str], b: frozenset[str]) -> int:
     if a & b or "video_call" in a | b:
         return 1
     return -1
+
+
+def _opening(text: str) -> str:
+    """The first sentence of the first eighty words: where a readout says who met whom."""
+    opening = " ".join(text.split()[:80])
+    spans = sentence_spans(opening, min_words=0)
+    return opening[: spans[0][1]] if spans else opening

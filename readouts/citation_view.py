@@ -4,12 +4,10 @@ the sentence of the readout it comes from."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from analysis.sentences import sentences_around
 from storage.queries import citations_of
-
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)]*\s+|\n")
 
 
 def citation_view(db: Any, document: dict[str, Any]) -> dict[str, Any]:
@@ -31,13 +29,5 @@ def citation_view(db: Any, document: dict[str, Any]) -> dict[str, Any]:
 
 def sentence_context(text: str, start: int, end: int) -> dict[str, Any]:
     """The whole sentence(s) around ``text[start:end]``, and where the quote sits in them."""
-    before = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
-    first = before[-1] if before else 0
-    after = _SENTENCE_END.search(text, end)
-    if after is None:
-        last = len(text)
-    elif after.group().startswith("\n"):
-        last = after.start()
-    else:
-        last = after.start() + 1
+    first, last = sentences_around(text, start, end)
     return {"text": text[first:last], "quote": [start - first, end - first]}
