@@ -13,10 +13,11 @@ Dates are stored in UTC (``date_gmt``), whichever representation they came from.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+import feedparser
 import scrapy
 from scrapy.http import JsonResponse, Response, TextResponse
 from twisted.python.failure import Failure
@@ -255,26 +256,15 @@ def _api_entry(post: dict) -> Entry:
 
 
 def _feed_entries(response: Response) -> list[Entry]:
+    """The items of an RSS or Atom feed, through feedparser; none when the body is no feed."""
     if not isinstance(response, TextResponse):
         return []
-    try:
-        nodes = response.xpath("//channel/item")
-    except ValueError:  # not XML
-        return []
     entries = []
-    for node in nodes:
-        link = (node.xpath("link/text()").get() or "").strip()
+    for entry in feedparser.parse(response.body).entries:
+        link = (entry.get("link") or "").strip()
         if not link:
             continue
-        try:
-            published = parsedate_to_datetime(node.xpath("pubDate/text()").get() or "")
-        except (TypeError, ValueError):
-            published = None
-        entries.append(
-            Entry(
-                link,
-                utc_iso(published.isoformat()) if published else None,
-                clean_line(node.xpath("title/text()").get() or ""),
-            )
-        )
+        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        published = datetime(*stamp[:6], tzinfo=timezone.utc).isoformat() if stamp else None
+        entries.append(Entry(link, utc_iso(published), clean_line(entry.get("title") or "")))
     return entries
