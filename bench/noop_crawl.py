@@ -27,7 +27,7 @@ def main(sources_path: str, name: str) -> None:
         "DOWNLOADER_MIDDLEWARES", {"crawler.middlewares.FetchLogMiddleware": None}, "cmdline"
     )
     process = CrawlerProcess(base)
-    crawler = Crawler(spider_class(source.spider), settings)
+    crawler = Crawler(spider_class(source), settings)
     process.crawl(crawler, source=source, mode="monitor", known={})
     process.start()
     print(crawler.stats.get_value("item_scraped_count", 0), "items")
