@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from datetime import date
+from datetime import date, timezone
 
 import click
 
@@ -185,6 +185,12 @@ def crawl(state: State, names, since, until, max_pages, recheck, from_archive):
     help="Run every enabled source that is due, then exit (status 1 if a run was not ok).",
 )
 @click.option(
+    "--due-at",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
+    help="With --once: decide what is due as of this time (UTC unless it has an offset) "
+    "instead of now.",
+)
+@click.option(
     "--log-file",
     type=click.Path(dir_okay=False),
     help="Also log to this file (reopened when logrotate moves it).",
@@ -245,6 +251,7 @@ def crawl(state: State, names, since, until, max_pages, recheck, from_archive):
 def daemon(
     state: State,
     once,
+    due_at,
     log_file,
     log_level,
     run_timeout,
@@ -266,6 +273,8 @@ def daemon(
         readouts daemon --log-file /var/log/readouts.log
         readouts daemon --once
     """
+    if due_at and not once:
+        raise click.UsageError("--due-at only applies with --once")
     from scheduler.daemon import Daemon, DaemonAlreadyRunning, DaemonOptions
     from scheduler.logs import configure_logging
 
@@ -282,6 +291,7 @@ def daemon(
         tick=tick,
         max_runs=max_runs,
         max_jitter=jitter,
+        due_at=due_at if due_at is None or due_at.tzinfo else due_at.replace(tzinfo=timezone.utc),
     )
     try:
         runner = Daemon(options)

@@ -51,6 +51,7 @@ class DaemonOptions:
     tick: float = 30.0  # heartbeat and notification retry interval
     max_runs: int = 2  # crawls at once
     max_jitter: float = 60.0  # random delay added to each run, at most a tenth of its period
+    due_at: datetime | None = None  # --once: what is due as of this time (default: now)
 
 
 def due_sources(sources: SourcesFile, attempts: dict[str, str], now: datetime) -> list[Source]:
@@ -129,7 +130,7 @@ class Daemon:
         self.signals.install()
         try:
             self._prepare(db)
-            now = datetime.now(timezone.utc)
+            now = self.options.due_at or datetime.now(timezone.utc)
             due = due_sources(self.sources, last_attempts(db), now)
             logger.info("%d source(s) due: %s", len(due), ", ".join(s.name for s in due) or "none")
             with FuturesPool(max_workers=self.options.max_runs) as pool:

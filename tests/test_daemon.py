@@ -265,12 +265,15 @@ def test_once_runs_the_due_sources_then_exits_with_status_1_if_a_run_failed(
         extra,
     )
     readouts.sources_path = sources
-    first = readouts("daemon", "--once", "--jitter", "0", timeout=WAIT)
+    # One clock for both runs: a */30 boundary falling between them must not make the
+    # cron source due again.
+    clock = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    first = readouts("daemon", "--once", "--due-at", clock, "--jitter", "0", timeout=WAIT)
     assert first.returncode == 1, first.stderr
     outcomes = {r["source"]: r["outcome"] for r in runs(db_path)}
     assert outcomes == {"demo-kremlin": "ok", "demo-whitehouse": "ok", "broken": "errors"}
 
-    again = readouts("daemon", "--once", timeout=WAIT)
+    again = readouts("daemon", "--once", "--due-at", clock, timeout=WAIT)
     assert again.returncode == 0, again.stderr
     assert "0 source(s) due" in again.stderr
     assert len(runs(db_path)) == 3
