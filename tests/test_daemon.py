@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -487,3 +487,21 @@ def test_cron_weekdays_mean_what_they_mean_in_crontab(schedule, weekday):
     saturday = datetime(2026, 11, 28, 7, 0, tzinfo=timezone.utc)
     fire = parse_schedule(schedule).get_next_fire_time(None, saturday)
     assert fire.strftime("%A") == weekday
+
+
+@pytest.mark.parametrize(
+    "schedule, weekdays",
+    [
+        ("0 6 * * */2", {"Sunday", "Tuesday", "Thursday", "Saturday"}),
+        ("0 6 * * 1-5/2", {"Monday", "Wednesday", "Friday"}),
+        ("0 6 * * 1/3", {"Monday", "Thursday", "Sunday"}),
+        ("0 6 * * 0,3-4", {"Sunday", "Wednesday", "Thursday"}),
+    ],
+)
+def test_cron_weekday_steps_and_lists_mean_what_they_mean_in_crontab(schedule, weekdays):
+    trigger = parse_schedule(schedule)
+    fire, seen = datetime(2026, 11, 28, 7, 0, tzinfo=timezone.utc), set()
+    for _ in range(2 * len(weekdays)):
+        fire = trigger.get_next_fire_time(None, fire + timedelta(seconds=1))
+        seen.add(fire.strftime("%A"))
+    assert seen == weekdays
