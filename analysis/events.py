@@ -12,9 +12,12 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 import regex
+
+from analysis.dates import instant, utc_instant, utc_text  # noqa: F401 (flagging/ reads them here until it imports analysis.dates)
+from analysis.sentences import sentence_spans
 
 # Words that open or sit inside name-like runs without being names: titles, offices, places.
 # A title word before a single capitalized word marks it as a name ("President Biden").
@@ -301,49 +304,15 @@ def profile(title: str, text: str, published_at: str | None) -> EventProfile:
     Only the title and the first sentence say who met whom; later sentences mention people the
     leaders merely talked about.
     """
-    opening = _first_sentence(text or "")
+    opening = _opening(text or "")
     head = f"{_SPOKESPERSON.sub('', title or '')}. {opening}"
     return EventProfile(
         participants=frozenset(name_key(n) for n in surnames(head, context=text or "")),
         kinds=event_kinds(title) or event_kinds(opening),
-        published=_instant(published_at),
-        event_day=_event_day(opening, _instant(published_at)),
+        published=instant(published_at),
+        event_day=_event_day(opening, instant(published_at)),
         announcement=bool(_ANNOUNCEMENT.search(title or "")),
     )
-
-
-def _first_sentence(text: str) -> str:
-    words = text.split()[:80]
-    opening = " ".join(words)
-    match = re.search(r"(?<=[a-z0-9)][.!?])\s+(?=[A-Z])", opening)
-    return opening[: match.start()] if match else opening
-
-
-def _instant(published_at: str | None) -> datetime | None:
-    """The datetime a page states, as given (naive when it gave no offset)."""
-    if not published_at:
-        return None
-    try:
-        return datetime.fromisoformat(published_at.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def utc_instant(value: str | None) -> datetime | None:
-    """An aware instant; a time without an offset is taken as UTC."""
-    parsed = _instant(value)
-    if parsed is not None and parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed
-
-
-def utc_text(value: datetime | None) -> str | None:
-    """UTC ISO text that sorts correctly; a time without an offset is taken as UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
 def _event_day(opening: str, published: datetime | None) -> date | None:
@@ -450,3 +419,10 @@ def _kinds_agree(a: frozenset[str], b: frozenset[str]) -> int:
     if a & b or "video_call" in a | b:
         return 1
     return -1
+
+
+def _opening(text: str) -> str:
+    """The first sentence of the first eighty words: where a readout says who met whom."""
+    opening = " ".join(text.split()[:80])
+    spans = sentence_spans(opening, min_words=0)
+    return opening[: spans[0][1]] if spans else opening

@@ -14,9 +14,8 @@ from dataclasses import asdict, dataclass
 
 from analysis import embeddings
 from analysis.events import name_key
+from analysis.sentences import sentence_spans, split_sentences  # noqa: F401 (reported step)
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(]?[A-ZА-ЯЁ0-9])")
-_ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|U\.S|U\.K|No|Gen|Lt|Col|Sen|Rep|[A-Z])\.$")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _STOPWORDS = frozenset(
     """the and for that with this from have has had was were are their they them which also
@@ -51,27 +50,6 @@ class Alignment:
         data = asdict(self)
         data["only_a"], data["only_b"] = self.only_a, self.only_b
         return data
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of ``text``: paragraph breaks end a sentence, common
-    abbreviations and initials ("Mr.", "U.S.", "Donald J. Trump") do not."""
-    spans: list[tuple[int, int]] = []
-    for paragraph in re.finditer(r"[^\n]+", text or ""):
-        start = paragraph.start()
-        for boundary in _SENTENCE_END.finditer(paragraph.group()):
-            end = paragraph.start() + boundary.start()
-            if _ABBREVIATION.search(text[start:end]):
-                continue
-            spans.append((start, end))
-            start = paragraph.start() + boundary.end()
-        spans.append((start, paragraph.end()))
-    return [(s, e) for s, e in spans if len(_WORD.findall(text[s:e])) >= 3]
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a readout, whitespace folded (see ``sentence_spans``)."""
-    return [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
 
 
 def align(

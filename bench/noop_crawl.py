@@ -13,7 +13,7 @@ from scrapy.utils.reactor import install_reactor
 
 from crawler.run import CrawlOptions, base_settings, quiet_scrapy_startup_logs, source_settings
 from crawler.spiders import spider_class
-from readouts.config import load_sources
+from scheduler.sources import load_sources
 
 
 def main(sources_path: str, name: str) -> None:
@@ -27,7 +27,7 @@ def main(sources_path: str, name: str) -> None:
         "DOWNLOADER_MIDDLEWARES", {"crawler.middlewares.FetchLogMiddleware": None}, "cmdline"
     )
     process = CrawlerProcess(base)
-    crawler = Crawler(spider_class(source.spider), settings)
+    crawler = Crawler(spider_class(source), settings)
     process.crawl(crawler, source=source, mode="monitor", known={})
     process.start()
     print(crawler.stats.get_value("item_scraped_count", 0), "items")

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
 import lxml.html
 import trafilatura
+
+from analysis.dates import iso_datetime
 
 # Lines that are ad or style code leaking into article text (e.g. "@media (min-width…){.adsbygoogle…}").
 _CODE_LINE = re.compile(
@@ -161,35 +162,21 @@ def page_published_at(tree: lxml.html.HtmlElement) -> str | None:
         for value in tree.xpath(
             "//meta[@property=$n or @name=$n or @itemprop=$n]/@content", n=name
         ):
-            parsed = parse_datetime(value)
+            parsed = iso_datetime(value)
             if parsed:
                 return parsed
     for script in tree.xpath("//script[@type='application/ld+json']/text()"):
-        parsed = parse_datetime(_json_ld_date(script))
+        parsed = iso_datetime(_json_ld_date(script))
         if parsed:
             return parsed
     for value in tree.xpath(
         "//article//time/@datetime | //time[@itemprop='datePublished']/@datetime"
         " | //time[contains(@class,'published')]/@datetime"
     ):
-        parsed = parse_datetime(value)
+        parsed = iso_datetime(value)
         if parsed:
             return parsed
     return None
-
-
-def parse_datetime(value: str | None) -> str | None:
-    """ISO 8601 (date, or date and time with its offset) from a metadata value, else None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if len(value) <= 10:
-        return parsed.date().isoformat()
-    return parsed.isoformat()
 
 
 def _json_ld_date(script: str) -> str | None:

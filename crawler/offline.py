@@ -49,7 +49,7 @@ class OfflineParser:
 
     def __init__(self, source: Any):
         self.source = source
-        cls = spider_class(source.spider)
+        cls = spider_class(source)
         settings = Settings()
         settings.setmodule("crawler.settings", priority="project")
         crawler = Crawler(cls, settings)

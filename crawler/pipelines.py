@@ -16,10 +16,10 @@ from scrapy.utils.defer import deferred_from_coro
 import storage
 import storage.timeutil
 from crawler import items
+from storage.runs import ERROR_OUTCOMES
 
 logger = logging.getLogger(__name__)
 
-ERROR_OUTCOMES = {items.PARSE_ERROR, items.FAILED, items.ROBOTS}
 ARCHIVE_ERROR = "readouts/archive_error"  # stats key: the ArchiveError that stopped the crawl
 NOT_STORED = "readouts/not_stored"  # stats key: fetched items the archive could not take
 

@@ -168,7 +168,7 @@ class _Crawls:
             until=options.until.isoformat() if options.until else None,
         )
         crawler = Crawler(
-            spider_class(source.spider),
+            spider_class(source),
             source_settings(self.base, source, self.db_path, run_id, options),
         )
         self.started.append((run_id, crawler, message))

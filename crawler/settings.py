@@ -5,14 +5,14 @@ identifying User-Agent. Per-source values (delay, concurrency, timeout, proxy, h
 come from the sources file and override these for that source's crawl only.
 """
 
-from readouts import __version__
+from importlib.metadata import version
 
 BOT_NAME = "readout-monitor"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 # Crawl responsibly by identifying yourself; `[settings] contact` in sources.toml is appended.
-USER_AGENT = f"readout-monitor/{__version__} (+https://github.com/readout-monitor/readout-monitor)"
+USER_AGENT = f"readout-monitor/{version('readout-monitor')} (+https://github.com/readout-monitor/readout-monitor)"
 ROBOTSTXT_OBEY = True
 
 CONCURRENT_REQUESTS = 16

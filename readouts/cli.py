@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from datetime import date
+from datetime import date, timezone
 
 import click
 
-from readouts import __version__, config, report
+from readouts import __version__, report
+from scheduler.sources import SourcesError, SourcesFile, load_sources
 from storage.schema import FLAG_KINDS
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
@@ -33,11 +34,11 @@ class State:
         return self._db
 
     @property
-    def sources(self) -> config.SourcesFile:
+    def sources(self) -> SourcesFile:
         if self._sources is None:
             try:
-                self._sources = config.load_sources(self.sources_path)
-            except config.SourcesError as error:
+                self._sources = load_sources(self.sources_path)
+            except SourcesError as error:
                 raise BadSources(str(error)) from None
         return self._sources
 
@@ -183,7 +184,7 @@ def crawl(state: State, names, since, until, max_pages, recheck, from_archive):
         raise click.BadParameter("--since is after --until", param_hint="--since")
     try:
         selected = state.sources.select(list(names))
-    except config.SourcesError as error:
+    except SourcesError as error:
         raise BadSources(str(error)) from None
     sync_sources(state.db, state.sources.sources.values())
     options = CrawlOptions(
@@ -209,6 +210,12 @@ def crawl(state: State, names, since, until, max_pages, recheck, from_archive):
     "--once",
     is_flag=True,
     help="Run every enabled source that is due, then exit (status 1 if a run was not ok).",
+)
+@click.option(
+    "--due-at",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
+    help="With --once: decide what is due as of this time (UTC unless it has an offset) "
+    "instead of now.",
 )
 @click.option(
     "--log-file",
@@ -271,6 +278,7 @@ def crawl(state: State, names, since, until, max_pages, recheck, from_archive):
 def daemon(
     state: State,
     once,
+    due_at,
     log_file,
     log_level,
     run_timeout,
@@ -292,6 +300,8 @@ def daemon(
         readouts daemon --log-file /var/log/readouts.log
         readouts daemon --once
     """
+    if due_at and not once:
+        raise click.UsageError("--due-at only applies with --once")
     from scheduler.daemon import Daemon, DaemonAlreadyRunning, DaemonOptions
     from scheduler.logs import configure_logging
 
@@ -308,10 +318,11 @@ def daemon(
         tick=tick,
         max_runs=max_runs,
         max_jitter=jitter,
+        due_at=due_at if due_at is None or due_at.tzinfo else due_at.replace(tzinfo=timezone.utc),
     )
     try:
         runner = Daemon(options)
-    except config.SourcesError as error:
+    except SourcesError as error:
         raise BadSources(str(error)) from None
     try:
         sys.exit(runner.run_once() if once else runner.run_forever())
@@ -333,7 +344,7 @@ def status(state: State, as_json):
     """
     from scheduler.status import daemon_summary
     from storage.daemon import latest_daemon
-    from storage.notifications import notification_counts
+    from storage.notifications import FAILED_NOTIFICATIONS_QUERY, notification_counts
     from storage.queries import running_runs
 
     daemon_row = latest_daemon(state.db)
@@ -353,7 +364,7 @@ def status(state: State, as_json):
     click.echo(
         f"notifications: {counts['delivered']} delivered, {counts['pending']} pending, "
         f"{counts['failed']} failed"
-        + (" (SELECT * FROM notifications WHERE status = 'failed')" if counts["failed"] else "")
+        + (f" ({FAILED_NOTIFICATIONS_QUERY})" if counts["failed"] else "")
     )
 
 
@@ -799,7 +810,7 @@ def import_(state: State, paths, source_name):
         )
     try:
         forced = state.sources.select([source_name])[0] if source_name else None
-    except config.SourcesError as error:
+    except SourcesError as error:
         raise BadSources(str(error)) from None
     sync_sources(state.db, state.sources.sources.values())
     try:
@@ -849,7 +860,7 @@ def reprocess(state: State, names, since, dry_run):
         selected = (
             state.sources.select(list(names)) if names else list(state.sources.sources.values())
         )
-    except config.SourcesError as error:
+    except SourcesError as error:
         raise BadSources(str(error)) from None
     sync_sources(state.db, state.sources.sources.values())
     done = reprocess_pages(

@@ -6,6 +6,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from storage.runs import failed_fetches_query
+
 
 def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     if not rows:
@@ -44,10 +46,7 @@ def crawl_summary(runs: list[dict[str, Any]], flags: list[dict[str, Any]]) -> st
         if run.get("message"):
             lines.append(f"  {run['message']}")
         if run["errors"]:
-            lines.append(
-                f"  failed fetches: SELECT * FROM fetches WHERE run_id = {run['id']}"
-                " AND outcome IN ('failed', 'parse_error', 'robots')"
-            )
+            lines.append(f"  failed fetches: {failed_fetches_query(run['id'])}")
     lines.append(f"{plural(len(flags), 'new flag')}")
     lines += [f"  {flag_line(flag)}" for flag in flags]
     return "\n".join(lines)

@@ -24,11 +24,11 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 import storage
-from readouts.config import Source, SourcesError, SourcesFile
 from scheduler.notify import Notifier
 from scheduler.runner import Children, RunResult, Stopping, run_source, stop_child
 from scheduler.signals import SignalFlags
 from scheduler.snapshot import SourcesSnapshot
+from scheduler.sources import Source, SourcesError, SourcesFile
 from scheduler.triggers import jitter_seconds, next_due, parse_schedule, period_seconds
 from storage.daemon import DaemonAlive, beat, register_daemon, stop_daemon
 from storage.database import (
@@ -63,6 +63,7 @@ class DaemonOptions:
     tick: float = 30.0  # heartbeat and notification retry interval
     max_runs: int = 2  # crawls at once
     max_jitter: float = 60.0  # random delay added to each run, at most a tenth of its period
+    due_at: datetime | None = None  # --once: what is due as of this time (default: now)
 
 
 def due_sources(sources: SourcesFile, attempts: dict[str, str], now: datetime) -> list[Source]:
@@ -149,7 +150,7 @@ class Daemon:
         self.signals.install()
         try:
             self._prepare(db)
-            now = datetime.now(timezone.utc)
+            now = self.options.due_at or datetime.now(timezone.utc)
             due = due_sources(self.sources, last_attempts(db), now)
             logger.info("%d source(s) due: %s", len(due), ", ".join(s.name for s in due) or "none")
             with FuturesPool(max_workers=self.options.max_runs) as pool:

@@ -17,7 +17,7 @@ from typing import Any
 import apprise
 
 import storage
-from readouts.config import NotifyChannel
+from scheduler.sources import NotifyChannel
 from storage.notifications import (
     due_deliveries,
     queue_new_flags,
@@ -55,8 +55,9 @@ class Notifier:
                 sender.add(channel.url)
                 self._apprise[channel.label] = sender
 
-    def process(self) -> None:
-        """Queue the flags raised since the last call, then try every delivery that is due."""
+    def process(self, now: datetime | None = None) -> None:
+        """Queue the flags raised since the last call, then try every delivery due by ``now``
+        (the clock's time unless given)."""
         if not self._channels:
             return
         with self._lock:
@@ -66,9 +67,9 @@ class Notifier:
                     queued = queue_new_flags(db, channel.label, channel.wants)
                     if queued:
                         logger.info("Queued %d notification(s) for %s", queued, channel.label)
-                    now = datetime.now(timezone.utc)
-                    for delivery in due_deliveries(db, channel.label, now.isoformat()):
-                        self._deliver(db, channel, delivery, now)
+                    moment = now or datetime.now(timezone.utc)
+                    for delivery in due_deliveries(db, channel.label, moment.isoformat()):
+                        self._deliver(db, channel, delivery, moment)
             finally:
                 db.close()
 

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from readouts.config import SourcesError, SourcesFile, bundled_sources_path, parse_sources
+from scheduler.sources import SourcesError, SourcesFile, bundled_sources_path, parse_sources
 
 
 class SourcesSnapshot:

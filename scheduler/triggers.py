@@ -86,8 +86,7 @@ def interval_seconds(schedule: str) -> int | None:
     match = _INTERVAL.match(schedule)
     if not match:
         return None
-    factor = {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-    return int(match.group(1)) * factor
+    return int(timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}).total_seconds())
 
 
 def period_seconds(schedule: str, now: datetime | None = None) -> float:

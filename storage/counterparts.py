@@ -16,10 +16,6 @@ from storage.schema import COUNTERPART_STATUSES
 from storage.timeutil import utc_now
 
 
-class CounterpartNotFound(LookupError):
-    """No counterpart link between those two readouts."""
-
-
 def save_event_profile(db: sqlite_utils.Database, row: dict[str, Any]) -> dict[str, Any] | None:
     """Store a document's profile (one per document: its latest readout version's); return the
     one it replaces, if any."""

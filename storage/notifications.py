@@ -20,6 +20,8 @@ from storage.database import write_transaction
 from storage.timeutil import utc_now
 
 NOTIFICATION_STATUSES = ("pending", "delivered", "failed")
+# What `readouts status` suggests running to see the deliveries that gave up.
+FAILED_NOTIFICATIONS_QUERY = "SELECT * FROM notifications WHERE status = 'failed'"
 
 
 def queue_new_flags(

@@ -109,3 +109,36 @@ def running_runs(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             " ORDER BY id"
         )
     )
+
+
+def citations_of(db: sqlite_utils.Database, document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The citations of a readout (who cites it) or of an article (what it cites), each with
+    the text of the readout version it was matched against."""
+    column = "readout_id" if document["kind"] == "readout" else "article_id"
+    return list(
+        db.query(
+            "SELECT c.id, c.article_id, a.title AS article_title, a.url AS article_url,"
+            " c.readout_id, r.title AS readout_title, r.url AS readout_url, c.method, c.linked,"
+            " c.status, c.matched_chars, c.spans, c.article_version_id, c.readout_version_id,"
+            " rv.version AS readout_version, rv.text AS readout_text,"
+            " (SELECT max(version) FROM versions WHERE document_id = c.readout_id)"
+            "   AS latest_readout_version,"
+            " c.created_at, c.updated_at"
+            " FROM citations c JOIN documents a ON a.id = c.article_id"
+            " JOIN documents r ON r.id = c.readout_id"
+            " LEFT JOIN versions rv ON rv.id = c.readout_version_id"
+            f" WHERE c.{column} = ? ORDER BY a.published_at, c.id",
+            [document["id"]],
+        )
+    )
+
+
+def sources_not_prefixed(db: sqlite_utils.Database, prefix: str) -> list[str]:
+    """The sources with documents whose names do not start with ``prefix``."""
+    return [
+        row["source"]
+        for row in db.query(
+            "SELECT DISTINCT source FROM documents WHERE substr(source, 1, ?) != ?",
+            [len(prefix), prefix],
+        )
+    ]

@@ -13,7 +13,13 @@ from storage.timeutil import utc_now
 RUN_MODES = ("monitor", "backfill", "recheck")
 RUN_OUTCOMES = ("ok", "errors", "failed", "interrupted")
 # Fetch outcomes that make a run end with "errors" (and `readouts crawl` exit 1).
-ERROR_OUTCOMES = ("parse_error", "failed", "robots")
+ERROR_OUTCOMES = ("failed", "parse_error", "robots")
+
+
+def failed_fetches_query(run_id: int) -> str:
+    """The query a user can paste into ``sqlite3`` or Datasette to see a run's failed fetches."""
+    outcomes = ", ".join(f"'{outcome}'" for outcome in ERROR_OUTCOMES)
+    return f"SELECT * FROM fetches WHERE run_id = {int(run_id)} AND outcome IN ({outcomes})"
 
 
 def start_run(

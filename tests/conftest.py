@@ -13,9 +13,6 @@ import storage
 from readouts.demo.server import SiteServer
 from readouts.demo.site import DemoSite
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
 # Off for the whole session, session-scoped fixtures included; the marker turns it back on.
 os.environ.setdefault("READOUTS_NO_EMBEDDINGS", "1")
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from readouts.config import load_sources
+from scheduler.sources import load_sources
 
 GOOD = """
 [sources.blog]

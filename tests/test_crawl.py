@@ -235,7 +235,9 @@ def test_max_pages_bounds_a_crawl(readouts, db_path):
     result = readouts("crawl", "demo-kremlin", "--max-pages", "2")
     assert result.returncode == 0, result.stderr
     run = query(db_path, "SELECT pages_fetched FROM runs")[0]
-    assert run["pages_fetched"] <= 3  # robots.txt is not counted by Scrapy's page limit
+    # The limit is reached, not undercut: the demo site has far more than two pages (and
+    # robots.txt, which Scrapy's page count leaves out, is logged as a fetch).
+    assert 2 <= run["pages_fetched"] <= 3
 
 
 def test_every_fetch_is_in_the_fetch_log(readouts, db_path, server):

@@ -9,15 +9,15 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from conftest import query
 
-from readouts.config import SourcesError, load_sources
 from readouts.demo.server import Resource
 from scheduler.daemon import due_sources
+from scheduler.sources import SourcesError, load_sources
 from scheduler.triggers import next_due, parse_schedule
 
 WAIT = 120  # generous: the machine running the tests may be busy
@@ -265,12 +265,15 @@ def test_once_runs_the_due_sources_then_exits_with_status_1_if_a_run_failed(
         extra,
     )
     readouts.sources_path = sources
-    first = readouts("daemon", "--once", "--jitter", "0", timeout=WAIT)
+    # One clock for both runs: a */30 boundary falling between them must not make the
+    # cron source due again.
+    clock = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    first = readouts("daemon", "--once", "--due-at", clock, "--jitter", "0", timeout=WAIT)
     assert first.returncode == 1, first.stderr
     outcomes = {r["source"]: r["outcome"] for r in runs(db_path)}
     assert outcomes == {"demo-kremlin": "ok", "demo-whitehouse": "ok", "broken": "errors"}
 
-    again = readouts("daemon", "--once", timeout=WAIT)
+    again = readouts("daemon", "--once", "--due-at", clock, timeout=WAIT)
     assert again.returncode == 0, again.stderr
     assert "0 source(s) due" in again.stderr
     assert len(runs(db_path)) == 3
@@ -484,3 +487,21 @@ def test_cron_weekdays_mean_what_they_mean_in_crontab(schedule, weekday):
     saturday = datetime(2026, 11, 28, 7, 0, tzinfo=timezone.utc)
     fire = parse_schedule(schedule).get_next_fire_time(None, saturday)
     assert fire.strftime("%A") == weekday
+
+
+@pytest.mark.parametrize(
+    "schedule, weekdays",
+    [
+        ("0 6 * * */2", {"Sunday", "Tuesday", "Thursday", "Saturday"}),
+        ("0 6 * * 1-5/2", {"Monday", "Wednesday", "Friday"}),
+        ("0 6 * * 1/3", {"Monday", "Thursday", "Sunday"}),
+        ("0 6 * * 0,3-4", {"Sunday", "Wednesday", "Thursday"}),
+    ],
+)
+def test_cron_weekday_steps_and_lists_mean_what_they_mean_in_crontab(schedule, weekdays):
+    trigger = parse_schedule(schedule)
+    fire, seen = datetime(2026, 11, 28, 7, 0, tzinfo=timezone.utc), set()
+    for _ in range(2 * len(weekdays)):
+        fire = trigger.get_next_fire_time(None, fire + timedelta(seconds=1))
+        seen.add(fire.strftime("%A"))
+    assert seen == weekdays

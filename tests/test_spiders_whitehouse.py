@@ -182,3 +182,20 @@ def test_unknown_variant_is_a_sources_error_naming_the_field(server, db_path, tm
     result = readouts("sources")
     assert result.returncode == 2
     assert "source 'wh-trump', field 'variant': unknown variant '2017'" in result.stderr
+
+
+def test_current_site_and_archives_get_their_own_spider_by_variant_or_host():
+    from crawler.spiders import VARIANTS, spider_class
+    from crawler.spiders.whitehouse import ARCHIVES, WhiteHouseArchiveSpider, WhiteHouseSpider
+    from scheduler.sources import Source
+
+    def source(base_url, variant=None):
+        return Source("wh", "readout", "whitehouse", base_url=base_url, variant=variant)
+
+    assert VARIANTS["whitehouse"] == ("current", *ARCHIVES)
+    assert spider_class(source("https://www.whitehouse.gov")) is WhiteHouseSpider
+    assert spider_class(source("https://obamawhitehouse.archives.gov")) is WhiteHouseArchiveSpider
+    assert spider_class(source("http://127.0.0.1:8000", "2017-2021")) is WhiteHouseArchiveSpider
+    assert spider_class(source("https://obamawhitehouse.archives.gov", "current")) is (
+        WhiteHouseSpider
+    )

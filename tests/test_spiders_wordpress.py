@@ -178,3 +178,21 @@ def test_wordpress_backfill_asks_the_api_for_its_range_and_skips_posts_outside_i
         f"{server.base_url}/api-site/putin-macron-call-what-was-not-said/"
     ]
     assert [r for r in server.requests if "slug=" in r.path and "putin" not in r.path] == []
+
+
+def test_atom_feeds_give_entries_as_rss_feeds_do():
+    from scrapy.http import XmlResponse
+
+    from crawler.spiders.wordpress import _feed_entries
+
+    atom = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>News</title>
+<entry><title>Readout of the &amp; Call</title><link href="https://example.org/a/"/>
+<updated>2026-08-12T14:30:00+02:00</updated></entry>
+<entry><title>No link</title></entry></feed>"""
+    response = XmlResponse("https://example.org/feed/", body=atom, encoding="utf-8")
+    assert [(e.url, e.published_at, e.title) for e in _feed_entries(response)] == [
+        ("https://example.org/a/", "2026-08-12T12:30:00+00:00", "Readout of the & Call")
+    ]
+    page = XmlResponse("https://example.org/feed/", body=b"<html><p>no feed</p></html>")
+    assert _feed_entries(page) == []

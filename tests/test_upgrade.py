@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 import sqlite_utils
 
 import storage
@@ -35,13 +36,16 @@ V1_ROWS = {
 }  # fmt: skip
 
 
-def make_v1_archive(path) -> None:
-    """An archive exactly as the first schema left it: migration 1 only, user_version 1, data."""
+def make_v1_archive(path, version: int = 1) -> None:
+    """An archive as schema ``version`` left it: the first release's data, then the migrations
+    up to ``version`` (user_version says so), as if it had lived through those releases."""
     db = sqlite_utils.Database(sqlite3.connect(str(path), isolation_level=None))
     MIGRATIONS[0](db)
     for table, rows in V1_ROWS.items():
         db[table].insert_all(rows)
-    db.execute("PRAGMA user_version = 1")
+    for migration in MIGRATIONS[1:version]:
+        migration(db)
+    db.execute(f"PRAGMA user_version = {version}")
     db.close()
 
 
@@ -100,3 +104,23 @@ def test_upgraded_archive_takes_new_versions(tmp_path):
         assert result.version == 3
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+def test_archive_of_every_intermediate_schema_is_upgraded_with_its_data(tmp_path, version):
+    old = tmp_path / "old.db"
+    make_v1_archive(old, version)
+    db = storage.open_database(old)
+    fresh = storage.open_database(tmp_path / "new.db")
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert schema(db) == schema(fresh)
+        for table, rows in V1_ROWS.items():
+            assert len(list(db[table].rows)) == len(rows), table
+        assert [r[0] for r in db.execute("PRAGMA integrity_check")] == ["ok"]
+        for migration in MIGRATIONS:  # idempotent: running one again changes nothing
+            migration(db)
+        assert schema(db) == schema(fresh)
+    finally:
+        db.close()
+        fresh.close()

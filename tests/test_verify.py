@@ -11,7 +11,7 @@ from conftest import Readouts, query
 
 import storage
 from readouts.cli import cli
-from readouts.config import SourcesError, load_sources
+from scheduler.sources import SourcesError, load_sources
 
 ALL = ("demo-kremlin", "demo-whitehouse", "demo-commentary")
 

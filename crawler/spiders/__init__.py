@@ -3,13 +3,16 @@
 Kept as import paths so that reading a sources file does not import every spider.
 """
 
+import importlib
+from typing import Any
+
 SPIDERS: dict[str, str] = {
     "generic": "crawler.spiders.generic.GenericSpider",
     "govuk": "crawler.spiders.govuk.GovukSpider",
     "kremlin": "crawler.spiders.kremlin.KremlinSpider",
     "mid": "crawler.spiders.mid.MidSpider",
     "statedept": "crawler.spiders.statedept.StateDeptSpider",
-    "whitehouse": "crawler.spiders.whitehouse.WhiteHouseSpider",
+    "whitehouse": "crawler.spiders.whitehouse.spider_for",
     "wordpress": "crawler.spiders.wordpress.WordPressSpider",
 }
 
@@ -19,7 +22,9 @@ VARIANTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def spider_class(name: str) -> type:
-    module_name, _, class_name = SPIDERS[name].rpartition(".")
-    module = __import__(module_name, fromlist=[class_name])
-    return getattr(module, class_name)
+def spider_class(source: Any) -> type:
+    """The spider class that crawls ``source``. A registry entry is a class, or a function
+    of the source choosing one (the White House's current site and archives differ)."""
+    module_name, _, attribute = SPIDERS[source.spider].rpartition(".")
+    found = getattr(importlib.import_module(module_name), attribute)
+    return found if isinstance(found, type) else found(source)

@@ -24,6 +24,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from analysis.dates import iso_day
 from crawler import items, wayback
 from crawler.effective_status import not_found_page, redirect_removal, same_page
 from crawler.encoding import BadEncoding, decode_page
@@ -112,9 +113,8 @@ class ReadoutSpider(scrapy.Spider):
             return
         horizon = (datetime.now(timezone.utc) - timedelta(days=self.source.recheck_days)).date()
         for url, doc in self.known.items():
-            if self.mode == "recheck" or _is_recent(
-                doc.get("published_at") or doc.get("first_seen"), horizon
-            ):
+            day = iso_day(doc.get("published_at") or doc.get("first_seen"))
+            if self.mode == "recheck" or day is None or day >= horizon:
                 yield self.item_request(url, recheck=True)
 
     # -- helpers for subclasses ---------------------------------------------------------------
@@ -173,7 +173,9 @@ class ReadoutSpider(scrapy.Spider):
         """Whether a date (ISO, possibly with time) falls in the backfill range; unknown → True."""
         if not published_at or (self.since is None and self.until is None):
             return True
-        day = date.fromisoformat(published_at[:10])
+        day = iso_day(published_at)
+        if day is None:
+            return True
         return (self.since is None or day >= self.since) and (
             self.until is None or day <= self.until
         )
@@ -393,12 +395,3 @@ def _content_type(response: Response) -> str | None:
 def _header(headers, name: bytes) -> str | None:
     value = headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _is_recent(published_at: str | None, horizon: date) -> bool:
-    if not published_at:
-        return True
-    try:
-        return date.fromisoformat(published_at[:10]) >= horizon
-    except ValueError:
-        return True

@@ -20,8 +20,9 @@ from urllib.parse import urlencode, urlsplit
 
 from scrapy.http import TextResponse
 
+from analysis.dates import iso_datetime
 from crawler import items
-from crawler.extraction import clean_line, fragment_text, parse_datetime
+from crawler.extraction import clean_line, fragment_text
 from crawler.spiders.base import ParseError, ReadoutSpider
 
 ORGANISATION = "prime-ministers-office-10-downing-street"
@@ -133,7 +134,7 @@ class GovukSpider(ReadoutSpider):
         return {
             "title": clean_line(data.get("title")),
             "text": fragment_text(_body_html(details.get("body"))),
-            "published_at": parse_datetime(data.get("first_published_at")),
+            "published_at": iso_datetime(data.get("first_published_at")),
             "language": data.get("locale") or self.source.language,
             "metadata": {key: value for key, value in metadata.items() if value},
             "withdrawn": _withdrawal_note(data.get("withdrawn_notice")),
@@ -149,7 +150,7 @@ class GovukSpider(ReadoutSpider):
         return {
             "title": clean_line(title),
             "text": fragment_text(body),
-            "published_at": parse_datetime(published),
+            "published_at": iso_datetime(published),
             "language": response.css("html::attr(lang)").get() or self.source.language,
             "metadata": {"public_updated_at": updated} if updated else {},
         }

@@ -9,12 +9,13 @@ Times on the site are Moscow time; ``published_at`` keeps them with their +03:00
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.http import TextResponse
 
+from analysis.dates import iso_day
 from crawler.spiders import markup
 from crawler.spiders.base import ParseError
 from crawler.spiders.listing import Entry, ListingSpider
@@ -108,9 +109,8 @@ def moscow_time(day: str | None, time_of_day: str | None) -> str | None:
     """``2026-08-12`` and ``16:30`` → ``2026-08-12T16:30:00+03:00``; the date alone without a time."""
     if not day:
         return None
-    try:
-        published = date.fromisoformat(day.strip()[:10])
-    except ValueError:
+    published = iso_day(day)
+    if published is None:
         return None
     clock = re.search(r"\b(\d{1,2}):(\d{2})\b", time_of_day or "")
     if not clock:

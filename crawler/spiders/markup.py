@@ -7,7 +7,7 @@ kept exactly as served — storage folds it when comparing versions.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from typing import Any
 from urllib.parse import urljoin
 
@@ -67,16 +67,3 @@ def links(element: lxml.html.HtmlElement | None, base_url: str) -> list[str]:
 def compact(metadata: dict[str, Any]) -> dict[str, Any]:
     """Metadata without its empty fields."""
     return {key: value for key, value in metadata.items() if value}
-
-
-def utc_iso(value: str | None) -> str | None:
-    """An ISO date-time with offset (or a naive one meaning UTC) as UTC ISO 8601."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).isoformat()

@@ -11,11 +11,11 @@ they are not linked as translations.
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from scrapy.http import TextResponse
 
+from analysis.dates import day_in_format
 from crawler.spiders import markup
 from crawler.spiders.base import ParseError
 from crawler.spiders.listing import Entry, ListingSpider
@@ -85,9 +85,4 @@ class MidSpider(ListingSpider):
 def _date(text: str) -> str | None:
     """The first DD.MM.YYYY in a text, as an ISO date."""
     match = DATE.search(text or "")
-    if not match:
-        return None
-    try:
-        return date(int(match[3]), int(match[2]), int(match[1])).isoformat()
-    except ValueError:
-        return None
+    return day_in_format(match[0], "%d.%m.%Y") if match else None

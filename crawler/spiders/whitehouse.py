@@ -1,10 +1,11 @@
 """The White House: the current site and the archived sites of 2021–2025, 2017–2021, 2009–2017.
 
-One spider, four eras, each with its own listings and selectors (all kept below). The era is the
-source's ``variant`` (``current``, ``2021-2025``, ``2017-2021``, ``2009-2017``), or else follows
-from the host of ``base_url``. The current site is WordPress: it is crawled like any WordPress
-site (REST API, then feed, then the ``/briefings-statements/`` listing). The archives are
-walked through their HTML listings; where item URLs carry the date (``/YYYY/MM/DD/``), a
+Two spiders behind one ``spider = "whitehouse"``: the era is the source's ``variant``
+(``current``, ``2021-2025``, ``2017-2021``, ``2009-2017``), or else follows from the host of
+``base_url``, and ``spider_for`` picks the spider. The current site is WordPress:
+``WhiteHouseSpider`` crawls it like any WordPress site (REST API, then feed, then the
+``/briefings-statements/`` listing). ``WhiteHouseArchiveSpider`` walks an archive's HTML
+listings, with each era's listings and selectors kept below; where item URLs carry the date (``/YYYY/MM/DD/``), a
 backfill skips items outside its range without fetching them.
 
 Selectors' origin: 2009–2017 from the saved pages in ``real-pages/whitehouse/`` (the title is the
@@ -16,16 +17,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.http import TextResponse
 
-from crawler.extraction import parse_datetime
+from analysis.dates import day_in_format, iso_datetime
 from crawler.spiders import markup
 from crawler.spiders.base import ParseError
-from crawler.spiders.listing import Entry
+from crawler.spiders.listing import Entry, ListingSpider
 from crawler.spiders.wordpress import WordPressSpider, _first
 
 
@@ -71,7 +71,6 @@ ARCHIVES = {
         body=("div.field-name-field-forall-body",),
     ),
 }
-ERAS = ("current", *ARCHIVES)
 _HOSTS = {
     "bidenwhitehouse.archives.gov": "2021-2025",
     "trumpwhitehouse.archives.gov": "2017-2021",
@@ -79,10 +78,21 @@ _HOSTS = {
 }
 
 
-class WhiteHouseSpider(WordPressSpider):
-    name = "whitehouse"
+def era_of(source: Any) -> str:
+    """The source's era: its ``variant``, else the one its ``base_url`` host belongs to."""
+    host = urlsplit(source.base_url or "").hostname or ""
+    return source.variant or _HOSTS.get(host, "current")
 
-    # The current site (WordPress)
+
+def spider_for(source: Any) -> type:
+    """The current site and the archives are different sites: each has its own spider."""
+    return WhiteHouseSpider if era_of(source) == "current" else WhiteHouseArchiveSpider
+
+
+class WhiteHouseSpider(WordPressSpider):
+    """whitehouse.gov as it is now: a WordPress site."""
+
+    name = "whitehouse"
     listing_path = "/briefings-statements/"
     title_selectors = ("h1.wp-block-whitehouse-topper__headline", "h1.entry-title", "h1")
     body_selectors = ("div.entry-content", "main .wp-block-post-content")
@@ -91,33 +101,26 @@ class WhiteHouseSpider(WordPressSpider):
         "meta[property='article:published_time']::attr(content)",
     )
 
+
+class WhiteHouseArchiveSpider(ListingSpider):
+    """One archived White House site, walked through its HTML listings."""
+
+    name = "whitehouse"
+
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        host = urlsplit(self.base).hostname or ""
-        self.era_name = self.source.variant or _HOSTS.get(host, "current")
-        self.era = ARCHIVES.get(self.era_name)
-
-    # -- the archives: HTML listings -------------------------------------------------------------
-
-    def discover(self):
-        return super().discover() if self.era is None else super(WordPressSpider, self).discover()
-
-    def recheck_requests(self):
-        if self.era is None:
-            return super().recheck_requests()
-        return super(WordPressSpider, self).recheck_requests()
+        self.base = self.source.base_url.rstrip("/")
+        self.era_name = era_of(self.source)
+        self.era = ARCHIVES[self.era_name]
 
     def listings(self):
-        return super().listings() if self.era is None else self.era.listings
+        return self.era.listings
 
     def page_url(self, listing: str, page: int) -> str:
-        if self.era is None or page == 1:
-            return super().page_url(listing, page)
-        return self.base + listing + self.era.page_query.format(n=page, n0=page - 1)
+        query = "" if page == 1 else self.era.page_query.format(n=page, n0=page - 1)
+        return self.base + listing + query
 
     def entries(self, response: TextResponse) -> list[Entry]:
-        if self.era is None:
-            return super().entries(response)
         found: dict[str, Entry] = {}
         for href in response.css("a::attr(href)").getall():
             url = response.urljoin(href.strip()).split("#", 1)[0]
@@ -127,8 +130,6 @@ class WhiteHouseSpider(WordPressSpider):
         return list(found.values())
 
     def parse_item(self, response: TextResponse) -> dict[str, Any]:
-        if self.era is None:
-            return super().parse_item(response)
         title = markup.inline_text(_first(response, self.era.title))
         body_selector = _first(response, self.era.body)
         if not title or body_selector is None:
@@ -154,7 +155,7 @@ class WhiteHouseSpider(WordPressSpider):
             if not found:
                 continue
             value = found[0].get() if "::attr(" in selector else markup.inline_text(found[0])
-            parsed = parse_datetime(value) or _text_date(value)
+            parsed = iso_datetime(value) or day_in_format(value, "%B %d, %Y")
             if parsed:
                 return parsed
         return None
@@ -164,11 +165,3 @@ def _url_date(match: re.Match) -> str | None:
     if "y" not in match.re.groupindex:
         return None
     return f"{match['y']}-{match['m']}-{match['d']}"
-
-
-def _text_date(value: str | None) -> str | None:
-    """ "December 23, 2016" → "2016-12-23"."""
-    try:
-        return datetime.strptime((value or "").strip(), "%B %d, %Y").date().isoformat()
-    except ValueError:
-        return None

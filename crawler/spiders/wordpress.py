@@ -13,14 +13,16 @@ Dates are stored in UTC (``date_gmt``), whichever representation they came from.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+import feedparser
 import scrapy
 from scrapy.http import JsonResponse, Response, TextResponse
 from twisted.python.failure import Failure
 
+from analysis.dates import utc_iso
 from crawler import items
 from crawler.extraction import clean_line
 from crawler.spiders import markup
@@ -182,12 +184,12 @@ class WordPressSpider(ListingSpider):
         return {
             "title": _plain(_rendered(post.get("title"))),
             "text": text,
-            "published_at": markup.utc_iso(post.get("date_gmt")),
+            "published_at": utc_iso(post.get("date_gmt")),
             "language": self.source.language,
             "metadata": markup.compact(
                 {
                     "wordpress_id": post.get("id"),
-                    "modified_at": markup.utc_iso(post.get("modified_gmt")),
+                    "modified_at": utc_iso(post.get("modified_gmt")),
                     "categories": post.get("categories"),
                     "tags": post.get("tags"),
                     "links": markup.links(body, response.meta.get("document_url", response.url)),
@@ -208,7 +210,7 @@ class WordPressSpider(ListingSpider):
         return {
             "title": title,
             "text": text,
-            "published_at": markup.utc_iso(date),
+            "published_at": utc_iso(date),
             "language": self.source.language,
             "metadata": markup.compact(
                 {
@@ -248,32 +250,21 @@ def _plain(html: str) -> str:
 def _api_entry(post: dict) -> Entry:
     return Entry(
         post["link"],
-        markup.utc_iso(post.get("date_gmt")),
+        utc_iso(post.get("date_gmt")),
         _plain(_rendered(post.get("title"))),
     )
 
 
 def _feed_entries(response: Response) -> list[Entry]:
+    """The items of an RSS or Atom feed, through feedparser; none when the body is no feed."""
     if not isinstance(response, TextResponse):
         return []
-    try:
-        nodes = response.xpath("//channel/item")
-    except ValueError:  # not XML
-        return []
     entries = []
-    for node in nodes:
-        link = (node.xpath("link/text()").get() or "").strip()
+    for entry in feedparser.parse(response.body).entries:
+        link = (entry.get("link") or "").strip()
         if not link:
             continue
-        try:
-            published = parsedate_to_datetime(node.xpath("pubDate/text()").get() or "")
-        except (TypeError, ValueError):
-            published = None
-        entries.append(
-            Entry(
-                link,
-                markup.utc_iso(published.isoformat()) if published else None,
-                clean_line(node.xpath("title/text()").get() or ""),
-            )
-        )
+        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        published = datetime(*stamp[:6], tzinfo=timezone.utc).isoformat() if stamp else None
+        entries.append(Entry(link, utc_iso(published), clean_line(entry.get("title") or "")))
     return entries

@@ -66,14 +66,10 @@ def _reset_demo_database(db_path: str) -> None:
     if not path.exists():
         return
     import storage
+    from storage.queries import sources_not_prefixed
 
     db = storage.open_database(path)
-    other = [
-        row[0]
-        for row in db.execute(
-            "SELECT DISTINCT source FROM documents WHERE source NOT LIKE 'demo-%'"
-        )
-    ]
+    other = sources_not_prefixed(db, "demo-")
     db.close()
     if other:
         raise click.ClickException(

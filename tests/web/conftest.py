@@ -22,9 +22,9 @@ import pytest
 import storage
 from flagging import run_flag_job
 from flagging.job import insert_flag, make_flag
-from readouts.config import Source
 from readouts.demo import content
 from readouts.web.server import make_datasette
+from scheduler.sources import Source
 from storage.counterparts import save_counterpart, set_counterpart_status
 from storage.documents import Snapshot, mark_gone, save_version
 from storage.sources import sync_sources

@@ -18,6 +18,7 @@ from analysis.diff import word_diff
 from readouts.web import counterparts as accounts
 from readouts.web.metadata import PLUGIN_NAME
 from readouts.web.render import Passage, external_link, highlight_passages, render_diff
+from storage import page_queries as queries
 
 logger = logging.getLogger(__name__)
 
@@ -61,50 +62,38 @@ async def ensure_visible(datasette, request, tables: tuple[str, ...]):
 async def document(request, datasette):
     db = await ensure_visible(datasette, request, DOCUMENT_TABLES)
     document_id = int(request.url_vars["id"])
-    doc = await _one(db, "SELECT * FROM documents WHERE id = ?", [document_id], "document")
-    source = await _first(
-        db, "SELECT name, kind, config FROM sources WHERE name = ?", [doc["source"]]
-    )
+    doc = await _one(db, queries.DOCUMENT, [document_id], "document")
+    source = await _first(db, queries.SOURCE, [doc["source"]])
     notes = json.loads(source["config"] or "{}") if source else {}
     versions = await _all(
         db,
-        "SELECT id, version, seen_at, title, published_at, length(text) AS characters"
-        " FROM versions WHERE document_id = ? ORDER BY version DESC",
+        queries.DOCUMENT_VERSIONS,
         [document_id],
     )
     changes = await _all(
         db,
-        "SELECT id, created_at, from_version, to_version, words_added, words_removed,"
-        " summary FROM changes WHERE document_id = ? ORDER BY to_version DESC",
+        queries.DOCUMENT_CHANGES,
         [document_id],
     )
     citing = await _all(
         db,
-        "SELECT c.id, c.method, c.status, c.matched_chars, c.confidence, d.id AS other_id,"
-        " d.title AS other_title, d.source AS other_source, d.published_at AS other_published"
-        " FROM citations c JOIN documents d ON d.id = c.article_id"
-        " WHERE c.readout_id = ? ORDER BY d.published_at DESC",
+        queries.CITING,
         [document_id],
     )
     cited = await _all(
         db,
-        "SELECT c.id, c.method, c.status, c.matched_chars, c.confidence, d.id AS other_id,"
-        " d.title AS other_title, d.source AS other_source, d.published_at AS other_published"
-        " FROM citations c JOIN documents d ON d.id = c.readout_id"
-        " WHERE c.article_id = ? ORDER BY d.published_at DESC",
+        queries.CITED,
         [document_id],
     )
     links = await _counterparts_of(db, document_id)
     flags = await _all(
         db,
-        "SELECT id, created_at, kind, version_id, summary FROM flags"
-        " WHERE document_id = ? OR related_document_id = ? ORDER BY created_at DESC, id DESC",
+        queries.DOCUMENT_FLAGS,
         [document_id, document_id],
     )
     events = await _all(
         db,
-        "SELECT at, old_status, new_status, http_status FROM status_events"
-        " WHERE document_id = ? ORDER BY at, id",
+        queries.STATUS_EVENTS,
         [document_id],
     )
     return await _render(
@@ -129,21 +118,19 @@ async def document(request, datasette):
 async def version(request, datasette):
     """A version's text, with the diff from the version before it (or ``?against=N``)."""
     db = await ensure_visible(datasette, request, DIFF_TABLES)
-    after = await _one(
-        db, "SELECT * FROM versions WHERE id = ?", [int(request.url_vars["id"])], "version"
-    )
+    after = await _one(db, queries.VERSION, [int(request.url_vars["id"])], "version")
     against = request.args.get("against")
     number = int(against) if against and against.isdigit() else after["version"] - 1
     before = await _first(
         db,
-        "SELECT * FROM versions WHERE document_id = ? AND version = ?",
+        queries.VERSION_NUMBER,
         [after["document_id"], number],
     )
     change = None
     if before is not None:
         change = await _first(
             db,
-            "SELECT * FROM changes WHERE from_version_id = ? AND to_version_id = ?",
+            queries.CHANGE_BETWEEN,
             [before["id"], after["id"]],
         )
     return await _diff_page(datasette, request, db, before, after, change)
@@ -151,18 +138,16 @@ async def version(request, datasette):
 
 async def change(request, datasette):
     db = await ensure_visible(datasette, request, DIFF_TABLES)
-    row = await _one(
-        db, "SELECT * FROM changes WHERE id = ?", [int(request.url_vars["id"])], "change"
-    )
-    before = await _first(db, "SELECT * FROM versions WHERE id = ?", [row["from_version_id"]])
-    after = await _one(db, "SELECT * FROM versions WHERE id = ?", [row["to_version_id"]], "version")
+    row = await _one(db, queries.CHANGE, [int(request.url_vars["id"])], "change")
+    before = await _first(db, queries.VERSION, [row["from_version_id"]])
+    after = await _one(db, queries.VERSION, [row["to_version_id"]], "version")
     return await _diff_page(datasette, request, db, before, after, row)
 
 
 async def _diff_page(datasette, request, db, before, after, change):
     layout = request.args.get("layout")
     layout = layout if layout in LAYOUTS else "inline"
-    doc = await _one(db, "SELECT * FROM documents WHERE id = ?", [after["document_id"]], "document")
+    doc = await _one(db, queries.DOCUMENT, [after["document_id"]], "document")
     diff_html = title_html = None
     if before is not None:
         ops = _stored_diff(change) or await asyncio.to_thread(
@@ -174,7 +159,7 @@ async def _diff_page(datasette, request, db, before, after, change):
             title_html = render_diff(title_ops, layout="inline", context=0)
     later = await _first(
         db,
-        "SELECT id, version FROM versions WHERE document_id = ? AND version = ?",
+        queries.VERSION_ID_NUMBER,
         [after["document_id"], after["version"] + 1],
     )
     return await _render(
@@ -210,11 +195,9 @@ def _stored_diff(change) -> list[tuple[int, str]] | None:
 
 async def citation(request, datasette):
     db = await ensure_visible(datasette, request, CITATION_TABLES)
-    row = await _one(
-        db, "SELECT * FROM citations WHERE id = ?", [int(request.url_vars["id"])], "citation"
-    )
-    article = await _one(db, "SELECT * FROM documents WHERE id = ?", [row["article_id"]], "article")
-    readout = await _one(db, "SELECT * FROM documents WHERE id = ?", [row["readout_id"]], "readout")
+    row = await _one(db, queries.CITATION, [int(request.url_vars["id"])], "citation")
+    article = await _one(db, queries.DOCUMENT, [row["article_id"]], "article")
+    readout = await _one(db, queries.DOCUMENT, [row["readout_id"]], "readout")
     article_version = await _version_or_latest(db, row["article_version_id"], row["article_id"])
     readout_version = await _version_or_latest(db, row["readout_version_id"], row["readout_id"])
     reported = row["method"] == "reported"
@@ -225,7 +208,7 @@ async def citation(request, datasette):
             span["readout_text"] = (readout_version["text"] or "")[start:end]
     latest_readout = await _first(
         db,
-        "SELECT id, version FROM versions WHERE document_id = ? ORDER BY version DESC LIMIT 1",
+        queries.LATEST_VERSION_NUMBER,
         [row["readout_id"]],
     )
     return await _render(
@@ -305,7 +288,7 @@ async def counterpart(request, datasette):
     db = await ensure_visible(datasette, request, COUNTERPART_TABLES)
     link = await _one(
         db,
-        "SELECT * FROM counterparts WHERE id = ?",
+        queries.COUNTERPART,
         [int(request.url_vars["id"])],
         "counterpart link",
     )
@@ -333,43 +316,24 @@ async def counterpart(request, datasette):
 
 async def _account(db, document_id: int) -> dict[str, Any]:
     """One side of a counterpart link: the readout, its link, and its event profile."""
-    doc = await _one(db, "SELECT * FROM documents WHERE id = ?", [document_id], "readout")
-    profile = await _first(db, "SELECT * FROM event_profiles WHERE document_id = ?", [document_id])
+    doc = await _one(db, queries.DOCUMENT, [document_id], "readout")
+    profile = await _first(db, queries.EVENT_PROFILE, [document_id])
     return {"doc": doc, "url_link": external_link(doc["url"]), "profile": profile}
 
 
 async def _counterparts_of(db, document_id: int) -> list[dict[str, Any]]:
     """A readout's counterpart links, best first, with how many sentences each side had alone."""
-    return await _all(
-        db,
-        """
-        SELECT c.id, c.status, c.confidence, c.decided_at, d.id AS other_id,
-               d.title AS other_title, d.source AS other_source,
-               d.published_at AS other_published,
-               CASE WHEN json_valid(c.topics) THEN json_array_length(c.topics,
-                 CASE WHEN c.readout_a_id = :doc THEN '$.only_a' ELSE '$.only_b' END) END
-                 AS only_here,
-               CASE WHEN json_valid(c.topics) THEN json_array_length(c.topics,
-                 CASE WHEN c.readout_a_id = :doc THEN '$.only_b' ELSE '$.only_a' END) END
-                 AS only_there
-        FROM counterparts c
-        JOIN documents d ON d.id = CASE WHEN c.readout_a_id = :doc THEN c.readout_b_id
-                                        ELSE c.readout_a_id END
-        WHERE c.readout_a_id = :doc OR c.readout_b_id = :doc
-        ORDER BY c.status = 'rejected', c.confidence DESC, c.id
-        """,
-        {"doc": document_id},
-    )
+    return await _all(db, queries.COUNTERPARTS_OF, {"doc": document_id})
 
 
 async def _version_or_latest(db, version_id, document_id):
     if version_id is not None:
-        row = await _first(db, "SELECT * FROM versions WHERE id = ?", [version_id])
+        row = await _first(db, queries.VERSION, [version_id])
         if row is not None:
             return row
     return await _first(
         db,
-        "SELECT * FROM versions WHERE document_id = ? ORDER BY version DESC LIMIT 1",
+        queries.LATEST_VERSION,
         [document_id],
     )
 

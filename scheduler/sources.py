@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import sys
+import types
+import typing
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
@@ -17,14 +19,13 @@ from cssselect import GenericTranslator, SelectorError
 
 from crawler.spiders import SPIDERS, VARIANTS
 from scheduler.triggers import ScheduleError, parse_schedule
-from storage.schema import FLAG_KINDS
+from storage.schema import DOCUMENT_KINDS, FLAG_KINDS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-KINDS = ("readout", "commentary")
 DEFAULT_SOURCES = "sources.toml"
 # tomllib's error for a table declared twice: "Cannot declare ('sources', 'NAME') twice (at line N…"
 _DUPLICATE_SOURCE = re.compile(r"Cannot declare \('sources', '([^']+)'\) twice \(at line (\d+)")
@@ -147,37 +148,21 @@ class SourcesFile:
         return [self.sources[name] for name in names]
 
 
-_TYPES: dict[str, type | tuple[type, ...]] = {
-    "kind": str,
-    "spider": str,
-    "schedule": str,
-    "base_url": str,
-    "start_urls": list,
-    "item_pattern": str,
-    "follow_pattern": str,
-    "enabled": bool,
-    "delay": (int, float),
-    "concurrency": int,
-    "timeout": (int, float),
-    "retries": int,
-    "obey_robots": bool,
-    "proxy": str,
-    "headers": dict,
-    "browser_headers": bool,
-    "max_retry_after": (int, float),
-    "title_pattern": str,
-    "organisation": str,
-    "language": str,
-    "variant": str,
-    "recheck_days": int,
-    "monitor_pages": int,
-    "description": str,
-    "licence": str,
-    "drop_selectors": list,
-    "ignore_patterns": list,
-    "content_selector": str,
-    "run_timeout": (int, float),
-}
+def _field_types() -> dict[str, type | tuple[type, ...]]:
+    """What TOML value each ``Source`` field accepts, read from the dataclass's annotations:
+    ``float`` takes any number, ``list[str]`` a list, ``str | None`` a string."""
+    accepted: dict[str, type | tuple[type, ...]] = {}
+    for name, hint in typing.get_type_hints(Source).items():
+        if name == "name":  # the table's name, never a key inside it
+            continue
+        if isinstance(hint, types.UnionType):  # X | None: an optional field takes an X
+            hint = next(kind for kind in typing.get_args(hint) if kind is not type(None))
+        kind = typing.get_origin(hint) or hint
+        accepted[name] = (int, float) if kind is float else kind
+    return accepted
+
+
+_TYPES = _field_types()
 _NOTIFY_TYPES: dict[str, type] = {"url": str, "name": str, "kinds": list, "sources": list}
 
 
@@ -187,7 +172,7 @@ def css_to_xpath(selector: str) -> str:
 
 
 def bundled_sources_path() -> Path:
-    return Path(str(resources.files("readouts").joinpath(DEFAULT_SOURCES)))
+    return Path(str(resources.files("scheduler").joinpath(DEFAULT_SOURCES)))
 
 
 def load_sources(path: str | Path | None = None) -> SourcesFile:
@@ -336,9 +321,9 @@ def _parse_source(path: Path, name: str, table: Any) -> Source:
 
 def _check_source(path: Path, source: Source) -> None:
     name = source.name
-    if source.kind not in KINDS:
+    if source.kind not in DOCUMENT_KINDS:
         raise SourcesError(
-            path, f"must be one of {', '.join(KINDS)}, got {source.kind!r}", name, "kind"
+            path, f"must be one of {', '.join(DOCUMENT_KINDS)}, got {source.kind!r}", name, "kind"
         )
     if source.spider not in SPIDERS:
         raise SourcesError(
