@@ -63,3 +63,8 @@ JOIN documents d ON d.id = CASE WHEN c.readout_a_id = :doc THEN c.readout_b_id
 WHERE c.readout_a_id = :doc OR c.readout_b_id = :doc
 ORDER BY c.status = 'rejected', c.confidence DESC, c.id
 """
+FEED_VERSIONS = (
+    "SELECT v.*, c.id AS change_id, c.diff, c.summary FROM versions v"
+    " LEFT JOIN changes c ON c.to_version_id = v.id"
+    " WHERE v.document_id = ? ORDER BY v.version DESC LIMIT ?"
+)

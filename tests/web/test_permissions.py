@@ -13,6 +13,7 @@ ARCHIVIST = {"id": "archivist"}
 def pages(ids) -> list[str]:
     return [
         f"/-/readouts/document/{ids['readout']}",
+        f"/-/readouts/document/{ids['readout']}.atom",
         f"/-/readouts/version/{ids['edit_version']}",
         f"/-/readouts/change/{ids['change']}",
         f"/-/readouts/citation/{ids['citation']}",
@@ -63,8 +64,9 @@ def test_locked_down_archive_pages_answer_403_to_strangers_and_200_to_the_allowe
 
 def test_a_page_is_hidden_when_one_table_it_shows_is(client_for, ids):
     client = client_for("citations")
-    document, version, change, citation, counterpart = pages(ids)
+    document, feed, version, change, citation, counterpart = pages(ids)
     assert status(client, document, None) == 403  # lists the citations of the readout
     assert status(client, citation, None) == 403
     assert status(client, change, None) == 200  # shows no citation
     assert status(client, counterpart, None) == 200
+    assert status(client, feed, None) == 200  # a feed of edits, no citation

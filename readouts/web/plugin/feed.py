@@ -19,21 +19,17 @@ from markupsafe import Markup, escape
 from analysis.diff import word_diff
 from readouts.web.plugin import views
 from readouts.web.render import render_diff
+from storage import page_queries as queries
 
 ENTRIES = 50
+FEED_TABLES = ("documents", "versions", "changes")
 
 
 async def document_feed(request, datasette):
-    db = datasette.get_database(views.archive_name(datasette))
+    db = await views.ensure_visible(datasette, request, FEED_TABLES)
     document_id = int(request.url_vars["id"])
-    doc = await views._one(db, "SELECT * FROM documents WHERE id = ?", [document_id], "document")
-    versions = await views._all(
-        db,
-        "SELECT v.*, c.id AS change_id, c.diff, c.summary FROM versions v"
-        " LEFT JOIN changes c ON c.to_version_id = v.id"
-        " WHERE v.document_id = ? ORDER BY v.version DESC LIMIT ?",
-        [document_id, ENTRIES + 1],
-    )
+    doc = await views._one(db, queries.DOCUMENT, [document_id], "document")
+    versions = await views._all(db, queries.FEED_VERSIONS, [document_id, ENTRIES + 1])
     feed = FeedGenerator()
     feed.id(f"tag:readout-monitor,2026:document/{document_id}")
     feed.title(doc["title"] or doc["url"])
@@ -59,9 +55,7 @@ async def document_feed(request, datasette):
             ops = views._stored_diff(version if version["change_id"] else None)
             if ops is None:
                 earlier = before or await views._first(
-                    db,
-                    "SELECT text FROM versions WHERE document_id = ? AND version = ?",
-                    [document_id, version["version"] - 1],
+                    db, queries.VERSION_NUMBER, [document_id, version["version"] - 1]
                 )
                 ops = await asyncio.to_thread(
                     word_diff, (earlier or {}).get("text") or "", version["text"] or ""
