@@ -181,3 +181,15 @@ def captures_of(db: sqlite_utils.Database, document_id: int) -> list[dict[str, A
             "SELECT * FROM scan_captures WHERE document_id = ? ORDER BY id", [document_id]
         )
     ]
+
+
+def scanned_citations(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every citation of an article the scan stored, by URL, in a stable order (benchmarks
+    compare runs and score them against a truth kept by URL)."""
+    return list(
+        db.query(
+            "SELECT a.url AS article, r.url AS readout, c.method, c.spans FROM citations c"
+            " JOIN documents a ON a.id = c.article_id JOIN documents r ON r.id = c.readout_id"
+            " WHERE a.id IN (SELECT document_id FROM scan_captures) ORDER BY a.url, r.url"
+        )
+    )
