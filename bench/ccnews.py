@@ -426,10 +426,13 @@ class Corpus:
                 if len(key.split()) >= 6:
                     self.holders.setdefault(key, set()).add(n)
         self.boilerplate = sorted(k for k, v in self.holders.items() if len(v) >= 10)
-        # Titles that are not words of a readout (a president.gov.ua title is its lead sentence:
-        # quoting it is quoting the readout).
-        texts = " ".join(_norm(r["text"]) for r in readouts)
-        self.titles = [r["title"] for r in readouts if _norm(r["title"]) not in texts]
+        # Titles that name a call without repeating its words (a president.gov.ua title is
+        # its lead sentence, or close to it: quoting it is quoting the readout).
+        self.titles = [
+            r["title"]
+            for r in readouts
+            if r["title"].startswith(("Readout of", "Telephone conversation"))
+        ]
 
     def also(self, n: int, start: int, end: int) -> set[int]:
         """Other readouts holding a whole sentence of readout ``n``'s ``[start, end)``."""

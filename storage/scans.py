@@ -31,13 +31,15 @@ class IndexSnapshot:
 
     ``hashes``/``readout_ids`` are the rare n-gram postings sorted by hash (an n-gram shared
     by more readouts than the index keeps is left out, as lookups ignore it); ``url_keys``
-    maps link keys to readouts; ``versions`` holds each readout's versions, oldest first.
+    maps link keys to readouts and ``hosts`` holds their hosts (a page naming none of them
+    links to no readout); ``versions`` holds each readout's versions, oldest first.
     """
 
     hashes: np.ndarray
     readout_ids: np.ndarray
     url_keys: dict[str, int]
     versions: dict[int, list[tuple[int, str]]]
+    hosts: tuple[str, ...] = ()
 
     def versions_of(self, readout_id: int) -> list[tuple[int, str]]:
         return self.versions.get(readout_id, [])
@@ -66,6 +68,7 @@ def index_snapshot(db: sqlite_utils.Database, max_readouts_per_ngram: int) -> In
         readout_ids=pairs[:, 1].astype(np.int32),
         url_keys=url_keys,
         versions=versions,
+        hosts=tuple(sorted({key.split("/")[0] for key in url_keys})),
     )
 
 
