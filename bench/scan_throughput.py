@@ -29,9 +29,10 @@ from ccnews import build_archive, corpus_readouts, generate
 
 import storage
 from analysis.citations.params import DEFAULT
+from crawler.encoding import decode_page
 from scan.job import run_scan
-from scan.records import file_digest
-from scan.worker import RangeTask, scan_range
+from scan.records import file_digest, html_captures
+from scan.worker import RangeTask, may_cite, scan_range
 from storage import scans
 
 PROFILED = {  # the worker's phases, by the function that does each
@@ -95,6 +96,24 @@ def scan_once(db_path: Path, warcs: list[str], workers: int, range_bytes: int) -
         "found": found,
         "load": (before, load()),
     }
+
+
+def cheap_pass_of(urls: set[str], warcs: list[str], db_path: Path) -> dict[str, bool]:
+    """Whether each page passed the worker's cheap pass: a missed citation it let through was
+    missed by the matcher on the extracted article, not by the scan."""
+    db = storage.open_database(db_path)
+    try:
+        snapshot = scans.index_snapshot(db, DEFAULT.max_readouts_per_ngram)
+    finally:
+        db.close()
+    found = {}
+    for warc in warcs:
+        counts = {"records": 0, "html": 0}
+        for capture in html_captures(warc, 0, -1, counts):
+            if capture.url in urls:
+                page, _ = decode_page(capture.body, capture.content_type)
+                found[capture.url] = may_cite(page, capture.url, snapshot)
+    return found
 
 
 def profile(warc: str, db_path: Path) -> list[tuple[str, float]]:
@@ -176,8 +195,10 @@ def _run(options, readouts: list[dict], folder: Path) -> dict:
             f" [{run['load'][0]} before, {run['load'][1]} after]"
         )
         if options.show_errors:
+            passed = cheap_pass_of({a for a, _ in run["score"]["missed"]}, warcs, base)
             for pair in run["score"]["missed"]:
-                print("   missed", pair, made["citing"][pair[0]]["kind"])
+                print("   missed", pair, made["citing"][pair[0]]["kind"],
+                      "passed the cheap pass" if passed[pair[0]] else "LOST BY THE CHEAP PASS")  # fmt: skip
             for pair in run["score"]["wrong"]:
                 print("   wrong ", pair)
     if len(runs) > 1:
