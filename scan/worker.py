@@ -1,20 +1,22 @@
 """What one worker does with one byte range of a news WARC: no database, only a snapshot.
 
 Most pages of a news crawl quote no readout, so each HTML response first goes through a cheap
-pass: the page's visible words (tags stripped, no extractor) must share a rare n-gram with the
-index, or one of its links must point to a readout. Only pages that pass are extracted as the
-generic spider extracts them (trafilatura) and matched with the flag job's own matcher; those
-that cite a readout come back to the writer, the rest are only counted.
+pass without the extractor: one of its links points to a readout, or the flag job's matcher
+finds a citation in the page's visible words (tags stripped: a superset of the article's text,
+chrome included). Sharing one rare n-gram is not enough to pass: on CC-NEWS-like pages every
+other article shares a common phrase ("budget for next year") with some readout, and those
+pages would all pay for trafilatura (bench/scan_throughput.py). Only pages that pass are
+extracted as the generic spider extracts them and matched again on the article's own text;
+those that cite a readout come back to the writer, the rest are only counted.
 """
 
 from __future__ import annotations
 
 import html as html_lib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
-
-import numpy as np
 
 from analysis.citations.candidates import snapshot_candidates
 from analysis.citations.detect import detect
@@ -30,7 +32,10 @@ _INVISIBLE = re.compile(
     r"<(script|style|noscript|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL
 )
 _TAG = re.compile(r"<[^>]*>")
-_HREF = re.compile(r"""href\s*=\s*["']([^"'#]+)""", re.IGNORECASE)
+_HREF = re.compile(r"""href\s*=\s*(?:"([^"#]*)|'([^'#]*)|([^\s>"'#]+))""", re.IGNORECASE)
+# The cheap pass aligns more candidates than the article's matching: page chrome adds n-gram
+# hits that must not push the cited readout out of the ranking.
+_CHEAP_CANDIDATES = 4
 
 
 @dataclass(frozen=True)
@@ -104,15 +109,31 @@ def _scan(task: RangeTask, snapshot: IndexSnapshot, params: Params, result: Rang
 
 
 def may_cite(page: str, url: str, snapshot: IndexSnapshot, params: Params = DEFAULT) -> bool:
-    """The cheap pass: a rare indexed n-gram among the page's words, or a link to a readout."""
+    """The cheap pass: a link to a readout, or a citation in the page's visible words."""
+    if links_a_readout(page, url, snapshot):
+        return True
     words = words_of(html_lib.unescape(_TAG.sub(" ", _INVISIBLE.sub(" ", page))))
-    hashes = words.ngram_hashes(params.index_n)
-    if len(hashes) and len(snapshot.hashes):
-        found = np.searchsorted(snapshot.hashes, hashes)
-        found[found == len(snapshot.hashes)] = 0
-        if (snapshot.hashes[found] == hashes).any():
-            return True
-    return any(url_key(urljoin(url, href)) in snapshot.url_keys for href in _HREF.findall(page))
+    wide = replace(params, max_candidates=params.max_candidates * _CHEAP_CANDIDATES)
+    candidates = snapshot_candidates(words, snapshot.hashes, snapshot.readout_ids, wide)
+    return bool(candidates) and bool(detect(words, candidates, snapshot.versions_of, set(), params))
+
+
+def links_a_readout(page: str, url: str, snapshot: IndexSnapshot) -> bool:
+    """Whether any link of the page (body or chrome) points to a readout. Parsing every link
+    of every page is a tenth of a worker's time, so a page that names no readout host and is
+    not on one (relative links) is passed over first."""
+    own_host = url_key(url).split("/")[0]
+    if own_host not in snapshot.hosts and not _hosts_pattern(snapshot.hosts).search(page):
+        return False
+    return any(
+        url_key(urljoin(url, "".join(groups))) in snapshot.url_keys
+        for groups in _HREF.findall(page)
+    )
+
+
+@lru_cache(maxsize=4)
+def _hosts_pattern(hosts: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(re.escape(host) for host in hosts) or "(?!)", re.IGNORECASE)
 
 
 def cites(
@@ -123,11 +144,15 @@ def cites(
     if not extracted.title or not extracted.text:
         return None
     words = words_of(extracted.text)
-    linked = {
-        snapshot.url_keys[key]
-        for link in article_links(None, capture.body, capture.url)
-        if (key := url_key(link)) in snapshot.url_keys
-    }
+    linked = (
+        {
+            snapshot.url_keys[key]
+            for link in article_links(None, capture.body, capture.url)
+            if (key := url_key(link)) in snapshot.url_keys
+        }
+        if links_a_readout(page, capture.url, snapshot)  # else the second extraction is moot
+        else set()
+    )
     candidates = snapshot_candidates(words, snapshot.hashes, snapshot.readout_ids, params)
     found = detect(words, candidates, snapshot.versions_of, linked, params)
     if not found:

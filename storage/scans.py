@@ -31,13 +31,15 @@ class IndexSnapshot:
 
     ``hashes``/``readout_ids`` are the rare n-gram postings sorted by hash (an n-gram shared
     by more readouts than the index keeps is left out, as lookups ignore it); ``url_keys``
-    maps link keys to readouts; ``versions`` holds each readout's versions, oldest first.
+    maps link keys to readouts and ``hosts`` holds their hosts (a page naming none of them
+    links to no readout); ``versions`` holds each readout's versions, oldest first.
     """
 
     hashes: np.ndarray
     readout_ids: np.ndarray
     url_keys: dict[str, int]
     versions: dict[int, list[tuple[int, str]]]
+    hosts: tuple[str, ...] = ()
 
     def versions_of(self, readout_id: int) -> list[tuple[int, str]]:
         return self.versions.get(readout_id, [])
@@ -66,6 +68,7 @@ def index_snapshot(db: sqlite_utils.Database, max_readouts_per_ngram: int) -> In
         readout_ids=pairs[:, 1].astype(np.int32),
         url_keys=url_keys,
         versions=versions,
+        hosts=tuple(sorted({key.split("/")[0] for key in url_keys})),
     )
 
 
@@ -181,3 +184,15 @@ def captures_of(db: sqlite_utils.Database, document_id: int) -> list[dict[str, A
             "SELECT * FROM scan_captures WHERE document_id = ? ORDER BY id", [document_id]
         )
     ]
+
+
+def scanned_citations(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every citation of an article the scan stored, by URL, in a stable order (benchmarks
+    compare runs and score them against a truth kept by URL)."""
+    return list(
+        db.query(
+            "SELECT a.url AS article, r.url AS readout, c.method, c.spans FROM citations c"
+            " JOIN documents a ON a.id = c.article_id JOIN documents r ON r.id = c.readout_id"
+            " WHERE a.id IN (SELECT document_id FROM scan_captures) ORDER BY a.url, r.url"
+        )
+    )
