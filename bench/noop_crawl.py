@@ -11,6 +11,7 @@ import sys
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.utils.reactor import install_reactor
 
+from crawler import parsing
 from crawler.run import CrawlOptions, base_settings, quiet_scrapy_startup_logs, source_settings
 from crawler.spiders import spider_class
 from scheduler.sources import load_sources
@@ -18,6 +19,7 @@ from scheduler.sources import load_sources
 
 def main(sources_path: str, name: str) -> None:
     source = load_sources(sources_path).select([name])[0]
+    parsing.start(parsing.default_workers())  # parsed as ``readouts crawl`` parses
     base = base_settings()
     install_reactor(base["TWISTED_REACTOR"], base["ASYNCIO_EVENT_LOOP"])
     quiet_scrapy_startup_logs()
@@ -29,7 +31,10 @@ def main(sources_path: str, name: str) -> None:
     process = CrawlerProcess(base)
     crawler = Crawler(spider_class(source), settings)
     process.crawl(crawler, source=source, mode="monitor", known={})
-    process.start()
+    try:
+        process.start()
+    finally:
+        parsing.stop()
     print(crawler.stats.get_value("item_scraped_count", 0), "items")
 
 

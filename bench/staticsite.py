@@ -1,5 +1,9 @@
 """A fast static HTTP/1.1 server for benchmarks: pre-rendered pages, keep-alive, ETag → 304.
 
+``etag=False`` serves no validators at all (a re-check must fetch every body); ``churn``, a
+marker string, is replaced in every answer by a number that grows with each request (a
+sidebar's "read now" counter, a token in the page chrome). ``set_pages`` edits pages live.
+
 The tests' SiteServer (one thread per connection, http.server parsing) is not built for
 speed; a benchmark of the crawler must not measure the server instead. This one answers from
 memory on an asyncio loop in a thread of its own.
@@ -16,23 +20,39 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class StaticSite:
-    def __init__(self, pages: dict[str, str | bytes]):
+    def __init__(
+        self, pages: dict[str, str | bytes], *, etag: bool = True, churn: str | None = None
+    ):
+        self.etag = etag
+        self.churn = churn.encode("utf-8") if churn else None
         self.responses: dict[str, tuple[bytes, bytes, str]] = {}
-        for path, body in pages.items():
-            data = body.encode("utf-8") if isinstance(body, str) else body
-            etag = '"' + hashlib.sha1(data).hexdigest() + '"'
-            kind = "text/plain" if path.endswith(".txt") else "text/html; charset=utf-8"
-            head = (
-                f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {len(data)}\r\n"
-                f"ETag: {etag}\r\n\r\n"
-            ).encode()
-            self.responses[path] = (head, data, etag)
+        self.set_pages(pages)
         self.raw_bytes = sum(len(data) for _, data, _ in self.responses.values())
         self.requests = 0
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def set_pages(self, pages: dict[str, str | bytes]) -> None:
+        """Serve these pages (added, or edited in place) from the next request on."""
+        for path, body in pages.items():
+            data = body.encode("utf-8") if isinstance(body, str) else body
+            etag = '"' + hashlib.sha1(data).hexdigest() + '"'
+            self.responses[path] = (self._head(path, data, etag), data, etag)
+
+    def serve_etags(self, on: bool) -> None:
+        """Send ETags (and answer If-None-Match with 304) from now on, or stop."""
+        self.etag = on
+        self.set_pages({path: data for path, (_, data, _) in self.responses.items()})
+
+    def _head(self, path: str, data: bytes, etag: str) -> bytes:
+        kind = "text/plain" if path.endswith(".txt") else "text/html; charset=utf-8"
+        validator = f"ETag: {etag}\r\n" if self.etag else ""
+        return (
+            f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {len(data)}\r\n"
+            f"{validator}\r\n"
+        ).encode()
 
     @property
     def base_url(self) -> str:
@@ -70,8 +90,11 @@ class StaticSite:
                 found = self.responses.get(path)
                 if found is None:
                     writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-                elif headers.get("if-none-match") == found[2]:
+                elif self.etag and headers.get("if-none-match") == found[2]:
                     writer.write(f"HTTP/1.1 304 Not Modified\r\nETag: {found[2]}\r\n\r\n".encode())
+                elif self.churn and self.churn in found[1]:
+                    data = found[1].replace(self.churn, str(self.requests).encode())
+                    writer.write(self._head(path, data, found[2]) + data)
                 else:
                     writer.write(found[0] + found[1])
                 await writer.drain()

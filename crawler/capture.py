@@ -27,16 +27,15 @@ SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie"}
 
 
 class CaptureMiddleware:
-    def __init__(self, db_path: str, run_id: int | None):
-        self.db = storage.open_database(db_path, upgrade=False)
-        self.run_id = run_id
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.db = storage.open_database(crawler.settings["READOUTS_DB"], upgrade=False)
+        self.run_id = crawler.settings.getint("READOUTS_RUN_ID") or None
         self.secret_headers = SECRET_HEADERS
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CaptureMiddleware:
-        middleware = cls(
-            crawler.settings["READOUTS_DB"], crawler.settings.getint("READOUTS_RUN_ID") or None
-        )
+        middleware = cls(crawler)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -82,6 +81,8 @@ class CaptureMiddleware:
             body=response.body,
             run_id=self.run_id,
             fetch_id=request.meta.get("fetch_id"),
+            # A site's pages share their chrome: compressed with a dictionary of that source's.
+            source=getattr(getattr(self.crawler.spider, "source", None), "name", None),
         )
         return response
 

@@ -10,6 +10,7 @@ from storage.documents import Snapshot
 # Outcomes a spider reports. The pipeline turns them into storage calls and fetch-log entries.
 PAGE = "page"  # parsed: title and text found
 NOT_MODIFIED = "not_modified"  # 304 to a conditional re-check
+SAME_PAGE = "same_page"  # 200 with the very bytes the document was last parsed from
 GONE = "gone"  # 404 or 410
 PARSE_ERROR = "parse_error"  # the page came, the spider could not parse it
 FAILED = "failed"  # timeout, refused connection, 5xx or 429 after retries, oversized body…
@@ -40,6 +41,7 @@ class FetchResult:
     translation_key: str | None = (
         None  # e.g. "kremlin:56155": same key, same text in another language
     )
+    page_hash: str | None = None  # SAME_PAGE: the stored raw page the body is identical to
     withdrawn: str | None = None  # the publisher's withdrawal notice: the page stays, as removed
 
     def snapshot(self, page_hash: str | None, ignore_patterns: list[str]) -> Snapshot:

@@ -69,6 +69,18 @@ class ArchivePipeline:
             fetch.update(self._store_page(item))
         elif item.outcome == items.NOT_MODIFIED:
             fetch["document_id"] = storage.mark_not_modified(self.db, item.url, self.run_id)
+        elif item.outcome == items.SAME_PAGE:
+            # Counted and logged as any unchanged re-check; the page is not parsed nor stored
+            # again (``reprocess`` re-extracts stored pages after an extraction change).
+            fetch = {"outcome": "unchanged", "page_hash": item.page_hash}
+            fetch["document_id"] = storage.mark_same_page(
+                self.db,
+                item.url,
+                self.run_id,
+                item.seen_at,
+                etag=item.etag,
+                last_modified=item.last_modified,
+            )
         elif item.outcome == items.GONE:
             fetch["document_id"] = storage.mark_gone(
                 self.db, item.url, self.run_id, item.http_status or 404
@@ -79,7 +91,7 @@ class ArchivePipeline:
             fetch["error"] = item.error
             if item.body is not None:
                 fetch["page_hash"] = storage.save_page(
-                    self.db, item.body, item.content_type, storage.timeutil.utc_now()
+                    self.db, item.body, item.content_type, storage.timeutil.utc_now(), item.source
                 )
             logger.error("%s %s: %s", item.outcome.replace("_", " "), item.url, item.error)
         stats.inc_value(f"readouts/{fetch['outcome']}")
@@ -100,7 +112,9 @@ class ArchivePipeline:
 
     def _store_page(self, item: items.FetchResult) -> dict:
         seen_at = item.seen_at or storage.timeutil.utc_now()
-        page_hash = storage.save_page(self.db, item.body or b"", item.content_type, seen_at)
+        page_hash = storage.save_page(
+            self.db, item.body or b"", item.content_type, seen_at, item.source
+        )
         item.seen_at = seen_at
         snapshot = item.snapshot(
             page_hash, getattr(self.crawler.spider.source, "ignore_patterns", [])

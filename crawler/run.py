@@ -21,7 +21,7 @@ from scrapy.settings import Settings
 from scrapy.utils.reactor import install_reactor
 
 import storage
-from crawler import wayback
+from crawler import parsing, wayback
 from crawler.pipelines import ARCHIVE_ERROR, NOT_STORED
 from crawler.spiders import spider_class
 from storage.runs import close_abandoned_runs, fetch_results
@@ -125,6 +125,8 @@ def crawl_sources(
     """Crawl each source once; return the finished ``runs`` rows."""
     db = storage.open_database(db_path)
     close_abandoned_runs(db)
+    # Before the reactor and its threads: the parsing workers are forked from this process.
+    parsing.start(parsing.default_workers())
     base = base_settings(contact, user_agent)
     # Crawlers built with their own settings expect the reactor to be installed already.
     install_reactor(base["TWISTED_REACTOR"], base["ASYNCIO_EVENT_LOOP"])
@@ -137,7 +139,10 @@ def crawl_sources(
             crawls.start(source, "backfill").addCallback(crawls.fall_back_if_refused, source)
         else:
             crawls.start(source, options.mode)
-    crawls.process.start()
+    try:
+        crawls.process.start()
+    finally:
+        parsing.stop()
     try:
         runs = crawls.finish()
     finally:

@@ -20,6 +20,7 @@ from storage.documents import (
     known_documents,
     mark_gone,
     mark_not_modified,
+    mark_same_page,
     mark_withdrawn,
     save_version,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "log_fetch",
     "mark_gone",
     "mark_not_modified",
+    "mark_same_page",
     "mark_withdrawn",
     "normalize_text",
     "open_database",

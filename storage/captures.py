@@ -15,16 +15,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlite_utils
 
+from storage import bodies
 from storage.database import write_transaction
-
-COMPRESSION = "zlib"
-_LEVEL = 6
 
 
 @dataclass(frozen=True)
@@ -87,15 +84,19 @@ def save_capture(
     body: bytes,
     run_id: int | None = None,
     fetch_id: int | None = None,
+    source: str | None = None,
 ) -> int:
-    """Store one exchange (its body once per distinct payload); return the capture's id."""
+    """Store one exchange (its body once per distinct payload, compressed with ``source``'s
+    dictionary, see ``storage.bodies``); return the capture's id."""
     digest = payload_digest(body)
     with write_transaction(db):
-        db.execute(
-            "INSERT OR IGNORE INTO capture_payloads (digest, size, compression, body)"
-            " VALUES (?, ?, ?, ?)",
-            [digest, len(body), COMPRESSION, zlib.compress(body, _LEVEL)],
-        )
+        if not has_payload(db, digest):
+            compression, stored = bodies.compress(db, source, body)
+            db.execute(
+                "INSERT INTO capture_payloads (digest, size, compression, body)"
+                " VALUES (?, ?, ?, ?)",
+                [digest, len(body), compression, stored],
+            )
         return db.execute(
             "INSERT INTO captures (url, captured_at, run_id, fetch_id, method, request_target,"
             " request_headers, protocol, status, reason, response_headers, payload_digest)"
@@ -117,6 +118,12 @@ def save_capture(
         ).lastrowid
 
 
+def has_payload(db: sqlite_utils.Database, digest: str) -> bool:
+    """Whether a body of this payload digest is stored."""
+    row = db.execute("SELECT 1 FROM capture_payloads WHERE digest = ?", [digest]).fetchone()
+    return row is not None
+
+
 def load_payload(db: sqlite_utils.Database, digest: str) -> bytes:
     """The body as transferred, stored under ``digest``."""
     row = db.execute(
@@ -125,7 +132,7 @@ def load_payload(db: sqlite_utils.Database, digest: str) -> bytes:
     if row is None:
         raise KeyError(f"No stored capture payload {digest}")
     compression, body = row
-    return zlib.decompress(body) if compression == "zlib" else body
+    return bodies.decompress(db, compression, body)
 
 
 def _selection(

@@ -132,8 +132,16 @@ def save_version(
         db.execute(
             "UPDATE documents SET last_seen = ?, etag = ?, last_modified = ?, missing_count = 0,"
             " missing_run_id = NULL, missing_runs_until = NULL, last_http_status = 200,"
-            " translation_key = coalesce(?, translation_key) WHERE id = ?",
-            [seen_at, snapshot.etag, snapshot.last_modified, snapshot.translation_key, document_id],
+            " translation_key = coalesce(?, translation_key),"
+            " page_hash = coalesce(?, page_hash) WHERE id = ?",
+            [
+                seen_at,
+                snapshot.etag,
+                snapshot.last_modified,
+                snapshot.translation_key,
+                snapshot.page_hash,
+                document_id,
+            ],
         )
     return SaveResult(document_id, version_id, version, created)
 
@@ -165,7 +173,34 @@ def mark_not_modified(
     db: sqlite_utils.Database, url: str, run_id: int | None, seen_at: str | None = None
 ) -> int | None:
     """A conditional re-check answered 304: the document is there and unchanged."""
-    seen_at = seen_at or utc_now()
+    return _mark_unchanged(db, url, run_id, seen_at or utc_now(), 304)
+
+
+def mark_same_page(
+    db: sqlite_utils.Database,
+    url: str,
+    run_id: int | None,
+    seen_at: str | None = None,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> int | None:
+    """A re-check answered 200 with the very bytes the document's state was parsed from
+    (``documents.page_hash``): unchanged, like a 304, without parsing the page again. Its
+    validators are kept, for the next conditional request."""
+    return _mark_unchanged(
+        db, url, run_id, seen_at or utc_now(), 200, etag=etag, last_modified=last_modified
+    )
+
+
+def _mark_unchanged(
+    db: sqlite_utils.Database,
+    url: str,
+    run_id: int | None,
+    seen_at: str,
+    http_status: int,
+    **validators: str | None,
+) -> int | None:
     with write_transaction(db):
         row = db.execute("SELECT id, status FROM documents WHERE url = ?", [url]).fetchone()
         if row is None:
@@ -173,12 +208,17 @@ def mark_not_modified(
         document_id, status = row
         # Unchanged since it was withdrawn: still withdrawn. Unchanged since a 404: it is back.
         if status == "removed" and not _withdrawn(db, document_id):
-            _set_status(db, document_id, "live", run_id, seen_at, http_status=304)
+            _set_status(db, document_id, "live", run_id, seen_at, http_status=http_status)
         db.execute(
             "UPDATE documents SET last_seen = ?, missing_count = 0, missing_run_id = NULL,"
-            " missing_runs_until = NULL, last_http_status = 304 WHERE id = ?",
-            [seen_at, document_id],
+            " missing_runs_until = NULL, last_http_status = ? WHERE id = ?",
+            [seen_at, http_status, document_id],
         )
+        if http_status != 304:
+            db.execute(
+                "UPDATE documents SET etag = ?, last_modified = ? WHERE id = ?",
+                [validators.get("etag"), validators.get("last_modified"), document_id],
+            )
     return document_id
 
 
@@ -258,11 +298,13 @@ def _set_status(
 
 
 def known_documents(db: sqlite_utils.Database, source: str) -> dict[str, dict[str, Any]]:
-    """URL → what a re-check needs (validators for conditional requests, date, status)."""
+    """URL → what a re-check needs (validators for conditional requests, date, status, and the
+    hash of the raw page its state was parsed from)."""
     return {
         row["url"]: row
         for row in db.query(
-            "SELECT url, etag, last_modified, published_at, first_seen, status FROM documents"
+            "SELECT url, etag, last_modified, published_at, first_seen, status, page_hash"
+            " FROM documents"
             " WHERE source = ?",
             [source],
         )

@@ -565,6 +565,37 @@ def _add_imported_records(db: sqlite_utils.Database) -> None:
     db["imported_records"].create_index(["payload_digest"], if_not_exists=True)
 
 
+def _add_document_page_hash(db: sqlite_utils.Database) -> None:
+    """The raw page a document's current state was parsed from: a re-check that fetches the
+    same bytes again skips parsing (``storage.documents.mark_same_page``). Existing documents
+    take their latest version's page."""
+    if "page_hash" not in db["documents"].columns_dict:
+        db["documents"].add_column("page_hash", str)
+        db.execute(
+            "UPDATE documents SET page_hash = (SELECT page_hash FROM versions v"
+            " WHERE v.document_id = documents.id ORDER BY version DESC LIMIT 1)"
+        )
+
+
+def _add_compression_dictionaries(db: sqlite_utils.Database) -> None:
+    """zstd dictionaries trained per source (``storage.bodies``), and raw pages that are the
+    very bytes of a capture payload, stored once there (``pages.payload_digest``)."""
+    db["compression_dictionaries"].create(
+        {
+            "digest": str,
+            "source": str,
+            "created_at": str,
+            "samples": int,
+            "dictionary": bytes,
+        },
+        pk="digest",
+        if_not_exists=True,
+    )
+    db["compression_dictionaries"].create_index(["source", "created_at"], if_not_exists=True)
+    if "payload_digest" not in db["pages"].columns_dict:
+        db["pages"].add_column("payload_digest", str)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -582,6 +613,8 @@ MIGRATIONS: list[Migration] = [
     _create_captures,
     _add_missing_runs_until,
     _add_imported_records,
+    _add_document_page_hash,
+    _add_compression_dictionaries,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -14,8 +14,11 @@ from a Wayback CDX endpoint, each parsed by ``parse_item`` and dated by its capt
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import traceback
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -25,7 +28,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from analysis.dates import iso_day
-from crawler import items, wayback
+from crawler import items, parsing, wayback
 from crawler.effective_status import not_found_page, redirect_removal, same_page
 from crawler.encoding import BadEncoding, decode_page
 from crawler.middlewares import describe_exception
@@ -46,6 +49,16 @@ class ParseError(Exception):
 
 class ItemGone(Exception):
     """A 200 answer that says the item no longer exists (an API's empty result for it)."""
+
+
+@dataclass
+class Extracted:
+    """What parsing one item page gave (picklable: it may come back from a worker process)."""
+
+    outcome: str  # items.PAGE, items.PARSE_ERROR or items.GONE
+    fields: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    bug: str | None = None  # the traceback of a spider that failed, for the crawl's log
 
 
 class ReadoutSpider(scrapy.Spider):
@@ -248,7 +261,7 @@ class ReadoutSpider(scrapy.Spider):
         callback = getattr(self, response.meta["listing_callback"])
         yield from callback(response)
 
-    def _on_item(self, response: Response):
+    async def _on_item(self, response: Response):
         status = response.status
         if response.meta.get("origin") == "archive" and not 200 <= status < 300:
             # The archive failing to replay a capture says nothing about the page itself.
@@ -260,11 +273,14 @@ class ReadoutSpider(scrapy.Spider):
         elif status in REDIRECT_STATUSES and response.headers.get(b"Location"):
             yield self._redirected(response)
         elif 200 <= status < 300:
-            reason = not_found_page(response)
-            if reason:
+            unchanged = self._same_page(response)
+            reason = None if unchanged else not_found_page(response)
+            if unchanged:
+                yield self._result(response, items.SAME_PAGE, page_hash=unchanged)
+            elif reason:
                 yield self._result(response, items.GONE, http_status=404, error=reason)
             else:
-                yield self._parsed(response)
+                yield await self._parsed(response)
         else:
             error = response.meta.get("gave_up") or f"HTTP {status}"
             yield self._result(response, items.FAILED, error=error)
@@ -295,7 +311,16 @@ class ReadoutSpider(scrapy.Spider):
             dont_filter=True,
         )
 
-    def _parsed(self, response: Response) -> items.FetchResult:
+    def _same_page(self, response: Response) -> str | None:
+        """The hash of the body when it is the very page the document was last parsed from
+        (parsing it again could only give the same fields); else None."""
+        known = self.known.get(response.meta.get("document_url", response.url))
+        if not known or not known.get("page_hash") or response.meta.get("origin") == "archive":
+            return None
+        digest = hashlib.sha256(response.body).hexdigest()
+        return digest if digest == known["page_hash"] else None
+
+    async def _parsed(self, response: Response) -> items.FetchResult:
         if not isinstance(response, TextResponse):
             return self._result(
                 response,
@@ -303,6 +328,26 @@ class ReadoutSpider(scrapy.Spider):
                 body=True,
                 error=f"not a text page ({_content_type(response) or 'no type'})",
             )
+        extracted = await parsing.extract(self, response)
+        if extracted.bug:  # a parser bug must be as loud as a changed page
+            logger.error("%s spider failed on %s\n%s", self.name, response.url, extracted.bug)
+        if extracted.outcome == items.GONE:
+            return self._result(response, items.GONE)
+        if extracted.outcome == items.PARSE_ERROR:
+            return self._result(response, items.PARSE_ERROR, body=True, error=extracted.error)
+        fields = extracted.fields
+        if response.meta.get("redirect_urls"):  # the document moved: say where it lives now
+            fields["metadata"] = {**(fields.get("metadata") or {}), "redirected_to": response.url}
+        self.note_date(fields.get("published_at"))
+        # A backfill's range is of publication dates; an archive run's, of capture dates.
+        archived = response.meta.get("origin") == "archive"
+        in_range = archived or self.in_range(fields.get("published_at"))
+        outcome = items.PAGE if in_range else items.OUT_OF_RANGE
+        return self._result(response, outcome, body=True, **fields)
+
+    def extract(self, response: TextResponse) -> Extracted:
+        """Parse an item page (in this process or a worker's, see ``crawler.parsing``): its
+        fields, or why there are none."""
         try:
             fields = self.parse_item(
                 without_dropped(_decoded(response), self.source.drop_selectors)
@@ -315,27 +360,16 @@ class ReadoutSpider(scrapy.Spider):
                     "U+FFFD replacement characters in the text: its encoding is broken"
                 )
         except (ParseError, BadEncoding) as error:
-            return self._result(
-                response, items.PARSE_ERROR, body=True, error=f"{self.name} spider: {error}"
-            )
+            return Extracted(items.PARSE_ERROR, error=f"{self.name} spider: {error}")
         except ItemGone:
-            return self._result(response, items.GONE)
-        except Exception as error:  # a parser bug must be as loud as a changed page
-            logger.exception("%s spider failed on %s", self.name, response.url)
-            return self._result(
-                response,
+            return Extracted(items.GONE)
+        except Exception as error:
+            return Extracted(
                 items.PARSE_ERROR,
-                body=True,
                 error=f"{self.name} spider: {describe_exception(error)}",
+                bug=traceback.format_exc(),
             )
-        if response.meta.get("redirect_urls"):  # the document moved: say where it lives now
-            fields["metadata"] = {**(fields.get("metadata") or {}), "redirected_to": response.url}
-        self.note_date(fields.get("published_at"))
-        # A backfill's range is of publication dates; an archive run's, of capture dates.
-        archived = response.meta.get("origin") == "archive"
-        in_range = archived or self.in_range(fields.get("published_at"))
-        outcome = items.PAGE if in_range else items.OUT_OF_RANGE
-        return self._result(response, outcome, body=True, **fields)
+        return Extracted(items.PAGE, fields)
 
     def _on_failure(self, failure: Failure):
         request = failure.request
