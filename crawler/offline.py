@@ -11,7 +11,8 @@ spider is created on a crawler that is never started.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -84,8 +85,18 @@ class OfflineParser:
             body=page.body,
             request=scrapy.Request(fetched_url, meta=meta),
         )
-        results = list(self.spider._on_item(response))
+        results = _drain(self.spider._on_item(response))
         return _only_result(results, page.url, self.source.name, self.spider.document_kind)
+
+
+def _drain(results: AsyncIterator[Any]) -> list[Any]:
+    """Everything the item callback yields. It is asynchronous (a live crawl may hand the parse
+    to a worker process); offline, with no worker pool, it parses in this process."""
+
+    async def collect() -> list[Any]:
+        return [result async for result in results]
+
+    return asyncio.run(collect())
 
 
 def _only_result(results: Iterable[Any], url: str, source: str, kind: str) -> items.FetchResult:

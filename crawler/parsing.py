@@ -74,7 +74,6 @@ async def extract(spider: Any, response: Response) -> Any:
     request = response.request
     task = _pool.submit(
         _extract_in_worker,
-        spider.source.spider,
         spider.source,
         type(response),
         response.url,
@@ -89,6 +88,11 @@ async def extract(spider: Any, response: Response) -> Any:
     except BrokenProcessPool:
         logger.error("a parsing process died: parsing %s in the crawl process", response.url)
         return spider.extract(response)
+    except Exception:  # the worker's own machinery failed: the page must still be parsed
+        logger.exception(
+            "parsing %s in a worker failed: parsing it in the crawl process", response.url
+        )
+        return spider.extract(response)
 
 
 def _ready(_: int) -> bool:
@@ -96,7 +100,6 @@ def _ready(_: int) -> bool:
 
 
 def _extract_in_worker(
-    spider_name: str,
     source: Any,
     response_class: type[Response],
     url: str,
@@ -110,7 +113,7 @@ def _extract_in_worker(
 
     spider = _spiders.get(source.name)
     if spider is None or spider.source != source:
-        spider = _spiders[source.name] = spider_class(spider_name)(source=source)
+        spider = _spiders[source.name] = spider_class(source)(source=source)
     response = response_class(
         url=url,
         status=status,
