@@ -24,13 +24,18 @@ import sqlite_utils
 from storage.database import write_transaction
 
 COMPRESSION = "zlib"
+# Names, in an exported record, the document an exchange was made for when that is not its
+# target URI (an item read from an API, a redirect); ``readouts import`` files it there.
+DOCUMENT_HEADER = "WARC-Readouts-Document-URI"
 _LEVEL = 6
 
 
 @dataclass(frozen=True)
 class Capture:
     """One stored exchange; ``first_id`` and ``first_captured_at`` name the earliest capture of
-    the same URL, status and payload among those selected (itself, for the first one)."""
+    the same URL, status and payload among those selected (itself, for the first one).
+    ``document_url`` is the document the exchange was made for: another address than ``url``
+    when the spider read the item from an API or followed a redirect."""
 
     id: int
     url: str
@@ -47,6 +52,7 @@ class Capture:
     first_id: int
     first_captured_at: str
     document_id: int | None
+    document_url: str | None
     source: str | None
 
     @property
@@ -153,6 +159,14 @@ def _selection(
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+# The document an exchange was made for: the one its fetch stored (an item read from an API or
+# reached through a redirect has another address), else the one at its URL.
+_DOCUMENT = (
+    " LEFT JOIN fetches f ON f.id = c.fetch_id LEFT JOIN documents d"
+    " ON d.id = coalesce(f.document_id, (SELECT id FROM documents WHERE url = c.url))"
+)
+
+
 def iter_captures(
     db: sqlite_utils.Database,
     *,
@@ -168,11 +182,11 @@ def iter_captures(
         "SELECT c.id, c.url, c.captured_at, c.method, c.request_target, c.request_headers,"
         " c.protocol, c.status, c.reason, c.response_headers, c.payload_digest, p.size,"
         " first_value(c.id) OVER same_payload, first_value(c.captured_at) OVER same_payload,"
-        " d.id, coalesce(d.source, r.source)"
-        " FROM captures c JOIN capture_payloads p ON p.digest = c.payload_digest"
-        " LEFT JOIN documents d ON d.url = c.url LEFT JOIN runs r ON r.id = c.run_id"
-        f"{where} WINDOW same_payload AS (PARTITION BY c.url, c.payload_digest, c.status"
-        " ORDER BY c.captured_at, c.id) ORDER BY c.captured_at, c.id",
+        " d.id, d.url, coalesce(d.source, r.source)"
+        f" FROM captures c JOIN capture_payloads p ON p.digest = c.payload_digest{_DOCUMENT}"
+        f" LEFT JOIN runs r ON r.id = c.run_id{where} WINDOW same_payload AS"
+        " (PARTITION BY c.url, c.payload_digest, c.status ORDER BY c.captured_at, c.id)"
+        " ORDER BY c.captured_at, c.id",
         params,
     )
     for row in cursor:
@@ -193,12 +207,14 @@ def iter_uncaptured_versions(
     until: str | None = None,
     document_ids: list[int] | None = None,
 ) -> Iterator[UncapturedVersion]:
-    """Selected versions whose page no capture of their URL holds: those stored before
-    captures were kept (and Wayback backfills, whose exchange was with the archive)."""
+    """Selected versions no capture holds: those stored before captures were kept, and
+    Wayback backfills (their exchange was with the archive, at another time). A version
+    parsed from a capture has the capture's time as ``seen_at``, whatever URL served it."""
     where, params = _selection(sources, since, until, document_ids, time_column="v.seen_at")
     where = (where + " AND" if where else " WHERE") + (
-        " v.page_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM captures c"
-        " JOIN fetches f ON f.id = c.fetch_id WHERE c.url = d.url AND f.page_hash = v.page_hash)"
+        " v.page_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fetches f"
+        " JOIN captures c ON c.fetch_id = f.id WHERE f.run_id = v.run_id"
+        " AND f.page_hash = v.page_hash AND c.captured_at = v.seen_at)"
     )
     cursor = db.execute(
         "SELECT v.id, d.id, d.url, v.seen_at, p.content_type, v.page_hash"
