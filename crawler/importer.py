@@ -1,9 +1,9 @@
 """``readouts import``: captures in WARC, WACZ or ARC files, made by any tool, as archive versions.
 
 Each ``response`` record (and each ``revisit`` record whose payload was imported before) of an
-HTML page or JSON API answer that answered 200, at an item URL of a configured source (or
-naming such a document in ``WARC-Readouts-Document-URI``, as our own export does for items read
-from an API), is parsed by that source's
+HTML page that answered 200, at an item URL of a configured source (or an HTML page or JSON API
+answer naming such a document in ``WARC-Readouts-Document-URI``, as our own export does for an
+item read from an API), is parsed by that source's
 own spider code (``crawler.offline``) and placed in the document's history at its capture time,
 exactly like a Wayback Machine capture: history, not news.
 
@@ -107,7 +107,7 @@ def _import_record(
     db: Any, record: Record, parsers: dict[str, OfflineParser], forced: bool
 ) -> str | None:
     """Store one capture; its outcome, or None when it is no item page of a source."""
-    if record.status != 200 or not _is_page(record.content_type):
+    if record.status != 200 or not _is_page(record):
         return None
     match = source_for_url(record.document_url or record.url, parsers)
     if match is None and forced:
@@ -269,9 +269,14 @@ def _is_json(content_type: str | None) -> bool:
     return media in JSON_TYPES or media.endswith("+json")
 
 
-def _is_page(content_type: str | None) -> bool:
-    """What a spider reads: an HTML page (or an untyped one), or an API's JSON answer."""
-    return not content_type or _media_type(content_type) in HTML_TYPES or _is_json(content_type)
+def _is_page(record: Record) -> bool:
+    """What a spider reads: an HTML page (or an untyped one), or a JSON answer that our export
+    names as a document's (an item read from an API). Other JSON captures are skipped: a
+    listing API's answer at a site-wide item rule would read as an item."""
+    content_type = record.content_type
+    if not content_type or _media_type(content_type) in HTML_TYPES:
+        return True
+    return record.document_url is not None and _is_json(content_type)
 
 
 def is_capture_file(path: str | Path) -> bool:

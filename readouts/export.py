@@ -242,6 +242,7 @@ def _write_reconstructed(db, writer: WARCWriter, version: captures.UncapturedVer
             warc_headers_dict={
                 "WARC-Date": warc_date(version.seen_at),
                 RECONSTRUCTED_HEADER: "true",
+                captures.DOCUMENT_HEADER: version.url,  # a JSON page (an API's) is one too
             },
         )
     )

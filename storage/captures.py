@@ -24,8 +24,9 @@ import sqlite_utils
 from storage.database import write_transaction
 
 COMPRESSION = "zlib"
-# Names, in an exported record, the document an exchange was made for when that is not its
-# target URI (an item read from an API, a redirect); ``readouts import`` files it there.
+# Names, in an exported record, the document whose page it holds: on a capture made at another
+# address (an item read from an API, a redirect), and on every reconstructed version.
+# ``readouts import`` files the record under that document, JSON answers included.
 DOCUMENT_HEADER = "WARC-Readouts-Document-URI"
 _LEVEL = 6
 

@@ -1,20 +1,24 @@
 """Round trip: a crawled archive exported as WACZ and imported into an empty archive is the same.
 
-The site on 127.0.0.1 holds HTML readouts and commentary (the generic spider) and a GOV.UK
-stand-in whose items are JSON Content API answers fetched under another address than the
-document's: the case where what was captured and what was stored differ most.
+The site on 127.0.0.1 holds HTML readouts and commentary (the generic spider), a GOV.UK
+stand-in whose items are JSON Content API answers, and a WordPress blog read through its REST
+API: items fetched from another address than the document's, the case where what was captured
+and what was stored differ most.
 """
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 from conftest import Readouts, query
 from govuk_site import GovukSite, pm_call
+from test_spiders_wordpress import api_post, serve_api_site, slug_path
 
 import storage
 from readouts.demo import content
+from readouts.demo.server import Resource
 from readouts.demo.site import DemoSite
 
 MACRON = pm_call(
@@ -38,12 +42,25 @@ VERSIONS = (
 )
 
 
+def wordpress_post(server, paragraphs: list[str]) -> None:
+    """The blog's post with text (``serve_api_site``'s has none: a parse error in its test)."""
+    post = api_post(
+        server.url("/api-site"), "broken-post", "2026-08-11T20:00:00", "A post", paragraphs
+    )
+    server.set(
+        slug_path("/api-site", "broken-post"),
+        Resource(json.dumps([post]), content_type="application/json; charset=UTF-8"),
+    )
+
+
 @pytest.fixture
 def site(server):
     """The demo site and the GOV.UK stand-in on one server, one sources file for both."""
     demo = DemoSite(server)
     govuk = GovukSite(server)
     govuk.add(MACRON)
+    serve_api_site(server)
+    wordpress_post(server, ["A post that reads the Kremlin readout closely."])
     return demo, govuk
 
 
@@ -59,6 +76,12 @@ kind = "readout"
 spider = "govuk"
 base_url = "{server.base_url}"
 delay = 0
+
+[sources.api-site]
+kind = "commentary"
+spider = "wordpress"
+base_url = "{server.url("/api-site")}"
+delay = 0
 """,
         encoding="utf-8",
     )
@@ -67,14 +90,14 @@ delay = 0
 
 def crawl(readouts, *args):
     result = readouts(
-        "crawl", "demo-kremlin", "demo-whitehouse", "demo-commentary", "govuk-pm", *args
+        "crawl", "demo-kremlin", "demo-whitehouse", "demo-commentary", "govuk-pm", "api-site", *args
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("captures_kept", [True, False], ids=["captures", "before-captures"])
 def test_wacz_export_imported_into_an_empty_archive_gives_the_same_documents_and_versions(
-    tmp_path, site, sources, captures_kept
+    tmp_path, server, site, sources, captures_kept
 ):
     """Without captures (an archive made by an earlier release), every version is exported as
     a reconstructed response at its document's URL: the round trip holds as well."""
@@ -84,6 +107,7 @@ def test_wacz_export_imported_into_an_empty_archive_gives_the_same_documents_and
     time.sleep(1.1)  # capture times are to the second: keep the versions apart
     demo.replace(content.KREMLIN_CALL_PATH, content.KREMLIN_CALL_EDITED)
     govuk.put(MACRON_EDITED)
+    wordpress_post(server, ["A post that reads the Kremlin readout closely.", "An update."])
     crawl(crawled, "--recheck")  # edits, unchanged re-fetches (revisits) and 304 answers
     versions = query(crawled.db_path, VERSIONS)
     assert len({v["url"] for v in versions}) < len(versions)  # some document has two versions
