@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from storage.database import write_transaction
+from storage.reextraction import REPROCESS
 
 COMPRESSION = "zlib"
 # Names, in an exported record, the document whose page it holds: on a capture made at another
@@ -210,10 +211,12 @@ def iter_uncaptured_versions(
 ) -> Iterator[UncapturedVersion]:
     """Selected versions no capture holds: those stored before captures were kept, and
     Wayback backfills (their exchange was with the archive, at another time). A version
-    parsed from a capture has the capture's time as ``seen_at``, whatever URL served it."""
+    parsed from a capture has the capture's time as ``seen_at``, whatever URL served it.
+    Re-extractions are left out: their page was captured when first read, not when re-read."""
     where, params = _selection(sources, since, until, document_ids, time_column="v.seen_at")
+    params.append(REPROCESS)
     where = (where + " AND" if where else " WHERE") + (
-        " v.page_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM fetches f"
+        " v.page_hash IS NOT NULL AND v.origin IS NOT ? AND NOT EXISTS (SELECT 1 FROM fetches f"
         " JOIN captures c ON c.fetch_id = f.id WHERE f.run_id = v.run_id"
         " AND f.page_hash = v.page_hash AND c.captured_at = v.seen_at)"
     )
