@@ -52,16 +52,19 @@ def fill(db, pages: dict[str, str], rounds: int) -> int:
     return raw
 
 
-# The child reports its own peak: RUSAGE_CHILDREN would count the parent's pages a fork shares.
+# The child reports its own peak from VmHWM, which belongs to the program's own address space:
+# Linux carries ru_maxrss over exec, so getrusage() would report the parent's memory (the
+# pages generated above) as the child's peak, growing with --pages however flat the export.
 CHILD = """
-import resource, sys
+import sys
 from readouts.cli import cli
 try:
     cli(sys.argv[1:])
 except SystemExit as done:
     if done.code:
         raise
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+with open("/proc/self/status") as status:
+    print(next(l.split()[1] for l in status if l.startswith("VmHWM:")), file=sys.stderr)
 """
 
 

@@ -1,7 +1,9 @@
 """``readouts import``: captures in WARC, WACZ or ARC files, made by any tool, as archive versions.
 
 Each ``response`` record (and each ``revisit`` record whose payload was imported before) of an
-HTML page that answered 200, at an item URL of a configured source, is parsed by that source's
+HTML page that answered 200, at an item URL of a configured source (or an HTML page or JSON API
+answer naming such a document in ``WARC-Readouts-Document-URI``, as our own export does for an
+item read from an API), is parsed by that source's
 own spider code (``crawler.offline``) and placed in the document's history at its capture time,
 exactly like a Wayback Machine capture: history, not news.
 
@@ -31,12 +33,13 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from crawler import items
 from crawler.offline import HeldPage, OfflineParser, source_for_url
-from storage import imports
+from storage import captures, imports
 
 logger = logging.getLogger(__name__)
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+JSON_TYPES = ("application/json",)  # API answers: how some spiders read items (GOV.UK, WordPress)
 
 
 class CorruptArchive(Exception):
@@ -59,6 +62,7 @@ class Record:
     status: int
     headers: list[tuple[str, str]]
     body: bytes | None
+    document_url: str | None = None  # our own export names it when it is not ``url``
 
     @property
     def content_type(self) -> str | None:
@@ -103,9 +107,9 @@ def _import_record(
     db: Any, record: Record, parsers: dict[str, OfflineParser], forced: bool
 ) -> str | None:
     """Store one capture; its outcome, or None when it is no item page of a source."""
-    if record.status != 200 or not _is_html(record.content_type):
+    if record.status != 200 or not _is_page(record):
         return None
-    match = source_for_url(record.url, parsers)
+    match = source_for_url(record.document_url or record.url, parsers)
     if match is None and forced:
         parser = next(iter(parsers.values()))
         match = (parser.source.name, record.url) if parser.is_item_url(record.url) else None
@@ -126,9 +130,14 @@ def _import_record(
     parser = parsers[name]
     headers = [(k, v) for k, v in record.headers if k.lower() != "content-type"]
     headers.append(("Content-Type", content_type or "text/html"))
-    result = parser.parse(
-        HeldPage(url=url, body=body, headers=headers, origin="archive", seen_at=record.captured_at)
-    )
+    page = HeldPage(url=url, body=body, headers=headers, seen_at=record.captured_at)
+    if record.document_url and record.url != url:
+        # Read from the site's API, or the document's address redirected here.
+        if _is_json(content_type):
+            page.fetched_from = record.url
+        else:
+            page.redirected_to = record.url
+    result = parser.parse(page)
     if result.outcome != items.PAGE:
         logger.warning("%s at %d (%s): %s", record.file, record.offset, url, result.error)
         return result.outcome.replace("_", " ")
@@ -227,6 +236,7 @@ def _capture(record: Any, arc: bool) -> dict[str, Any] | None:
     if payload_digest is None and body is not None:
         payload_digest = "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()
     captured_at = _utc(headers.get_header("WARC-Date"))
+    document_url = headers.get_header(captures.DOCUMENT_HEADER)
     key = headers.get_header("WARC-Record-ID")
     if arc or not key:  # ARC records have no id (warcio makes up a new one on each read)
         key = "arc:" + hashlib.sha256(f"{url} {captured_at} {payload_digest}".encode()).hexdigest()
@@ -238,6 +248,7 @@ def _capture(record: Any, arc: bool) -> dict[str, Any] | None:
         status=status,
         headers=list(record.http_headers.headers),
         body=body,
+        document_url=document_url,
     )
 
 
@@ -249,8 +260,23 @@ def _utc(warc_date: str | None) -> str:
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def _is_html(content_type: str | None) -> bool:
-    return content_type is None or content_type.split(";")[0].strip().lower() in HTML_TYPES
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def _is_json(content_type: str | None) -> bool:
+    media = _media_type(content_type)
+    return media in JSON_TYPES or media.endswith("+json")
+
+
+def _is_page(record: Record) -> bool:
+    """What a spider reads: an HTML page (or an untyped one), or a JSON answer that our export
+    names as a document's (an item read from an API). Other JSON captures are skipped: a
+    listing API's answer at a site-wide item rule would read as an item."""
+    content_type = record.content_type
+    if not content_type or _media_type(content_type) in HTML_TYPES:
+        return True
+    return record.document_url is not None and _is_json(content_type)
 
 
 def is_capture_file(path: str | Path) -> bool:

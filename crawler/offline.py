@@ -34,7 +34,8 @@ _TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 @dataclass
 class HeldPage:
     """A response already at hand: ``url`` is the document it belongs to, ``redirected_to``
-    the address that served it when the document's URL redirected there."""
+    the address that served it when the document's URL redirected there, ``fetched_from``
+    the address the spider reads the document from (an API's) when not its URL."""
 
     url: str
     body: bytes
@@ -43,6 +44,7 @@ class HeldPage:
     origin: str = "archive"
     seen_at: str | None = None
     redirected_to: str | None = None
+    fetched_from: str | None = None
 
 
 class OfflineParser:
@@ -64,7 +66,7 @@ class OfflineParser:
     def parse(self, page: HeldPage) -> items.FetchResult:
         """What the spider makes of the page: ``PAGE`` with title and text, or ``GONE`` /
         ``PARSE_ERROR`` / ``FAILED`` with the reason, as for a live fetch."""
-        fetched_url = page.redirected_to or page.url
+        fetched_url = page.redirected_to or page.fetched_from or page.url
         meta: dict[str, Any] = {
             "document_url": page.url,
             "role": "item",

@@ -172,9 +172,20 @@ def _response_headers(capture: captures.Capture) -> StatusAndHeaders:
     )
 
 
+def _document_headers(capture: captures.Capture) -> dict[str, str]:
+    """``WARC-Readouts-Document-URI`` when the exchange was made for a document at another
+    address on the same site (an item read from an API, a redirect), so an import files it
+    under that document. A Wayback replay (another host) is the archive's capture, not ours."""
+    url = capture.document_url
+    if url and url != capture.url and urlsplit(url).netloc == urlsplit(capture.url).netloc:
+        return {captures.DOCUMENT_HEADER: url}
+    return {}
+
+
 def _write_capture(db, writer: WARCWriter, capture: captures.Capture) -> None:
     date = warc_date(capture.captured_at)
     http = _response_headers(capture)
+    document = _document_headers(capture)
     if capture.is_revisit:
         record = writer.create_revisit_record(
             capture.url,
@@ -182,7 +193,7 @@ def _write_capture(db, writer: WARCWriter, capture: captures.Capture) -> None:
             capture.url,
             warc_date(capture.first_captured_at),
             http_headers=http,
-            warc_headers_dict={"WARC-Date": date},
+            warc_headers_dict={"WARC-Date": date, **document},
         )
     else:
         body = captures.load_payload(db, capture.payload_digest)
@@ -192,7 +203,7 @@ def _write_capture(db, writer: WARCWriter, capture: captures.Capture) -> None:
             payload=io.BytesIO(body),
             length=len(body),
             http_headers=http,
-            warc_headers_dict={"WARC-Date": date},
+            warc_headers_dict={"WARC-Date": date, **document},
         )
     request = writer.create_warc_record(
         capture.url,
@@ -231,6 +242,7 @@ def _write_reconstructed(db, writer: WARCWriter, version: captures.UncapturedVer
             warc_headers_dict={
                 "WARC-Date": warc_date(version.seen_at),
                 RECONSTRUCTED_HEADER: "true",
+                captures.DOCUMENT_HEADER: version.url,  # a JSON page (an API's) is one too
             },
         )
     )

@@ -22,12 +22,20 @@ import sqlite_utils
 
 from storage import bodies
 from storage.database import write_transaction
+from storage.reextraction import REPROCESS
+
+# Names, in an exported record, the document whose page it holds: on a capture made at another
+# address (an item read from an API, a redirect), and on every reconstructed version.
+# ``readouts import`` files the record under that document, JSON answers included.
+DOCUMENT_HEADER = "WARC-Readouts-Document-URI"
 
 
 @dataclass(frozen=True)
 class Capture:
     """One stored exchange; ``first_id`` and ``first_captured_at`` name the earliest capture of
-    the same URL, status and payload among those selected (itself, for the first one)."""
+    the same URL, status and payload among those selected (itself, for the first one).
+    ``document_url`` is the document the exchange was made for: another address than ``url``
+    when the spider read the item from an API or followed a redirect."""
 
     id: int
     url: str
@@ -44,6 +52,7 @@ class Capture:
     first_id: int
     first_captured_at: str
     document_id: int | None
+    document_url: str | None
     source: str | None
 
     @property
@@ -160,6 +169,14 @@ def _selection(
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+# The document an exchange was made for: the one its fetch stored (an item read from an API or
+# reached through a redirect has another address), else the one at its URL.
+_DOCUMENT = (
+    " LEFT JOIN fetches f ON f.id = c.fetch_id LEFT JOIN documents d"
+    " ON d.id = coalesce(f.document_id, (SELECT id FROM documents WHERE url = c.url))"
+)
+
+
 def iter_captures(
     db: sqlite_utils.Database,
     *,
@@ -175,11 +192,11 @@ def iter_captures(
         "SELECT c.id, c.url, c.captured_at, c.method, c.request_target, c.request_headers,"
         " c.protocol, c.status, c.reason, c.response_headers, c.payload_digest, p.size,"
         " first_value(c.id) OVER same_payload, first_value(c.captured_at) OVER same_payload,"
-        " d.id, coalesce(d.source, r.source)"
-        " FROM captures c JOIN capture_payloads p ON p.digest = c.payload_digest"
-        " LEFT JOIN documents d ON d.url = c.url LEFT JOIN runs r ON r.id = c.run_id"
-        f"{where} WINDOW same_payload AS (PARTITION BY c.url, c.payload_digest, c.status"
-        " ORDER BY c.captured_at, c.id) ORDER BY c.captured_at, c.id",
+        " d.id, d.url, coalesce(d.source, r.source)"
+        f" FROM captures c JOIN capture_payloads p ON p.digest = c.payload_digest{_DOCUMENT}"
+        f" LEFT JOIN runs r ON r.id = c.run_id{where} WINDOW same_payload AS"
+        " (PARTITION BY c.url, c.payload_digest, c.status ORDER BY c.captured_at, c.id)"
+        " ORDER BY c.captured_at, c.id",
         params,
     )
     for row in cursor:
@@ -200,12 +217,16 @@ def iter_uncaptured_versions(
     until: str | None = None,
     document_ids: list[int] | None = None,
 ) -> Iterator[UncapturedVersion]:
-    """Selected versions whose page no capture of their URL holds: those stored before
-    captures were kept (and Wayback backfills, whose exchange was with the archive)."""
+    """Selected versions no capture holds: those stored before captures were kept, and
+    Wayback backfills (their exchange was with the archive, at another time). A version
+    parsed from a capture has the capture's time as ``seen_at``, whatever URL served it.
+    Re-extractions are left out: their page was captured when first read, not when re-read."""
     where, params = _selection(sources, since, until, document_ids, time_column="v.seen_at")
+    params.append(REPROCESS)
     where = (where + " AND" if where else " WHERE") + (
-        " v.page_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM captures c"
-        " JOIN fetches f ON f.id = c.fetch_id WHERE c.url = d.url AND f.page_hash = v.page_hash)"
+        " v.page_hash IS NOT NULL AND v.origin IS NOT ? AND NOT EXISTS (SELECT 1 FROM fetches f"
+        " JOIN captures c ON c.fetch_id = f.id WHERE f.run_id = v.run_id"
+        " AND f.page_hash = v.page_hash AND c.captured_at = v.seen_at)"
     )
     cursor = db.execute(
         "SELECT v.id, d.id, d.url, v.seen_at, p.content_type, v.page_hash"

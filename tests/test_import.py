@@ -162,6 +162,30 @@ def test_a_wacz_package_imports_like_the_warc_it_holds(tmp_path, demo_warc, read
     assert files == [{"file": f"{package}!archive/site.warc.gz"}]
 
 
+def test_a_wacz_made_by_py_wacz_from_a_wget_warc_imports_like_the_warc(
+    tmp_path, demo_warc, readouts
+):
+    """``wacz create`` (webrecorder's py-wacz, in the tools venv) packages wget's WARC with its
+    own index and pages list: a package written by neither engineer here."""
+    from conftest import Readouts
+    from test_warc import tool
+
+    package = tmp_path / "wget.wacz"
+    made = subprocess.run(
+        [tool("wacz"), "create", "-o", package, demo_warc],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    result = readouts("import", str(package))
+    assert result.returncode == 0, result.stdout + result.stderr
+    plain = Readouts(tmp_path / "plain.db", readouts.sources_path)
+    assert plain("import", str(demo_warc)).returncode == 0
+    versions = query(readouts.db_path, VERSIONS)
+    assert len(versions) == 3 and versions == query(tmp_path / "plain.db", VERSIONS)
+
+
 def test_killed_import_keeps_the_archive_sound_and_carries_on(tmp_path, db_path, server):
     pages = 40
     for path, html in site_pages(pages).items():

@@ -80,6 +80,15 @@ def test_reprocess_records_reextractions_that_are_never_flagged_as_edits(crawled
     assert events == ["first archived", "re-extraction (same page)"]
 
 
+def test_reextractions_are_not_exported_as_captures(crawled, tmp_path):
+    """A re-extraction re-reads a page captured earlier: the export holds that capture once,
+    not a reconstructed response dated when the page was re-read."""
+    assert crawled("reprocess").returncode == 0
+    result = crawled("export", str(tmp_path / "out.warc.gz"))
+    assert result.returncode == 0, result.stderr
+    assert "0 reconstructed" in result.stdout
+
+
 def test_second_run_and_next_crawl_change_nothing(crawled):
     assert crawled("reprocess").returncode == 0
     before = versions(crawled.db_path)
