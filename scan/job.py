@@ -150,7 +150,7 @@ def run_scan(
                 n_workers=workers or 1,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",
                 host="127.0.0.1",
             )
             client = Client(cluster)
