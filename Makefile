@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 EMBEDDINGS := $(VENV)/.embeddings
 
-.PHONY: install demo test lint bench serve clean chromium tools
+.PHONY: install demo test lint bench serve clean system-packages tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,15 +20,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/readouts --db demo.db demo
 
-# The browser tests drive Debian's chromium (no Playwright browser download). Installed here
-# when missing and possible (root with apt, as in CI); otherwise those tests skip, saying why.
-chromium:
-	@if command -v chromium >/dev/null 2>&1; then :; \
+# Debian packages some tests drive: chromium for the browser tests (no Playwright browser
+# download) and wget, whose WARCs the import tests read. Installed here when missing and possible
+# (root with apt, as in CI); otherwise those tests skip, saying why.
+SYSTEM_PACKAGES := chromium wget
+
+system-packages:
+	@missing=""; for tool in $(SYSTEM_PACKAGES); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "Installing chromium for the browser tests (apt-get)"; \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
-		|| echo "could not install chromium: browser tests will skip"; \
-	else echo "chromium is missing and cannot be installed here (needs root and apt-get): browser tests will skip"; fi
+		echo "Installing$$missing for the browser and import tests (apt-get)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } \
+		|| echo "could not install$$missing: the tests that need it will skip"; \
+	else echo "$$missing missing and cannot be installed here (needs root and apt-get): the tests that need it will skip"; fi
 
 # The web-archiving tools the WARC/WACZ tests check exports with (wacz validate, pywb's
 # wb-manager and wayback). They pin many dependencies of their own, so they live in their own
@@ -52,7 +56,7 @@ $(EMBEDDINGS): $(STAMP)
 	else echo "no CPU build of PyTorch here: reported-citation tests will skip"; fi
 	touch $@
 
-test: $(STAMP) $(EMBEDDINGS) chromium tools
+test: $(STAMP) $(EMBEDDINGS) system-packages tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
