@@ -61,8 +61,8 @@ class Readouts:
         self.db_path = db_path
         self.sources_path = sources_path
 
-    def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        command = [
+    def command(self, *args: str) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "readouts",
@@ -72,11 +72,23 @@ class Readouts:
             str(self.sources_path),
             *args,
         ]
+
+    def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run(
-            command,
+            self.command(*args),
             capture_output=True,
             text=True,
             timeout=timeout,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+    def start(self, *args: str) -> subprocess.Popen:
+        """The command running in the background (output captured): ``communicate()`` it."""
+        return subprocess.Popen(
+            self.command(*args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import query
 
+import storage
 from readouts.demo.server import Resource
 from scheduler.daemon import due_sources
 from scheduler.sources import SourcesError, load_sources
@@ -505,3 +506,48 @@ def test_cron_weekday_steps_and_lists_mean_what_they_mean_in_crontab(schedule, w
         fire = trigger.get_next_fire_time(None, fire + timedelta(seconds=1))
         seen.add(fire.strftime("%A"))
     assert seen == weekdays
+
+
+def delete_fts_row(db_path) -> int:
+    """Take the first version out of the full-text index; return its id."""
+    db = storage.open_database(db_path)
+    try:
+        version, title, text = db.execute(
+            "SELECT id, title, text FROM versions ORDER BY id LIMIT 1"
+        ).fetchone()
+        # An external-content FTS5 row is deleted by giving its indexed values back.
+        db.execute(
+            "INSERT INTO versions_fts (versions_fts, rowid, title, text)"
+            " VALUES ('delete', ?, ?, ?)",
+            [version, title, text],
+        )
+    finally:
+        db.close()
+    return version
+
+
+def test_the_running_daemon_verifies_the_archive_on_its_schedule_and_logs_what_it_found(
+    tmp_path, db_path, demo_site, start_daemon, readouts
+):
+    assert readouts("crawl", "demo-kremlin", "demo-whitehouse", "demo-commentary").returncode == 0
+    version = delete_fts_row(db_path)
+    crawled = runs(db_path)
+    # The sources ran a moment ago: none is due, the daemon only verifies.
+    sources = write_sources(tmp_path / "sources.toml", demo_site, {}, '[settings]\nverify = "2s"\n')
+    readouts.sources_path = sources
+    started = int(time.time())
+    daemon = start_daemon(sources)
+    finding = f"Verify: version {version} missing from the full-text index"
+    wait_for(lambda: daemon.log().count(finding) >= 2, "two scheduled verifications", daemon)
+    assert "Archive verification scheduled (2s)" in daemon.log()
+
+    repaired = readouts("verify", "--repair")  # the user repairs; the next check says so
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    wait_for(lambda: "Verify: the archive is whole" in daemon.log(), "a clean verification", daemon)
+
+    assert daemon.stop() == 0
+    log = daemon.log()
+    assert "Traceback" not in log and "Verify repaired" not in log  # verify_repair is off
+    assert runs(db_path) == crawled  # no source was due
+    last = query(db_path, "SELECT value FROM job_state WHERE name = 'verify.last_run'")
+    assert len(last) == 1 and int(last[0]["value"]) >= started

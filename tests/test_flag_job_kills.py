@@ -1,5 +1,6 @@
 """The flag job never skips a version and never loses or doubles a flag: killed with SIGKILL at
-random points and re-run, or run while two crawls of different sources store versions.
+random points and re-run, or run while two crawls of different sources store versions — stored
+directly, or by two real ``readouts crawl`` processes fetching two sites over HTTP.
 
 Real processes on a real SQLite file; the expected outcome is what a calm run raises.
 """
@@ -14,9 +15,15 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
+from html import escape
 from pathlib import Path
 
+from conftest import Readouts
+
 import storage
+from readouts.demo.server import SiteServer
+from storage.job_state import get_state
+from storage.verify import pending_versions
 
 LEADERS = ["Emmanuel Macron", "Olaf Scholz", "Recep Erdogan", "Narendra Modi", "Fumio Kishida"]
 SOURCES = ("kremlin", "partner")
@@ -51,6 +58,24 @@ sys.path.insert(0, sys.argv[3])
 import storage
 from test_flag_job_kills import store_source
 store_source(storage.open_database(sys.argv[1]), sys.argv[2], events=int(sys.argv[4]), pause=0.005)
+"""
+
+
+# The flag job in a loop, small batches, until the file ``sys.argv[2]`` appears.
+FLAG_LOOP = """
+import os, sys, time
+import storage
+from flagging import changes, counterparts, job
+from flagging.job import run_flag_job
+changes.BATCH = counterparts.BATCH = job.BATCH = 4
+runs = 0
+while not os.path.exists(sys.argv[2]):
+    db = storage.open_database(sys.argv[1])
+    run_flag_job(db)
+    db.close()
+    runs += 1
+    time.sleep(0.05)  # the crawls need the CPU more than this loop
+print(runs)
 """
 
 
@@ -100,6 +125,46 @@ def store_source(db, source: str, *, events: int, pause: float = 0) -> None:
     storage.save_version(db, readout(source, 0, edition=2), None)
 
 
+class ReadoutSite:
+    """One source's readouts (``readout``) on a local HTTP site: a listing at /news and one page
+    per readout; ``edit`` makes some of them say more and publishes new ones."""
+
+    def __init__(self, server: SiteServer, source: str, events: int):
+        self.server, self.source = server, source
+        self.editions = dict.fromkeys(range(events), 0)
+        self._publish()
+
+    def edit(self, new: int) -> None:
+        for number in list(self.editions)[::3]:
+            self.editions[number] += 1
+        for number in range(len(self.editions), len(self.editions) + new):
+            self.editions[number] = 0
+        self._publish()
+
+    def _publish(self) -> None:
+        links = "".join(f'<li><a href="/news/{n}">Readout {n}</a></li>' for n in self.editions)
+        self.server.set("/news", f"<html><body><ul>{links}</ul></body></html>")
+        for number, edition in self.editions.items():
+            item = readout(self.source, number, edition)
+            paragraphs = "".join(f"<p>{escape(p)}</p>" for p in item.text.split(". "))
+            self.server.set(
+                f"/news/{number}",
+                f"<html lang='en'><head><title>{escape(item.title)}</title><meta"
+                f" property='article:published_time' content='{item.published_at}'></head>"
+                f"<body><article><h1>{escape(item.title)}</h1>{paragraphs}</article></body></html>",
+            )
+
+    def source_toml(self) -> str:
+        return f"""
+[sources.{self.source}]
+kind = "readout"
+spider = "generic"
+start_urls = ["{self.server.base_url}/news"]
+item_pattern = "/news/\\\\d+$"
+delay = 0.05
+"""
+
+
 def outcome(path: Path) -> dict:
     """What the flag job derived, by content (URLs, not ids: two archives can number apart)."""
     connection = sqlite3.connect(path)
@@ -134,14 +199,28 @@ def outcome(path: Path) -> dict:
     return result
 
 
+# Every step's watermark, with the kind of document whose versions it handles (None: all).
+WATERMARKS = (
+    ("changes.last_version_id", None),
+    ("flags.last_version_id", None),
+    ("citations.last_article_version_id", "commentary"),
+    ("citations.last_readout_version_id", "readout"),
+    ("counterparts.last_version_id", "readout"),
+    ("reported.last_version_id", "commentary"),
+)
+
+
 def unprocessed(path: Path) -> list[str]:
-    """Versions some watermark has not passed yet."""
-    connection = sqlite3.connect(path)
-    last = connection.execute("SELECT max(id) FROM versions").fetchone()[0]
-    marks = dict(connection.execute("SELECT name, value FROM job_state"))
-    connection.close()
-    names = ["changes.last_version_id", "flags.last_version_id", "counterparts.last_version_id"]
-    return [name for name in names if int(marks.get(name, 0)) < last]
+    """What some step's watermark has not passed yet."""
+    db = storage.open_database(path)
+    try:
+        return [
+            finding.message
+            for name, kind in WATERMARKS
+            for finding in pending_versions(db, name, get_state(db, name), kind)
+        ]
+    finally:
+        db.close()
 
 
 def flag_job(path: Path, mode: str = "calm") -> subprocess.CompletedProcess:
@@ -208,3 +287,48 @@ def test_two_crawls_at_once_while_the_flag_job_runs_lose_no_version(tmp_path):
     assert flag_job(calm).returncode == 0
     assert outcome(concurrent) == outcome(calm)
     assert unprocessed(concurrent) == []
+
+
+def test_two_real_crawls_of_different_sites_at_once_while_the_flag_job_loops_match_a_calm_run(
+    tmp_path,
+):
+    concurrent, calm = tmp_path / "concurrent.db", tmp_path / "calm.db"
+    with SiteServer() as first, SiteServer() as second:
+        sites = [ReadoutSite(first, SOURCES[0], 12), ReadoutSite(second, SOURCES[1], 12)]
+        sources = tmp_path / "sources.toml"
+        sources.write_text("".join(site.source_toml() for site in sites), encoding="utf-8")
+        busy, quiet = Readouts(concurrent, sources), Readouts(calm, sources)
+        assert busy("sources").returncode == 0  # the archive exists before the loop opens it
+        stop = tmp_path / "stop"
+        loop = subprocess.Popen(
+            [sys.executable, "-c", FLAG_LOOP, str(concurrent), str(stop)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            for round_ in range(2):
+                options = ("--recheck",) if round_ else ()
+                crawls = [busy.start("crawl", source, *options) for source in SOURCES]
+                for crawl in crawls:
+                    _, stderr = crawl.communicate(timeout=120)
+                    assert crawl.returncode == 0, stderr
+                done = quiet("crawl", *SOURCES, *options)  # the calm run: one crawl at a time
+                assert done.returncode == 0, done.stderr
+                for site in sites:
+                    site.edit(new=3)
+        finally:
+            stop.touch()
+            out, err = loop.communicate(timeout=120)
+        assert loop.returncode == 0, err
+        assert int(out) >= 2, "the flag job should have run during the crawls"
+    assert flag_job(concurrent).returncode == 0  # the run after the last crawl, as the daemon's
+    expected = outcome(calm)
+    assert len(set(expected["flags"])) == len(expected["flags"])
+    assert {"new_readout", "edited_readout", "counterpart_found"} <= {
+        f[0] for f in expected["flags"]
+    }
+    assert outcome(concurrent) == expected
+    assert unprocessed(concurrent) == [] and unprocessed(calm) == []
+    checked = busy("verify")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
