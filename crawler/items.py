@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storage.documents import Snapshot
+from storage.schema import CRAWL
 
 # Outcomes a spider reports. The pipeline turns them into storage calls and fetch-log entries.
 PAGE = "page"  # parsed: title and text found
@@ -36,7 +37,7 @@ class FetchResult:
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
-    origin: str = "crawl"  # or "archive": a web archive's capture, dated by its capture time
+    origin: str = CRAWL  # or ARCHIVE: a web archive's capture, dated by its capture time
     seen_at: str | None = None
     translation_key: str | None = (
         None  # e.g. "kremlin:56155": same key, same text in another language

@@ -17,6 +17,7 @@ import storage
 import storage.timeutil
 from crawler import items
 from storage.runs import ERROR_OUTCOMES
+from storage.schema import ARCHIVE
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class ArchivePipeline:
             page_hash, getattr(self.crawler.spider.source, "ignore_patterns", [])
         )
         try:
-            if item.origin == "archive":
+            if item.origin == ARCHIVE:
                 result = storage.save_archived_version(self.db, snapshot, self.run_id)
             elif item.withdrawn:
                 result = storage.mark_withdrawn(self.db, snapshot, self.run_id, item.withdrawn)

@@ -20,11 +20,10 @@ from flagging.changes import REVERTED, recompute_rewritten_histories, record_cha
 from flagging.changes import WATERMARK as CHANGES_WATERMARK
 from flagging.counterparts import counterparts_step
 from flagging.reported import reported_step
-from storage.archive import ARCHIVE
 from storage.documents import status_events_after
 from storage.flags import insert_flag, make_flag, update_flag_summary
 from storage.job_state import get_state
-from storage.reextraction import REPROCESS
+from storage.schema import ARCHIVE, REPROCESS
 from storage.versions import flag_rows, flag_rows_after
 
 logger = logging.getLogger(__name__)

@@ -31,9 +31,8 @@ import sqlite_utils
 
 from storage.database import write_transaction
 from storage.documents import EmptyVersionError, SaveResult, Snapshot
+from storage.schema import ARCHIVE
 from storage.timeutil import utc_now
-
-ARCHIVE = "archive"
 
 
 def save_archived_version(

@@ -22,7 +22,7 @@ import sqlite_utils
 
 from storage import bodies
 from storage.database import write_transaction
-from storage.reextraction import REPROCESS
+from storage.schema import REPROCESS
 
 # Names, in an exported record, the document whose page it holds: on a capture made at another
 # address (an item read from an API, a redirect), and on every reconstructed version.

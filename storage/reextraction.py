@@ -24,9 +24,9 @@ from storage.database import write_transaction
 from storage.documents import SaveResult, Snapshot
 from storage.normalize import content_hash
 from storage.pages import load_page
+from storage.schema import REPROCESS
 from storage.timeutil import utc_now
 
-REPROCESS = "reprocess"
 BATCH = 200
 
 

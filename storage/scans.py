@@ -20,9 +20,8 @@ import sqlite_utils
 from storage.database import write_transaction
 from storage.documents import Snapshot, save_version
 from storage.pages import save_page
+from storage.schema import SCAN
 from storage.timeutil import utc_now
-
-SCAN = "scan"  # the origin of versions the news scan stored
 
 
 @dataclass(frozen=True)

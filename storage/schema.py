@@ -26,6 +26,9 @@ FLAG_KINDS = (
     "counterpart_found",
 )
 COUNTERPART_STATUSES = ("suggested", "confirmed", "rejected")
+# Where a version came from (``versions.origin``): a live fetch, a web-archive capture (the
+# Wayback Machine or an imported WARC), a re-extraction of a stored page, the news scan.
+CRAWL, ARCHIVE, REPROCESS, SCAN = "crawl", "archive", "reprocess", "scan"
 
 
 def _create_core_tables(db: sqlite_utils.Database) -> None:
