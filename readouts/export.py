@@ -16,7 +16,6 @@ import gzip
 import hashlib
 import io
 import json
-import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from warcio.warcwriter import WARCWriter
 
 from readouts import __version__
 from storage import captures, pages
+from storage.disk_sort import sorted_on_disk
 
 RECONSTRUCTED_HEADER = "WARC-Readouts-Reconstructed"
 WACZ_VERSION = "1.1.1"
@@ -315,17 +315,10 @@ def _export_wacz(db, path: Path, selection: Selection, progress) -> ExportSummar
 
 
 def _write_sorted_index(warc_path: Path, index_path: Path, sort_path: Path) -> None:
-    """CDXJ sorted by SURT and time; sorted on disk (SQLite) so memory stays flat."""
-    sorter = sqlite3.connect(sort_path)
-    try:
-        sorter.execute("CREATE TABLE lines (key TEXT, line TEXT)")
-        with warc_path.open("rb") as warc:
-            sorter.executemany("INSERT INTO lines VALUES (?, ?)", cdxj_lines(warc, WARC_NAME))
-        with gzip.open(index_path, "wt", encoding="utf-8") as index:
-            for (line,) in sorter.execute("SELECT line FROM lines ORDER BY key, rowid"):
-                index.write(line)
-    finally:
-        sorter.close()
+    """CDXJ sorted by SURT and time; sorted on disk so memory stays flat."""
+    with warc_path.open("rb") as warc, gzip.open(index_path, "wt", encoding="utf-8") as index:
+        for line in sorted_on_disk(cdxj_lines(warc, WARC_NAME), sort_path):
+            index.write(line)
 
 
 def _write_pages(db, selection: Selection, pages_path: Path) -> int:
