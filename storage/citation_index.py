@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,38 +39,120 @@ def index_version(
     url: str | None = None,
     params: Params = DEFAULT,
 ) -> int:
-    """Add one readout version's n-grams; return the number of new rows.
+    """Add one readout version's n-grams; return the number of new rows (``index_versions``
+    for one version; the benchmarks index readouts that are not stored as versions)."""
+    added = index_versions(
+        db, [{"id": version_id, "document_id": readout_id, "text": text, "url": url}], params
+    )
+    return len(added.pairs)
 
-    ``db`` is a sqlite-utils Database or a sqlite3 connection (both have ``execute``); the
-    caller owns the transaction.
+
+@dataclass
+class Added:
+    """What indexing a batch of readout versions added: the new (n-gram, readout) rows, and the
+    readouts whose URL is new to the index."""
+
+    pairs: list[tuple[int, int]] = field(default_factory=list)
+    url_keys: list[tuple[str, int]] = field(default_factory=list)
+
+
+def index_versions(db: Any, rows: list[dict[str, Any]], params: Params = DEFAULT) -> Added:
+    """Add a batch of readout versions (``id``, ``document_id``, ``text``, ``url``).
+
+    The n-grams of the whole batch are hashed together and compared with the index in one
+    query: an n-gram takes a row for a readout only while fewer than ``max + 1`` readouts have
+    one (readouts of the batch count in version order), and the new rows go in sorted, in one
+    ``executemany``. ``db`` is a sqlite-utils Database or a sqlite3 connection; the caller owns
+    the transaction.
     """
-    hashes = np.unique(words_of(text).ngram_hashes(params.index_n))
-    added = 0
-    if len(hashes):
-        # One statement: each hash gets a row unless ``max + 1`` readouts already have it.
-        cursor = getattr(db, "conn", db).execute(
-            "INSERT OR IGNORE INTO citation_ngrams (hash, readout_id)"
-            " SELECT value, :readout FROM json_each(:hashes) WHERE (SELECT count(*) FROM"
-            " (SELECT 1 FROM citation_ngrams WHERE hash = value LIMIT :cap)) < :cap",
-            {
-                "readout": readout_id,
-                "hashes": json.dumps(hashes.tolist()),
-                "cap": params.max_readouts_per_ngram + 1,
-            },
+    conn = getattr(db, "conn", db)
+    cap = params.max_readouts_per_ngram + 1
+    pairs: dict[tuple[int, int], None] = {}  # (hash, readout) in version order, once each
+    for row in rows:
+        readout_id = row["document_id"]
+        for hash_ in np.unique(words_of(row["text"] or "").ngram_hashes(params.index_n)).tolist():
+            pairs.setdefault((hash_, readout_id), None)
+    added = Added()
+    if pairs:
+        hashes = sorted({hash_ for hash_, _ in pairs})
+        stored: dict[int, set[int]] = {}
+        for hash_, readout_id in conn.execute(
+            f"SELECT hash, readout_id FROM citation_ngrams WHERE {_IN_HASHES}",
+            [json.dumps(hashes)],
+        ):
+            stored.setdefault(hash_, set()).add(readout_id)
+        for hash_, readout_id in pairs:
+            holders = stored.setdefault(hash_, set())
+            if readout_id not in holders and len(holders) < cap:
+                holders.add(readout_id)
+                added.pairs.append((hash_, readout_id))
+        added.pairs.sort()
+        conn.executemany(
+            "INSERT OR IGNORE INTO citation_ngrams (hash, readout_id) VALUES (?, ?)", added.pairs
         )
-        added = cursor.rowcount
-    if version_id is not None:
-        db.execute(
-            "INSERT OR IGNORE INTO citation_indexed_versions (version_id, readout_id, indexed_at)"
-            " VALUES (?, ?, ?)",
-            [version_id, readout_id, utc_now()],
-        )
-    if url:
-        db.execute(
-            "INSERT OR IGNORE INTO citation_url_keys (key, readout_id) VALUES (?, ?)",
-            [url_key(url), readout_id],
-        )
+    now = utc_now()
+    conn.executemany(
+        "INSERT OR IGNORE INTO citation_indexed_versions (version_id, readout_id, indexed_at)"
+        " VALUES (?, ?, ?)",
+        [(row["id"], row["document_id"], now) for row in rows if row["id"] is not None],
+    )
+    keys = sorted({(url_key(row["url"]), row["document_id"]) for row in rows if row["url"]})
+    for key in keys:
+        if conn.execute(
+            "INSERT OR IGNORE INTO citation_url_keys (key, readout_id) VALUES (?, ?)", key
+        ).rowcount:
+            added.url_keys.append(key)
     return added
+
+
+def index_article(
+    db: Any, article_id: int, article: Words, link_keys: list[str], params: Params = DEFAULT
+) -> None:
+    """Keep an article's n-grams and link keys, so that a readout indexed later finds the
+    articles that already quote or link to it (``articles_citing``). The rows of earlier
+    versions stay: at worst they make an article a candidate that alignment then rejects."""
+    conn = getattr(db, "conn", db)
+    hashes = np.unique(article.ngram_hashes(params.index_n)).tolist()
+    conn.executemany(
+        "INSERT OR IGNORE INTO citation_article_ngrams (hash, article_id) VALUES (?, ?)",
+        [(hash_, article_id) for hash_ in hashes],
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO citation_article_links (key, article_id) VALUES (?, ?)",
+        [(key, article_id) for key in sorted(set(link_keys))],
+    )
+
+
+def articles_citing(db: Any, added: Added, params: Params = DEFAULT) -> set[int]:
+    """Stored articles that may quote, republish or link to the readouts just indexed: those
+    holding one of the n-grams new to a readout that is still rare (boilerplate takes no part),
+    and those linking to a readout URL new to the index. Its cost follows the new rows, not
+    the archive: each hash is one seek in the article index."""
+    hashes = sorted({hash_ for hash_, _ in added.pairs})
+    cap = params.max_readouts_per_ngram + 1
+    found: set[int] = set()
+    if hashes:
+        found.update(
+            row[0]
+            for row in db.execute(
+                "SELECT DISTINCT a.article_id FROM json_each(?) j"
+                " JOIN citation_article_ngrams a ON a.hash = j.value"
+                " WHERE (SELECT count(*) FROM (SELECT 1 FROM citation_ngrams"
+                " WHERE hash = j.value LIMIT ?)) <= ?",
+                [json.dumps(hashes), cap, params.max_readouts_per_ngram],
+            ).fetchall()
+        )
+    keys = sorted({key for key, _ in added.url_keys})
+    if keys:
+        found.update(
+            row[0]
+            for row in db.execute(
+                "SELECT DISTINCT article_id FROM citation_article_links"
+                " WHERE key IN (SELECT value FROM json_each(?))",
+                [json.dumps(keys)],
+            ).fetchall()
+        )
+    return found
 
 
 def lookup(db: Any, article: Words, params: Params = DEFAULT) -> dict[int, np.ndarray]:
@@ -102,13 +185,19 @@ def lookup(db: Any, article: Words, params: Params = DEFAULT) -> dict[int, np.nd
 
 
 def clear(db: Any) -> None:
-    for table in ("citation_ngrams", "citation_indexed_versions", "citation_url_keys"):
+    for table in (
+        "citation_ngrams",
+        "citation_indexed_versions",
+        "citation_url_keys",
+        "citation_article_ngrams",
+        "citation_article_links",
+    ):
         db.execute(f"DELETE FROM {table}")
 
 
-def unindexed_readout_versions(db: Any, limit: int, after: int = 0) -> list[dict[str, Any]]:
-    """Readout versions not in the index yet, oldest first, from version id ``after`` on (a
-    caller going batch by batch passes the last id it saw, so no batch rescans the ones before)."""
+def readout_versions_after(db: Any, after: int, limit: int) -> list[dict[str, Any]]:
+    """Readout versions past version id ``after``, oldest first, skipping those the index
+    already holds (an archive indexed before the step kept a watermark)."""
     cursor = db.execute(
         "SELECT v.id, v.document_id, v.text, d.url FROM versions v"
         " JOIN documents d ON d.id = v.document_id"

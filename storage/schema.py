@@ -374,6 +374,23 @@ def _add_citation_index(db: sqlite_utils.Database) -> None:
     db["citations"].create_index(["status"], if_not_exists=True)
 
 
+def _add_article_citation_index(db: sqlite_utils.Database) -> None:
+    """The articles' n-grams and link keys, so that a readout indexed after the articles that
+    quote it finds them (derived data). The articles stored so far are matched once more by the
+    next flag job, which fills them in (their citations come out the same; no flag is raised
+    twice)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS citation_article_ngrams (hash INTEGER NOT NULL,"
+        " article_id INTEGER NOT NULL, PRIMARY KEY (hash, article_id)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS citation_article_links (key TEXT NOT NULL,"
+        " article_id INTEGER NOT NULL, PRIMARY KEY (key, article_id)) WITHOUT ROWID"
+    )
+    if not db.execute("SELECT count(*) FROM citation_article_ngrams").fetchone()[0]:
+        db.execute("DELETE FROM job_state WHERE name = 'citations.last_article_version_id'")
+
+
 def _create_counterparts(db: sqlite_utils.Database) -> None:
     """Readouts of one event by two sources, and what each reported (issue: counterparts)."""
     db["event_profiles"].create(
@@ -449,6 +466,7 @@ MIGRATIONS: list[Migration] = [
     _create_counterparts,
     _add_citation_confidence,
     _add_history_rewrites,
+    _add_article_citation_index,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
