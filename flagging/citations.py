@@ -23,6 +23,7 @@ import json
 import logging
 from typing import Any
 
+import numpy as np
 import sqlite_utils
 
 from analysis.citations.detect import DRIFTED, Citation, detect, drifted_spans
@@ -55,10 +56,15 @@ def index_readouts(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[
         citing = index.articles_citing(db, added, params)
         if not citing:
             return []
+        new_ngrams: dict[int, list[int]] = {}
+        for hash_, readout_id in added.pairs:
+            new_ngrams.setdefault(readout_id, []).append(hash_)
         matched = get_state(db, ARTICLE_WATERMARK)  # later versions: the article step's
         raised = []
-        for row in rows_of.latest_article_versions(db, citing, matched):
-            raised += _match_article(db, row, params)
+        for row in rows_of.latest_article_versions(db, set(citing), matched):
+            readouts = citing[row["document_id"]]
+            if not readouts or _quotes_any(db, row, readouts, new_ngrams, params):
+                raised += _match_article(db, row, params)
         return raised
 
     return run_in_batches(
@@ -144,6 +150,27 @@ def _match_article(
                 ),
             )
     return raised
+
+
+def _quotes_any(
+    db: sqlite_utils.Database,
+    row: dict[str, Any],
+    readouts: set[int],
+    new_ngrams: dict[int, list[int]],
+    params: Params,
+) -> bool:
+    """Whether a stored article quotes one of these new readouts, aligned with them alone: most
+    articles sharing two rare n-grams with a readout share them by chance, and this costs a
+    fraction of matching the article against all its candidates."""
+    article = words_of(row["text"] or "")
+    hashes = article.ngram_hashes(params.index_n)
+    candidates = {}
+    for readout_id in readouts:
+        seeds = np.flatnonzero(np.isin(hashes, new_ngrams[readout_id]))
+        if len(seeds):
+            candidates[readout_id] = seeds
+    versions_of = lambda readout_id: rows_of.readout_versions(db, readout_id)  # noqa: E731
+    return bool(detect(article, candidates, versions_of, set(), params))
 
 
 def _has_links(metadata: str | None) -> bool:

@@ -66,27 +66,22 @@ def index_versions(db: Any, rows: list[dict[str, Any]], params: Params = DEFAULT
     the transaction.
     """
     conn = getattr(db, "conn", db)
-    cap = params.max_readouts_per_ngram + 1
-    pairs: dict[tuple[int, int], None] = {}  # (hash, readout) in version order, once each
-    for row in rows:
-        readout_id = row["document_id"]
-        for hash_ in np.unique(words_of(row["text"] or "").ngram_hashes(params.index_n)).tolist():
-            pairs.setdefault((hash_, readout_id), None)
+    per_row = [np.unique(words_of(row["text"] or "").ngram_hashes(params.index_n)) for row in rows]
+    hashes = np.concatenate(per_row) if per_row else np.zeros(0, dtype=np.int64)
+    readouts = np.repeat([row["document_id"] for row in rows], [len(h) for h in per_row])
     added = Added()
-    if pairs:
-        hashes = sorted({hash_ for hash_, _ in pairs})
-        stored: dict[int, set[int]] = {}
-        for hash_, readout_id in conn.execute(
-            f"SELECT hash, readout_id FROM citation_ngrams WHERE {_IN_HASHES}",
-            [json.dumps(hashes)],
-        ):
-            stored.setdefault(hash_, set()).add(readout_id)
-        for hash_, readout_id in pairs:
-            holders = stored.setdefault(hash_, set())
-            if readout_id not in holders and len(holders) < cap:
-                holders.add(readout_id)
-                added.pairs.append((hash_, readout_id))
-        added.pairs.sort()
+    if len(hashes):
+        stored = np.array(
+            conn.execute(
+                f"SELECT hash, readout_id FROM citation_ngrams WHERE {_IN_HASHES}",
+                [json.dumps(np.unique(hashes).tolist())],
+            ).fetchall(),
+            dtype=np.int64,
+        ).reshape(-1, 2)
+        new_hashes, new_readouts = _admitted(
+            hashes, readouts, stored, params.max_readouts_per_ngram + 1
+        )
+        added.pairs = list(zip(new_hashes.tolist(), new_readouts.tolist()))
         conn.executemany(
             "INSERT OR IGNORE INTO citation_ngrams (hash, readout_id) VALUES (?, ?)", added.pairs
         )
@@ -103,6 +98,34 @@ def index_versions(db: Any, rows: list[dict[str, Any]], params: Params = DEFAULT
         ).rowcount:
             added.url_keys.append(key)
     return added
+
+
+def _admitted(
+    hashes: np.ndarray, readouts: np.ndarray, stored: np.ndarray, cap: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (hash, readout) pairs of a batch that take a row, sorted by hash: not stored yet, and
+    fewer than ``cap`` readouts holding the hash before it (those stored, then the batch's in
+    version order)."""
+    order = np.arange(len(hashes))
+    # Drop pairs stored already and repeats within the batch (two versions of one readout):
+    # sorted by (hash, readout, stored first, order), a pair equal to the one before goes.
+    all_h = np.concatenate([stored[:, 0], hashes])
+    all_r = np.concatenate([stored[:, 1], readouts])
+    batch = np.concatenate([np.zeros(len(stored), dtype=bool), np.ones(len(hashes), dtype=bool)])
+    rank = np.concatenate([np.full(len(stored), -1), order])
+    sort = np.lexsort((rank, all_r, all_h))
+    all_h, all_r, batch, rank = all_h[sort], all_r[sort], batch[sort], rank[sort]
+    repeat = np.zeros(len(all_h), dtype=bool)
+    repeat[1:] = (all_h[1:] == all_h[:-1]) & (all_r[1:] == all_r[:-1])
+    # The readouts before each one: per hash, stored ones first, then by version order.
+    keep = ~repeat
+    all_h, all_r, batch, rank = all_h[keep], all_r[keep], batch[keep], rank[keep]
+    sort = np.lexsort((rank, all_h))
+    all_h, all_r, batch = all_h[sort], all_r[sort], batch[sort]
+    first = np.searchsorted(all_h, all_h, side="left")
+    before = np.arange(len(all_h)) - first
+    take = batch & (before < cap)
+    return all_h[take], all_r[take]
 
 
 def index_article(
@@ -123,35 +146,36 @@ def index_article(
     )
 
 
-def articles_citing(db: Any, added: Added, params: Params = DEFAULT) -> set[int]:
-    """Stored articles that may quote, republish or link to the readouts just indexed: those
-    holding one of the n-grams new to a readout that is still rare (boilerplate takes no part),
-    and those linking to a readout URL new to the index. Its cost follows the new rows, not
-    the archive: each hash is one seek in the article index."""
-    hashes = sorted({hash_ for hash_, _ in added.pairs})
-    cap = params.max_readouts_per_ngram + 1
-    found: set[int] = set()
-    if hashes:
-        found.update(
-            row[0]
-            for row in db.execute(
-                "SELECT DISTINCT a.article_id FROM json_each(?) j"
-                " JOIN citation_article_ngrams a ON a.hash = j.value"
-                " WHERE (SELECT count(*) FROM (SELECT 1 FROM citation_ngrams"
-                " WHERE hash = j.value LIMIT ?)) <= ?",
-                [json.dumps(hashes), cap, params.max_readouts_per_ngram],
-            ).fetchall()
-        )
+def articles_citing(db: Any, added: Added, params: Params = DEFAULT) -> dict[int, set[int]]:
+    """Stored articles that may quote, republish or link to the readouts just indexed, each with
+    the new readouts it may cite: an article holding ``min_rare_ngrams`` of the n-grams new to
+    a readout that are still rare (a quote needs as many; boilerplate takes no part), or linking
+    to a readout URL new to the index. Its cost follows the new rows, not the archive: each new
+    n-gram is one seek in the article index."""
+    found: dict[int, set[int]] = {}
+    if added.pairs:
+        for article_id, readout_id in db.execute(
+            "SELECT a.article_id, json_extract(p.value, '$[1]') FROM json_each(?) p"
+            " JOIN citation_article_ngrams a ON a.hash = json_extract(p.value, '$[0]')"
+            " WHERE (SELECT count(*) FROM (SELECT 1 FROM citation_ngrams"
+            " WHERE hash = json_extract(p.value, '$[0]') LIMIT ?)) <= ?"
+            " GROUP BY a.article_id, json_extract(p.value, '$[1]') HAVING count(*) >= ?",
+            [
+                json.dumps(added.pairs),
+                params.max_readouts_per_ngram + 1,
+                params.max_readouts_per_ngram,
+                params.min_rare_ngrams,
+            ],
+        ).fetchall():
+            found.setdefault(article_id, set()).add(readout_id)
     keys = sorted({key for key, _ in added.url_keys})
     if keys:
-        found.update(
-            row[0]
-            for row in db.execute(
-                "SELECT DISTINCT article_id FROM citation_article_links"
-                " WHERE key IN (SELECT value FROM json_each(?))",
-                [json.dumps(keys)],
-            ).fetchall()
-        )
+        for (article_id,) in db.execute(
+            "SELECT DISTINCT article_id FROM citation_article_links"
+            " WHERE key IN (SELECT value FROM json_each(?))",
+            [json.dumps(keys)],
+        ).fetchall():
+            found[article_id] = set()  # a link: match the article again, whatever it quotes
     return found
 
 

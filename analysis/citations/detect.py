@@ -257,7 +257,9 @@ def _counts(passage: Passage, seeds: np.ndarray, article: Words, params: Params)
     if passage.matched_words < params.min_words or is_name_or_title(article, passage):
         return False
     last_seed = passage.a1 - params.index_n + 1
-    return bool(((seeds >= passage.a0) & (seeds <= last_seed)).any())
+    inside = seeds[(seeds >= passage.a0) & (seeds <= last_seed)]
+    rare = np.unique(article.ngram_hashes(params.index_n)[inside])
+    return len(rare) >= params.min_rare_ngrams
 
 
 def _citation(

@@ -15,6 +15,9 @@ class Params:
     """Words per indexed n-gram: a quote must share one rare n-gram of this size to be found."""
     max_readouts_per_ngram: int = 8
     """An n-gram in more readouts than this is boilerplate ("agreed to maintain contacts")."""
+    min_rare_ngrams: int = 2
+    """Distinct rare n-grams a passage must hold: one can be chance (an English phrase no other
+    readout happens to use), and a readout indexed after an article looks for this many."""
     max_candidates: int = 40
     """Readouts aligned per article, those sharing the most rare n-grams first."""
     seed_n: int = 3
