@@ -61,10 +61,11 @@ def index_readouts(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[
             new_ngrams.setdefault(readout_id, []).append(hash_)
         matched = get_state(db, ARTICLE_WATERMARK)  # later versions: the article step's
         raised = []
+        archive = index.readout_count(db)
         for row in rows_of.latest_article_versions(db, set(citing), matched):
             readouts = citing[row["document_id"]]
             if not readouts or _quotes_any(db, row, readouts, new_ngrams, params):
-                raised += _match_article(db, row, params)
+                raised += _match_article(db, row, archive, params)
         return raised
 
     return run_in_batches(
@@ -75,9 +76,10 @@ def index_readouts(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[
 def match_articles(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[dict[str, Any]]:
     def handle(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         raised = []
+        archive = index.readout_count(db)
         for row in rows:
             if row["latest"]:  # an earlier version is superseded
-                raised += _match_article(db, row, params)
+                raised += _match_article(db, row, archive, params)
         return raised
 
     return run_in_batches(
@@ -110,8 +112,9 @@ STEPS = [index_readouts, match_articles, recheck_drift]
 
 
 def _match_article(
-    db: sqlite_utils.Database, row: dict[str, Any], params: Params
+    db: sqlite_utils.Database, row: dict[str, Any], archive: int, params: Params
 ) -> list[dict[str, Any]]:
+    """Match one article version against the index (``archive``: the readouts it holds)."""
     article = words_of(row["text"] or "")
     page = None
     if row["page_hash"] and not _has_links(row["metadata"]):
@@ -123,7 +126,7 @@ def _match_article(
     index.index_article(db, row["document_id"], article, [url_key(link) for link in links], params)
     linked = index.linked_readouts(db, links)
     linked.discard(row["document_id"])
-    candidates = index.lookup(db, article, params)
+    candidates = index.lookup(db, article, params, archive)
     found = detect(
         article,
         candidates,

@@ -179,10 +179,13 @@ def articles_citing(db: Any, added: Added, params: Params = DEFAULT) -> dict[int
     return found
 
 
-def lookup(db: Any, article: Words, params: Params = DEFAULT) -> dict[int, np.ndarray]:
+def lookup(
+    db: Any, article: Words, params: Params = DEFAULT, readouts: int | None = None
+) -> dict[int, np.ndarray]:
     """Candidate readouts of an article: readout id → article positions of shared rare n-grams.
 
-    At most ``max_candidates`` readouts, those sharing the most rare n-grams first.
+    At most ``max_candidates`` readouts, those sharing the most rare n-grams first. Rare is
+    relative to the archive's ``readouts`` (``readout_count``; None: a large archive).
     """
     hashes = article.ngram_hashes(params.index_n)
     if not len(hashes):
@@ -194,7 +197,8 @@ def lookup(db: Any, article: Words, params: Params = DEFAULT) -> dict[int, np.nd
     postings: dict[int, list[int]] = {}
     for hash_, readout_id in rows:
         postings.setdefault(hash_, []).append(readout_id)
-    rare = {h: ids for h, ids in postings.items() if len(ids) <= params.max_readouts_per_ngram}
+    limit = params.rare_limit(readouts)
+    rare = {h: ids for h, ids in postings.items() if len(ids) <= limit}
     if not rare:
         return {}
     positions: dict[int, list[int]] = {}
@@ -232,6 +236,13 @@ def readout_versions_after(db: Any, after: int, limit: int) -> list[dict[str, An
     )
     columns = [c[0] for c in cursor.description]
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def readout_count(db: Any) -> int:
+    """Readouts the index holds (those indexed from stored versions)."""
+    return db.execute(
+        "SELECT count(DISTINCT readout_id) FROM citation_indexed_versions"
+    ).fetchone()[0]
 
 
 def index_size(db: Any) -> dict[str, int]:
