@@ -15,9 +15,9 @@ class Params:
     """Words per indexed n-gram: a quote must share one rare n-gram of this size to be found."""
     max_readouts_per_ngram: int = 8
     """An n-gram in more readouts than this is boilerplate ("agreed to maintain contacts")."""
-    boilerplate_share: float = 0.015
+    boilerplate_share: float = 0.008
     """In a small archive, an n-gram in more than this share of the readouts is boilerplate too
-    (5 of 250 readouts share "National Security Advisor Jake Sullivan spoke by phone today")."""
+    (3 of 250 readouts share "National Security Advisor Jake Sullivan spoke by phone today")."""
     min_rare_ngrams: int = 2
     """Distinct rare n-grams a passage must hold: one can be chance (an English phrase no other
     readout happens to use), and a readout indexed after an article looks for this many."""
