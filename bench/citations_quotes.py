@@ -328,7 +328,9 @@ def main(argv: list[str] | None = None) -> None:
                 for d in detected
                 if d[0] == number and d[1] == readout_id and overlaps(d[2], a_span)
             ]
-            if mine and mine[0][2] != a_span:
+            if not mine:
+                print("MISSED", readout_id, repr(texts[number][0][a_span[0] : a_span[1]]))
+            elif mine[0][2] != a_span:
                 got = mine[0][2]
                 text = texts[number][0]
                 print(

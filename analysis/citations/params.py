@@ -31,6 +31,8 @@ class Params:
     """Source words an ellipsis in the article may stand for."""
     min_words: int = 8
     """Matched words a passage needs to count as a quote: shorter runs are common phrases."""
+    min_plain_words: int = 3
+    """Matched words a passage needs that are not names, titles or minor words."""
     republication_share: float = 0.5
     """Share of the readout's characters an article must reproduce to be a republication."""
 
