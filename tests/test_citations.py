@@ -385,3 +385,51 @@ def test_two_crawls_in_either_order_give_the_same_citations_and_flags(
     article = server.url(content.COMMENTARY_PATH)
     assert {(c[0], c[1], c[2], c[3]) for c in citations} >= {(article, kremlin, "quote", 1)}
     assert flags.count(("new_citation", article, kremlin)) == 1
+
+
+# -- boilerplate in a small archive ----------------------------------------------------------------
+
+SULLIVAN = "National Security Advisor Jake Sullivan spoke by phone today with"
+BIDEN = "President Joseph R. Biden, Jr. spoke today with Prime Minister"
+
+
+def _small_archive(db, readouts=250):
+    """``readouts`` readouts of their own words; 6 open with each formula (too few to be common
+    by the fixed cap, a few percent of this archive)."""
+    for n in range(readouts):
+        opening = SULLIVAN if n < 6 else BIDEN if n < 12 else f"The Office of Country {n} said"
+        _save(
+            db,
+            f"https://gov.example/small/{n}",
+            "readout",
+            f"Readout {n}",
+            f"{opening} counterpart number {n}. They reviewed harbour tariffs for case {n} and"
+            f" the audit of bridge contract {n}, and asked inspectors to visit site {n} before"
+            f" the monsoon begins in district {n}.",
+        )
+
+
+def test_formulas_a_few_readouts_share_woven_into_an_article_cite_nothing_in_a_small_archive(db):
+    _small_archive(db)
+    trap = _save(
+        db,
+        "https://blog.example/trap",
+        "commentary",
+        "Calls",
+        f"Reporters were told that {SULLIVAN} nobody, while {BIDEN} of nowhere, and so on.",
+    ).document_id
+    quoting = _save(
+        db,
+        "https://blog.example/real",
+        "commentary",
+        "Tariffs",
+        "The readout says “They reviewed harbour tariffs for case 3 and the audit of bridge"
+        " contract 3”, which is news.",
+    ).document_id
+    run_flag_job(db)
+    cited = {(c["article_id"], c["readout_id"]) for c in _citations(db)}
+    assert not [pair for pair in cited if pair[0] == trap]
+    readout_3 = db.execute(
+        "SELECT id FROM documents WHERE url = 'https://gov.example/small/3'"
+    ).fetchone()[0]
+    assert (quoting, readout_3) in cited
