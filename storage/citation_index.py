@@ -92,11 +92,17 @@ def index_versions(db: Any, rows: list[dict[str, Any]], params: Params = DEFAULT
         [(row["id"], row["document_id"], now) for row in rows if row["id"] is not None],
     )
     keys = sorted({(url_key(row["url"]), row["document_id"]) for row in rows if row["url"]})
-    for key in keys:
-        if conn.execute(
-            "INSERT OR IGNORE INTO citation_url_keys (key, readout_id) VALUES (?, ?)", key
-        ).rowcount:
-            added.url_keys.append(key)
+    stored_keys = set(
+        conn.execute(
+            "SELECT key, readout_id FROM citation_url_keys"
+            " WHERE key IN (SELECT value FROM json_each(?))",
+            [json.dumps([key for key, _ in keys])],
+        ).fetchall()
+    )
+    added.url_keys = [key for key in keys if key not in stored_keys]
+    conn.executemany(
+        "INSERT INTO citation_url_keys (key, readout_id) VALUES (?, ?)", added.url_keys
+    )
     return added
 
 
