@@ -225,8 +225,13 @@ def main(argv: list[str] | None = None) -> None:
     db, _ = fresh_database()
     started = time.perf_counter()
     with db.conn:
-        for number, readout in enumerate(readouts):
-            index.index_version(db, number, None, readout["text"])
+        index.index_versions(
+            db,
+            [
+                {"id": None, "document_id": number, "text": readout["text"], "url": None}
+                for number, readout in enumerate(readouts)
+            ],
+        )
     print(f"indexed in {time.perf_counter() - started:.1f} s")
     texts, planted = build(rng, readouts, filler, boilerplate, options.articles, traps)
 
