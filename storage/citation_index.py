@@ -66,7 +66,7 @@ def index_versions(db: Any, rows: list[dict[str, Any]], params: Params = DEFAULT
     the transaction.
     """
     conn = getattr(db, "conn", db)
-    per_row = [np.unique(words_of(row["text"] or "").ngram_hashes(params.index_n)) for row in rows]
+    per_row = [words_of(row["text"] or "").ngram_hashes(params.index_n) for row in rows]
     hashes = np.concatenate(per_row) if per_row else np.zeros(0, dtype=np.int64)
     readouts = np.repeat([row["document_id"] for row in rows], [len(h) for h in per_row])
     added = Added()
