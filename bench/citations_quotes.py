@@ -9,6 +9,11 @@ source documents). Other articles hold only boilerplate shared by many readouts,
 titles and names. Every readout is indexed; every article goes through lookup and alignment.
 
     .venv/bin/python bench/citations_quotes.py [--seed 1] [--articles 600]
+
+``--small N`` keeps N readouts drawn at random (a small archive, where formulas shared by 5-8
+readouts are not yet common) and adds traps to the boilerplate-only articles: fragments that
+3-8 of those readouts share, woven into the article's own sentences ("Advisor Jake Sullivan
+spoke by phone, while National Security Advisor …"). Trap articles must cite nothing.
 """
 
 from __future__ import annotations
@@ -107,7 +112,30 @@ TITLES = [
 ]
 
 
-def build(rng, readouts, filler, boilerplate, articles):
+CONNECTORS = [", while ", " and, as before, ", ". Meanwhile ", " — and ", ", whereas "]
+
+
+def make_traps(rng, readouts, count=400):
+    """Sentences weaving fragments (6 words) that 3-8 readouts share with the article's own
+    words: each alone or two joined by a few words of the article's."""
+    df = Counter()
+    for readout in readouts:
+        words = readout["text"].split()
+        df.update({" ".join(words[i : i + 6]) for i in range(len(words) - 5)})
+    shared = sorted(phrase for phrase, n in df.items() if 3 <= n <= 8)
+    if len(shared) < 2:
+        return []
+    traps = []
+    for _ in range(count):
+        first, second = rng.sample(shared, 2)
+        if rng.random() < 0.3:
+            traps.append(f"Observers noted that {first.rstrip('.,')} again.")
+        else:
+            traps.append(f"{first.rstrip('.,')}{rng.choice(CONNECTORS)}{second}")
+    return traps
+
+
+def build(rng, readouts, filler, boilerplate, articles, traps=()):
     headings = [
         r["title"]
         for r in readouts
@@ -120,6 +148,7 @@ def build(rng, readouts, filler, boilerplate, articles):
         truths = []
         if number % 3 == 2:  # boilerplate, titles and names only
             parts += rng.sample(boilerplate, min(3, len(boilerplate)))
+            parts += rng.sample(traps, min(3, len(traps)))
             parts.append(f"{rng.choice(NAMES)} spoke with {rng.choice(TITLES)}.")
             parts.append(f"See “{rng.choice(headings)}”.")
             rng.shuffle(parts)
@@ -165,9 +194,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1, help="Generator seed (odd: reported).")
     parser.add_argument("--articles", type=int, default=600, help="Articles generated.")
     parser.add_argument("--show-errors", action="store_true", help="Print each error.")
+    parser.add_argument("--small", type=int, default=0, help="Keep this many readouts, add traps.")
     options = parser.parse_args(argv)
     rng = random.Random(options.seed)
     readouts = load_readouts(require_eval("readout-corpus"))
+    traps = []
+    if options.small:
+        readouts = rng.sample(readouts, options.small)
+        traps = make_traps(rng, readouts)
     pan = require_eval("pan13-no-obfuscation")
     filler = [
         s
@@ -180,26 +214,35 @@ def main(argv: list[str] | None = None) -> None:
         df.update(
             {" ".join(readout["text"][s:e].split()) for s, e in sentence_spans(readout["text"])}
         )
-    boilerplate = [s for s, n in df.items() if n >= 10 and len(s.split()) >= 4]
+    boilerplate = [
+        s for s, n in df.items() if n >= (3 if options.small else 10) and len(s.split()) >= 4
+    ]
     print(
         f"{len(readouts)} real readouts indexed; {len(boilerplate)} boilerplate sentences"
-        f" (in ≥ 10 readouts), e.g. {boilerplate[:3]}"
+        f" (in ≥ {3 if options.small else 10} readouts), e.g. {boilerplate[:3]}"
     )
 
     db, _ = fresh_database()
     started = time.perf_counter()
     with db.conn:
-        for number, readout in enumerate(readouts):
-            index.index_version(db, number, None, readout["text"])
+        index.index_versions(
+            db,
+            [
+                {"id": None, "document_id": number, "text": readout["text"], "url": None}
+                for number, readout in enumerate(readouts)
+            ],
+        )
     print(f"indexed in {time.perf_counter() - started:.1f} s")
-    texts, planted = build(rng, readouts, filler, boilerplate, options.articles)
+    texts, planted = build(rng, readouts, filler, boilerplate, options.articles, traps)
 
     detected = []  # (article, readout, article span)
     started = time.perf_counter()
     for number, (text, _) in enumerate(texts):
         article = words_of(text)
         found = detect(
-            article, index.lookup(db, article), lambda rid: [(None, readouts[rid]["text"])]
+            article,
+            index.lookup(db, article, readouts=len(readouts)),
+            lambda rid: [(None, readouts[rid]["text"])],
         )
         detected += [(number, c.readout_id, tuple(s.article)) for c in found for s in c.spans]
     elapsed = time.perf_counter() - started
@@ -277,6 +320,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(
         f"boilerplate-only articles: {boiler_false} passages detected in {len(boiler_articles)} articles"
+        + (f" (each with up to 3 traps; {len(traps)} trap sentences made)" if traps else "")
     )
     print(f"matching: {len(texts) / elapsed:.1f} articles/s")
     if options.show_errors:
@@ -289,7 +333,9 @@ def main(argv: list[str] | None = None) -> None:
                 for d in detected
                 if d[0] == number and d[1] == readout_id and overlaps(d[2], a_span)
             ]
-            if mine and mine[0][2] != a_span:
+            if not mine:
+                print("MISSED", readout_id, repr(texts[number][0][a_span[0] : a_span[1]]))
+            elif mine[0][2] != a_span:
                 got = mine[0][2]
                 text = texts[number][0]
                 print(
@@ -297,6 +343,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
     print(
         f"reproduce: .venv/bin/python bench/citations_quotes.py --seed {options.seed} --articles {options.articles}"
+        + (f" --small {options.small}" if options.small else "")
     )
 
 

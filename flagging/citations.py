@@ -1,10 +1,15 @@
 """The flag job's citation steps: index new readout versions, match new articles, re-check
-the citations of edited readouts.
+the citations of edited readouts. Each goes through ``run_in_batches``: a batch's citation rows,
+its flags and its watermark commit together.
 
-- ``index_readouts``: every readout version not yet in the index is added (one query each).
+- ``index_readouts``: readout versions not yet in the index are added, a batch at a time. The
+  articles already stored that share one of the new rare n-grams, or link to a new readout
+  URL, are matched again: an article crawled before the readout it quotes gets its citations
+  and ``new_citation`` flags exactly as if it had come second.
 - ``match_articles``: each article version stored since the last run is looked up in the
   index and aligned with its candidate readouts; ``citations`` rows are written and a
-  ``new_citation`` flag is raised for each newly cited readout.
+  ``new_citation`` flag is raised for each newly cited readout. The article's n-grams and
+  link keys are kept for the reverse lookup above.
 - ``recheck_drift``: when a readout gets a new version, every article citing it is re-checked;
   a quoted passage the latest version no longer contains turns the span and the citation
   ``drifted`` and raises one ``quote_drift`` flag (keyed by citation and readout version).
@@ -18,23 +23,17 @@ import json
 import logging
 from typing import Any
 
+import numpy as np
 import sqlite_utils
 
 from analysis.citations.detect import DRIFTED, Citation, detect, drifted_spans
-from analysis.citations.links import article_links
+from analysis.citations.links import article_links, url_key
 from analysis.citations.params import DEFAULT, Params
-from analysis.citations.text import words_of
+from analysis.citations.text import Words, words_of
+from flagging.batches import run_in_batches
 from storage import citation_index as index
-from storage.citation_index import linked_readouts
-from storage.citations import (
-    citations_of_readout,
-    save_article_citations,
-    set_span_statuses,
-)
+from storage import citations as rows_of
 from storage.database import write_transaction
-
-# ``flagging.job`` imports this module to list its steps: import the module, not its names,
-# and look them up at call time.
 from storage.flags import insert_flag, make_flag
 from storage.job_state import get_state, set_state
 from storage.pages import load_page
@@ -43,121 +42,94 @@ logger = logging.getLogger(__name__)
 
 BATCH = 100
 # Readout versions indexed per transaction: their n-grams land all over the index's B-tree, and a
-# page dirtied by many of them is written once per commit (a quarter fewer seconds at 1,000 than
-# at 100 after a large backfill; the write lock is held for a second or two).
-INDEX_BATCH = 1000
+# page dirtied by many of them is written once per commit (the write lock is held for a second
+# or two after a large backfill).
+INDEX_BATCH = 2000
+INDEX_WATERMARK = "citations.last_indexed_version_id"
 ARTICLE_WATERMARK = "citations.last_article_version_id"
 DRIFT_WATERMARK = "citations.last_readout_version_id"
 
 
 def index_readouts(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[dict[str, Any]]:
-    after = 0
-    while True:
-        with write_transaction(db):
-            rows = index.unindexed_readout_versions(db, INDEX_BATCH, after)
-            for row in rows:
-                index.index_version(
-                    db, row["document_id"], row["id"], row["text"] or "", row["url"], params
-                )
-        if len(rows) < INDEX_BATCH:
+    def handle(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        added = index.index_versions(db, rows, params)
+        citing = index.articles_citing(db, added, params)
+        if not citing:
             return []
-        after = rows[-1]["id"]
+        new_ngrams: dict[int, list[int]] = {}
+        for hash_, readout_id in added.pairs:
+            new_ngrams.setdefault(readout_id, []).append(hash_)
+        matched = get_state(db, ARTICLE_WATERMARK)  # later versions: the article step's
+        raised = []
+        archive = index.readout_count(db)
+        for row in rows_of.latest_article_versions(db, set(citing), matched):
+            readouts = citing[row["document_id"]]
+            if not readouts or _quotes_any(db, row, readouts, new_ngrams, params):
+                raised += _match_article(db, row, archive, params)
+        return raised
+
+    return run_in_batches(
+        db, INDEX_WATERMARK, index.readout_versions_after, handle, batch=INDEX_BATCH
+    )
 
 
 def match_articles(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[dict[str, Any]]:
-    raised: list[dict[str, Any]] = []
-    while True:
-        with write_transaction(db):
-            watermark = get_state(db, ARTICLE_WATERMARK)
-            rows = list(
-                db.query(
-                    "SELECT v.id, v.document_id, v.text, v.metadata, v.page_hash, d.url, d.title,"
-                    " d.source FROM versions v JOIN documents d ON d.id = v.document_id"
-                    " WHERE d.kind = 'commentary' AND v.id > ? ORDER BY v.id LIMIT ?",
-                    [watermark, BATCH],
-                )
-            )
-            if not rows:
-                return raised
-            latest = {row["document_id"]: row for row in rows}  # later versions supersede
-            for row in latest.values():
-                if _is_latest(db, row):
-                    raised += _match_article(db, row, params)
-            set_state(db, ARTICLE_WATERMARK, rows[-1]["id"])
+    def handle(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        raised = []
+        archive = index.readout_count(db)
+        for row in rows:
+            if row["latest"]:  # an earlier version is superseded
+                raised += _match_article(db, row, archive, params)
+        return raised
+
+    return run_in_batches(
+        db, ARTICLE_WATERMARK, rows_of.article_versions_after, handle, batch=BATCH
+    )
 
 
 def recheck_drift(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[dict[str, Any]]:
-    raised: list[dict[str, Any]] = []
-    with write_transaction(db):
-        watermark = get_state(db, DRIFT_WATERMARK)
-        rows = db.execute(
-            "SELECT v.id, v.document_id FROM versions v JOIN documents d ON d.id = v.document_id"
-            " WHERE d.kind = 'readout' AND v.id > ? ORDER BY v.id",
-            [watermark],
-        ).fetchall()
-        for readout_id in sorted({row[1] for row in rows}):
+    def handle(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        raised = []
+        for readout_id in sorted({row["document_id"] for row in rows}):
             raised += _recheck_readout(db, readout_id, params)
-        if rows:
-            set_state(db, DRIFT_WATERMARK, rows[-1][0])
-    return raised
+        return raised
+
+    return run_in_batches(
+        db, DRIFT_WATERMARK, rows_of.readout_versions_after, handle, batch=INDEX_BATCH
+    )
 
 
 def rebuild(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[dict[str, Any]]:
     """Recreate the index from the stored versions and match every article again."""
     with write_transaction(db):
         index.clear(db)
-        set_state(db, ARTICLE_WATERMARK, 0)
-        set_state(db, DRIFT_WATERMARK, 0)
+        for watermark in (INDEX_WATERMARK, ARTICLE_WATERMARK, DRIFT_WATERMARK):
+            set_state(db, watermark, 0)
     return index_readouts(db, params) + match_articles(db, params) + recheck_drift(db, params)
 
 
 STEPS = [index_readouts, match_articles, recheck_drift]
 
 
-def _is_latest(db: sqlite_utils.Database, row: dict[str, Any]) -> bool:
-    newest = db.execute(
-        "SELECT max(id) FROM versions WHERE document_id = ?", [row["document_id"]]
-    ).fetchone()[0]
-    return newest == row["id"]
-
-
-def _versions_of(db: sqlite_utils.Database):
-    def versions_of(readout_id: int) -> list[tuple[int | None, str]]:
-        return [
-            (row[0], row[1] or "")
-            for row in db.execute(
-                "SELECT id, text FROM versions WHERE document_id = ? ORDER BY version",
-                [readout_id],
-            ).fetchall()
-        ]
-
-    return versions_of
-
-
 def find_citations(
     db: sqlite_utils.Database, row: dict[str, Any], params: Params = DEFAULT
 ) -> list[Citation]:
-    """The citations an article version makes by today's index, without storing them (``row``:
-    the version's ``document_id``, ``text``, ``metadata``, ``page_hash`` and the document's
-    ``url``). ``readouts verify`` compares them with the stored rows."""
-    article = words_of(row["text"] or "")
-    page = None
-    if row["page_hash"] and not _has_links(row["metadata"]):
-        try:
-            page = load_page(db, row["page_hash"])
-        except KeyError:
-            logger.warning("Raw page of %s is missing: its links are not checked", row["url"])
-    linked = linked_readouts(db, article_links(row["metadata"], page, row["url"]))
-    linked.discard(row["document_id"])
-    candidates = index.lookup(db, article, params)
-    return detect(article, candidates, _versions_of(db), linked, params)
+    """The citations an article version makes by today's index, without storing anything
+    (``row``: the version's ``document_id``, ``text``, ``metadata``, ``page_hash`` and the
+    document's ``url``). ``readouts verify`` compares them with the stored rows."""
+    article, links = _words_and_links(db, row)
+    return _detect(db, row, article, links, index.readout_count(db), params)
 
 
 def _match_article(
-    db: sqlite_utils.Database, row: dict[str, Any], params: Params
+    db: sqlite_utils.Database, row: dict[str, Any], archive: int, params: Params
 ) -> list[dict[str, Any]]:
-    found = find_citations(db, row, params)
-    saved = save_article_citations(db, row["document_id"], row["id"], found)
+    """Match one article version against the index (``archive``: the readouts it holds) and
+    keep its n-grams and links, so a readout stored later finds it."""
+    article, links = _words_and_links(db, row)
+    index.index_article(db, row["document_id"], article, [url_key(link) for link in links], params)
+    found = _detect(db, row, article, links, archive, params)
+    saved = rows_of.save_article_citations(db, row["document_id"], row["id"], found)
     raised = []
     for item in saved:
         if item.created:
@@ -178,6 +150,27 @@ def _match_article(
     return raised
 
 
+def _quotes_any(
+    db: sqlite_utils.Database,
+    row: dict[str, Any],
+    readouts: set[int],
+    new_ngrams: dict[int, list[int]],
+    params: Params,
+) -> bool:
+    """Whether a stored article quotes one of these new readouts, aligned with them alone: most
+    articles sharing two rare n-grams with a readout share them by chance, and this costs a
+    fraction of matching the article against all its candidates."""
+    article = words_of(row["text"] or "")
+    hashes = article.ngram_hashes(params.index_n)
+    candidates = {}
+    for readout_id in readouts:
+        seeds = np.flatnonzero(np.isin(hashes, new_ngrams[readout_id]))
+        if len(seeds):
+            candidates[readout_id] = seeds
+    versions_of = lambda readout_id: rows_of.readout_versions(db, readout_id)  # noqa: E731
+    return bool(detect(article, candidates, versions_of, set(), params))
+
+
 def _has_links(metadata: str | None) -> bool:
     try:
         return isinstance(json.loads(metadata or "{}").get("links"), list)
@@ -188,28 +181,20 @@ def _has_links(metadata: str | None) -> bool:
 def _recheck_readout(
     db: sqlite_utils.Database, readout_id: int, params: Params
 ) -> list[dict[str, Any]]:
-    latest = db.execute(
-        "SELECT id, text FROM versions WHERE document_id = ? ORDER BY version DESC LIMIT 1",
-        [readout_id],
-    ).fetchone()
+    latest = rows_of.readout_versions(db, readout_id)[-1]
     raised = []
-    for row in citations_of_readout(db, readout_id):
+    for row in rows_of.citations_of_readout(db, readout_id):
         spans = json.loads(row["spans"] or "[]")
         if not spans or row["quoted_text"] is None:
             continue
         drifted = drifted_spans(row["article_text"], spans, row["quoted_text"], latest[1], params)
         old_status = row["status"]
-        status = set_span_statuses(db, row["id"], spans, drifted)
+        status = rows_of.set_span_statuses(db, row["id"], spans, drifted)
         if status == DRIFTED and old_status != DRIFTED:
-            article = db.execute(
-                "SELECT url, title, source FROM documents WHERE id = ?", [row["article_id"]]
-            ).fetchone()
             article_row = {
+                **rows_of.document(db, row["article_id"]),
                 "document_id": row["article_id"],
                 "id": row["article_version_id"],
-                "url": article[0],
-                "title": article[1],
-                "source": article[2],
             }
             lost = [span["text"] for span, gone in zip(spans, drifted) if gone]
             raised += _raise(
@@ -223,8 +208,8 @@ def _raise(db: sqlite_utils.Database, flag: dict[str, Any]) -> list[dict[str, An
 
 
 def _readout_title(db: sqlite_utils.Database, readout_id: int) -> str:
-    row = db.execute("SELECT title FROM documents WHERE id = ?", [readout_id]).fetchone()
-    return row[0] if row else f"document {readout_id}"
+    row = rows_of.document(db, readout_id)
+    return row["title"] if row else f"document {readout_id}"
 
 
 def _new_citation_flag(
@@ -270,3 +255,34 @@ def _drift_flag(
 def _short(text: str, limit: int = 120) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _words_and_links(db: sqlite_utils.Database, row: dict[str, Any]) -> tuple[Words, list[str]]:
+    article = words_of(row["text"] or "")
+    page = None
+    if row["page_hash"] and not _has_links(row["metadata"]):
+        try:
+            page = load_page(db, row["page_hash"])
+        except KeyError:
+            logger.warning("Raw page of %s is missing: its links are not checked", row["url"])
+    return article, article_links(row["metadata"], page, row["url"])
+
+
+def _detect(
+    db: sqlite_utils.Database,
+    row: dict[str, Any],
+    article: Words,
+    links: list[str],
+    archive: int,
+    params: Params,
+) -> list[Citation]:
+    linked = index.linked_readouts(db, links)
+    linked.discard(row["document_id"])
+    candidates = index.lookup(db, article, params, archive)
+    return detect(
+        article,
+        candidates,
+        lambda readout_id: rows_of.readout_versions(db, readout_id),
+        linked,
+        params,
+    )

@@ -23,6 +23,7 @@ import sqlite_utils
 from analysis import embeddings, topics
 from analysis.events import name_key, surnames, utc_instant, utc_text
 from flagging.batches import run_in_batches
+from flagging.citations import ARTICLE_WATERMARK
 from flagging.counterparts import source_principals
 from storage.database import write_transaction
 from storage.flags import insert_flag, make_flag
@@ -66,7 +67,17 @@ def reported_step(db: sqlite_utils.Database) -> list[dict[str, Any]]:
             principals = source_principals(db)
         return [flag for row in rows for flag in match_reports(db, row, principals)]
 
-    return run_in_batches(db, WATERMARK, latest_commentary_versions_after, handle, batch=BATCH)
+    return run_in_batches(db, WATERMARK, _matched_articles_after, handle, batch=BATCH)
+
+
+def _matched_articles_after(db: sqlite_utils.Database, after: int, limit: int) -> list[dict]:
+    """Latest article versions the citation step has matched already: their verbatim quotes are
+    known, so a quoted passage is never taken for a report (a flag job running beside another
+    may reach this step before that one's citation step has matched them)."""
+    matched = get_state(db, ARTICLE_WATERMARK)
+    return [
+        row for row in latest_commentary_versions_after(db, after, limit) if row["id"] <= matched
+    ]
 
 
 def match_reports(

@@ -54,6 +54,7 @@ def verify(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[Finding]
         for name in (
             CHANGES_WATERMARK,
             VERSIONS_WATERMARK,
+            citation_steps.INDEX_WATERMARK,
             citation_steps.ARTICLE_WATERMARK,
             COUNTERPARTS_WATERMARK,
         )
@@ -62,6 +63,7 @@ def verify(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[Finding]
     for step, name, kind in (
         ("changes", CHANGES_WATERMARK, None),
         ("flags", VERSIONS_WATERMARK, None),
+        ("citation index", citation_steps.INDEX_WATERMARK, "readout"),
         ("citations", citation_steps.ARTICLE_WATERMARK, "commentary"),
         ("counterparts", COUNTERPARTS_WATERMARK, "readout"),
     ):
@@ -116,6 +118,7 @@ def _prepare(db: sqlite_utils.Database, findings: list[Finding]) -> None:
         )
         rewinds = {
             CHANGES_WATERMARK: first(checks.CHANGES),
+            citation_steps.INDEX_WATERMARK: first(checks.INDEX),
             VERSIONS_WATERMARK: first(checks.CHANGES, checks.FLAGS),
             citation_steps.ARTICLE_WATERMARK: first(
                 checks.CITATIONS, checks.CITATION_SPANS, checks.FLAGS

@@ -22,7 +22,6 @@ from typing import Any
 
 import sqlite_utils
 
-from analysis.citations.params import DEFAULT
 from flagging import run_flag_job
 from scan.records import file_digest, is_url, split_ranges
 from scan.worker import RangeResult, RangeTask, scan_range
@@ -141,7 +140,7 @@ def run_scan(
     )  # fmt: skip
     summary.ranges = len(tasks)
     if tasks:
-        snapshot = scans.index_snapshot(db, DEFAULT.max_readouts_per_ngram)
+        snapshot = scans.index_snapshot(db)
         cluster = None
         if scheduler:
             client = Client(scheduler)

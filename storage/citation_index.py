@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from analysis.citations.candidates import rank_candidates
 from analysis.citations.links import url_key
 from analysis.citations.params import DEFAULT, Params
 from analysis.citations.text import Words, words_of
@@ -38,44 +39,159 @@ def index_version(
     url: str | None = None,
     params: Params = DEFAULT,
 ) -> int:
-    """Add one readout version's n-grams; return the number of new rows.
+    """Add one readout version's n-grams; return the number of new rows (``index_versions``
+    for one version; the benchmarks index readouts that are not stored as versions)."""
+    added = index_versions(
+        db, [{"id": version_id, "document_id": readout_id, "text": text, "url": url}], params
+    )
+    return len(added.pairs)
 
-    ``db`` is a sqlite-utils Database or a sqlite3 connection (both have ``execute``); the
-    caller owns the transaction.
+
+@dataclass
+class Added:
+    """What indexing a batch of readout versions added: the new (n-gram, readout) rows, and the
+    readouts whose URL is new to the index."""
+
+    pairs: list[tuple[int, int]] = field(default_factory=list)
+    url_keys: list[tuple[str, int]] = field(default_factory=list)
+
+
+def index_versions(db: Any, rows: list[dict[str, Any]], params: Params = DEFAULT) -> Added:
+    """Add a batch of readout versions (``id``, ``document_id``, ``text``, ``url``).
+
+    The n-grams of the whole batch are hashed together and compared with the index in one
+    query: an n-gram takes a row for a readout only while fewer than ``max + 1`` readouts have
+    one (readouts of the batch count in version order), and the new rows go in sorted, in one
+    ``executemany``. ``db`` is a sqlite-utils Database or a sqlite3 connection; the caller owns
+    the transaction.
     """
-    hashes = np.unique(words_of(text).ngram_hashes(params.index_n))
-    added = 0
+    conn = getattr(db, "conn", db)
+    per_row = [words_of(row["text"] or "").ngram_hashes(params.index_n) for row in rows]
+    hashes = np.concatenate(per_row) if per_row else np.zeros(0, dtype=np.int64)
+    readouts = np.repeat([row["document_id"] for row in rows], [len(h) for h in per_row])
+    added = Added()
     if len(hashes):
-        # One statement: each hash gets a row unless ``max + 1`` readouts already have it.
-        cursor = getattr(db, "conn", db).execute(
-            "INSERT OR IGNORE INTO citation_ngrams (hash, readout_id)"
-            " SELECT value, :readout FROM json_each(:hashes) WHERE (SELECT count(*) FROM"
-            " (SELECT 1 FROM citation_ngrams WHERE hash = value LIMIT :cap)) < :cap",
-            {
-                "readout": readout_id,
-                "hashes": json.dumps(hashes.tolist()),
-                "cap": params.max_readouts_per_ngram + 1,
-            },
+        stored = np.array(
+            conn.execute(
+                f"SELECT hash, readout_id FROM citation_ngrams WHERE {_IN_HASHES}",
+                [json.dumps(np.unique(hashes).tolist())],
+            ).fetchall(),
+            dtype=np.int64,
+        ).reshape(-1, 2)
+        new_hashes, new_readouts = _admitted(
+            hashes, readouts, stored, params.max_readouts_per_ngram + 1
         )
-        added = cursor.rowcount
-    if version_id is not None:
-        db.execute(
-            "INSERT OR IGNORE INTO citation_indexed_versions (version_id, readout_id, indexed_at)"
-            " VALUES (?, ?, ?)",
-            [version_id, readout_id, utc_now()],
+        added.pairs = list(zip(new_hashes.tolist(), new_readouts.tolist()))
+        conn.executemany(
+            "INSERT OR IGNORE INTO citation_ngrams (hash, readout_id) VALUES (?, ?)", added.pairs
         )
-    if url:
-        db.execute(
-            "INSERT OR IGNORE INTO citation_url_keys (key, readout_id) VALUES (?, ?)",
-            [url_key(url), readout_id],
-        )
+    now = utc_now()
+    conn.executemany(
+        "INSERT OR IGNORE INTO citation_indexed_versions (version_id, readout_id, indexed_at)"
+        " VALUES (?, ?, ?)",
+        [(row["id"], row["document_id"], now) for row in rows if row["id"] is not None],
+    )
+    keys = sorted({(url_key(row["url"]), row["document_id"]) for row in rows if row["url"]})
+    stored_keys = set(
+        conn.execute(
+            "SELECT key, readout_id FROM citation_url_keys"
+            " WHERE key IN (SELECT value FROM json_each(?))",
+            [json.dumps([key for key, _ in keys])],
+        ).fetchall()
+    )
+    added.url_keys = [key for key in keys if key not in stored_keys]
+    conn.executemany(
+        "INSERT INTO citation_url_keys (key, readout_id) VALUES (?, ?)", added.url_keys
+    )
     return added
 
 
-def lookup(db: Any, article: Words, params: Params = DEFAULT) -> dict[int, np.ndarray]:
+def _admitted(
+    hashes: np.ndarray, readouts: np.ndarray, stored: np.ndarray, cap: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (hash, readout) pairs of a batch that take a row, sorted by hash: not stored yet, and
+    fewer than ``cap`` readouts holding the hash before it (those stored, then the batch's in
+    version order)."""
+    order = np.arange(len(hashes))
+    # Drop pairs stored already and repeats within the batch (two versions of one readout):
+    # sorted by (hash, readout, stored first, order), a pair equal to the one before goes.
+    all_h = np.concatenate([stored[:, 0], hashes])
+    all_r = np.concatenate([stored[:, 1], readouts])
+    batch = np.concatenate([np.zeros(len(stored), dtype=bool), np.ones(len(hashes), dtype=bool)])
+    rank = np.concatenate([np.full(len(stored), -1), order])
+    sort = np.lexsort((rank, all_r, all_h))
+    all_h, all_r, batch, rank = all_h[sort], all_r[sort], batch[sort], rank[sort]
+    repeat = np.zeros(len(all_h), dtype=bool)
+    repeat[1:] = (all_h[1:] == all_h[:-1]) & (all_r[1:] == all_r[:-1])
+    # The readouts before each one: per hash, stored ones first, then by version order.
+    keep = ~repeat
+    all_h, all_r, batch, rank = all_h[keep], all_r[keep], batch[keep], rank[keep]
+    sort = np.lexsort((rank, all_h))
+    all_h, all_r, batch = all_h[sort], all_r[sort], batch[sort]
+    first = np.searchsorted(all_h, all_h, side="left")
+    before = np.arange(len(all_h)) - first
+    take = batch & (before < cap)
+    return all_h[take], all_r[take]
+
+
+def index_article(
+    db: Any, article_id: int, article: Words, link_keys: list[str], params: Params = DEFAULT
+) -> None:
+    """Keep an article's n-grams and link keys, so that a readout indexed later finds the
+    articles that already quote or link to it (``articles_citing``). The rows of earlier
+    versions stay: at worst they make an article a candidate that alignment then rejects."""
+    conn = getattr(db, "conn", db)
+    hashes = np.unique(article.ngram_hashes(params.index_n)).tolist()
+    conn.executemany(
+        "INSERT OR IGNORE INTO citation_article_ngrams (hash, article_id) VALUES (?, ?)",
+        [(hash_, article_id) for hash_ in hashes],
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO citation_article_links (key, article_id) VALUES (?, ?)",
+        [(key, article_id) for key in sorted(set(link_keys))],
+    )
+
+
+def articles_citing(db: Any, added: Added, params: Params = DEFAULT) -> dict[int, set[int]]:
+    """Stored articles that may quote, republish or link to the readouts just indexed, each with
+    the new readouts it may cite: an article holding ``min_rare_ngrams`` of the n-grams new to
+    a readout that are still rare (a quote needs as many; boilerplate takes no part), or linking
+    to a readout URL new to the index. Its cost follows the new rows, not the archive: each new
+    n-gram is one seek in the article index."""
+    found: dict[int, set[int]] = {}
+    if added.pairs:
+        for article_id, readout_id in db.execute(
+            "SELECT a.article_id, json_extract(p.value, '$[1]') FROM json_each(?) p"
+            " JOIN citation_article_ngrams a ON a.hash = json_extract(p.value, '$[0]')"
+            " WHERE (SELECT count(*) FROM (SELECT 1 FROM citation_ngrams"
+            " WHERE hash = json_extract(p.value, '$[0]') LIMIT ?)) <= ?"
+            " GROUP BY a.article_id, json_extract(p.value, '$[1]') HAVING count(*) >= ?",
+            [
+                json.dumps(added.pairs),
+                params.max_readouts_per_ngram + 1,
+                params.max_readouts_per_ngram,
+                params.min_rare_ngrams,
+            ],
+        ).fetchall():
+            found.setdefault(article_id, set()).add(readout_id)
+    keys = sorted({key for key, _ in added.url_keys})
+    if keys:
+        for (article_id,) in db.execute(
+            "SELECT DISTINCT article_id FROM citation_article_links"
+            " WHERE key IN (SELECT value FROM json_each(?))",
+            [json.dumps(keys)],
+        ).fetchall():
+            found[article_id] = set()  # a link: match the article again, whatever it quotes
+    return found
+
+
+def lookup(
+    db: Any, article: Words, params: Params = DEFAULT, readouts: int | None = None
+) -> dict[int, np.ndarray]:
     """Candidate readouts of an article: readout id → article positions of shared rare n-grams.
 
-    At most ``max_candidates`` readouts, those sharing the most rare n-grams first.
+    At most ``max_candidates`` readouts, those sharing the most rare n-grams first. Rare is
+    relative to the archive's ``readouts`` (``readout_count``; None: a large archive).
     """
     hashes = article.ngram_hashes(params.index_n)
     if not len(hashes):
@@ -87,28 +203,23 @@ def lookup(db: Any, article: Words, params: Params = DEFAULT) -> dict[int, np.nd
     postings: dict[int, list[int]] = {}
     for hash_, readout_id in rows:
         postings.setdefault(hash_, []).append(readout_id)
-    rare = {h: ids for h, ids in postings.items() if len(ids) <= params.max_readouts_per_ngram}
-    if not rare:
-        return {}
-    positions: dict[int, list[int]] = {}
-    for position, h in enumerate(hashes.tolist()):
-        for readout_id in rare.get(h, ()):
-            positions.setdefault(readout_id, []).append(position)
-    ranked = Counter({readout_id: len(p) for readout_id, p in positions.items()})
-    return {
-        readout_id: np.array(positions[readout_id])
-        for readout_id, _ in ranked.most_common(params.max_candidates)
-    }
+    return rank_candidates(hashes, postings, params, readouts)
 
 
 def clear(db: Any) -> None:
-    for table in ("citation_ngrams", "citation_indexed_versions", "citation_url_keys"):
+    for table in (
+        "citation_ngrams",
+        "citation_indexed_versions",
+        "citation_url_keys",
+        "citation_article_ngrams",
+        "citation_article_links",
+    ):
         db.execute(f"DELETE FROM {table}")
 
 
-def unindexed_readout_versions(db: Any, limit: int, after: int = 0) -> list[dict[str, Any]]:
-    """Readout versions not in the index yet, oldest first, from version id ``after`` on (a
-    caller going batch by batch passes the last id it saw, so no batch rescans the ones before)."""
+def readout_versions_after(db: Any, after: int, limit: int) -> list[dict[str, Any]]:
+    """Readout versions past version id ``after``, oldest first, skipping those the index
+    already holds (an archive indexed before the step kept a watermark)."""
     cursor = db.execute(
         "SELECT v.id, v.document_id, v.text, d.url FROM versions v"
         " JOIN documents d ON d.id = v.document_id"
@@ -119,6 +230,13 @@ def unindexed_readout_versions(db: Any, limit: int, after: int = 0) -> list[dict
     )
     columns = [c[0] for c in cursor.description]
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def readout_count(db: Any) -> int:
+    """Readouts the index holds (those indexed from stored versions)."""
+    return db.execute(
+        "SELECT count(DISTINCT readout_id) FROM citation_indexed_versions"
+    ).fetchone()[0]
 
 
 def index_size(db: Any) -> dict[str, int]:

@@ -103,3 +103,70 @@ def set_span_statuses(db: Any, citation_id: int, spans: list[dict], drifted: lis
         [json.dumps(spans, ensure_ascii=False), status, utc_now(), citation_id],
     )
     return status
+
+
+_ARTICLE_VERSION = (
+    "SELECT v.id, v.document_id, v.text, v.metadata, v.page_hash, d.url, d.title, d.source"
+    " FROM versions v JOIN documents d ON d.id = v.document_id"
+)
+
+
+def _dicts(cursor) -> list[dict[str, Any]]:
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def article_versions_after(db: Any, after: int, limit: int) -> list[dict[str, Any]]:
+    """Commentary versions past version id ``after``, oldest first, each with ``latest``: whether
+    it is its article's latest version."""
+    return _dicts(
+        db.execute(
+            "SELECT v.id, v.document_id, v.text, v.metadata, v.page_hash, d.url, d.title,"
+            " d.source, v.id = (SELECT max(id) FROM versions WHERE document_id = v.document_id)"
+            " AS latest FROM versions v JOIN documents d ON d.id = v.document_id"
+            " WHERE d.kind = 'commentary' AND v.id > ? ORDER BY v.id LIMIT ?",
+            [after, limit],
+        )
+    )
+
+
+def latest_article_versions(db: Any, article_ids: set[int], upto: int) -> list[dict[str, Any]]:
+    """The latest version of each of those articles, when it is at or below version id ``upto``
+    (a later one is the article step's to match)."""
+    return _dicts(
+        db.execute(
+            _ARTICLE_VERSION + " WHERE v.document_id IN (SELECT value FROM json_each(?))"
+            " AND v.id = (SELECT max(id) FROM versions WHERE document_id = v.document_id)"
+            " AND v.id <= ? ORDER BY v.document_id",
+            [json.dumps(sorted(article_ids)), upto],
+        )
+    )
+
+
+def readout_versions(db: Any, readout_id: int) -> list[tuple[int, str]]:
+    """A readout's versions, oldest first, as (version id, text)."""
+    return [
+        (row[0], row[1] or "")
+        for row in db.execute(
+            "SELECT id, text FROM versions WHERE document_id = ? ORDER BY version", [readout_id]
+        ).fetchall()
+    ]
+
+
+def readout_versions_after(db: Any, after: int, limit: int) -> list[dict[str, Any]]:
+    """Readout versions past version id ``after`` (``id``, ``document_id``), oldest first."""
+    return _dicts(
+        db.execute(
+            "SELECT v.id, v.document_id FROM versions v JOIN documents d ON d.id = v.document_id"
+            " WHERE d.kind = 'readout' AND v.id > ? ORDER BY v.id LIMIT ?",
+            [after, limit],
+        )
+    )
+
+
+def document(db: Any, document_id: int) -> dict[str, Any] | None:
+    """A document's ``url``, ``title`` and ``source``."""
+    rows = _dicts(
+        db.execute("SELECT url, title, source FROM documents WHERE id = ?", [document_id])
+    )
+    return rows[0] if rows else None

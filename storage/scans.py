@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
+from analysis.citations.params import DEFAULT, Params
+from storage.citation_index import readout_count
 from storage.database import write_transaction
 from storage.documents import Snapshot, save_version
 from storage.pages import save_page
@@ -44,14 +46,16 @@ class IndexSnapshot:
         return self.versions.get(readout_id, [])
 
 
-def index_snapshot(db: sqlite_utils.Database, max_readouts_per_ngram: int) -> IndexSnapshot:
-    """A consistent snapshot of the index, read in one transaction."""
+def index_snapshot(db: sqlite_utils.Database, params: Params = DEFAULT) -> IndexSnapshot:
+    """A consistent snapshot of the index, read in one transaction: the postings of the
+    n-grams that are rare in this archive, as the flag job's lookups count them."""
     with write_transaction(db):
+        rare = params.rare_limit(readout_count(db))
         rows = db.execute(
             "SELECT hash, readout_id FROM citation_ngrams WHERE hash IN"
             " (SELECT hash FROM citation_ngrams GROUP BY hash HAVING count(*) <= ?)"
             " ORDER BY hash, readout_id",
-            [max_readouts_per_ngram],
+            [rare],
         ).fetchall()
         url_keys = dict(db.execute("SELECT key, readout_id FROM citation_url_keys").fetchall())
         versions: dict[int, list[tuple[int, str]]] = {}

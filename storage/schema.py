@@ -377,6 +377,31 @@ def _add_citation_index(db: sqlite_utils.Database) -> None:
     db["citations"].create_index(["status"], if_not_exists=True)
 
 
+def _add_article_citation_index(db: sqlite_utils.Database) -> None:
+    """The articles' n-grams and link keys, so that a readout indexed after the articles that
+    quote it finds them (derived data). The articles stored so far are matched once more by the
+    next flag job, which fills them in (their citations come out the same; no flag is raised
+    twice)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS citation_article_ngrams (hash INTEGER NOT NULL,"
+        " article_id INTEGER NOT NULL, PRIMARY KEY (hash, article_id)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS citation_article_links (key TEXT NOT NULL,"
+        " article_id INTEGER NOT NULL, PRIMARY KEY (key, article_id)) WITHOUT ROWID"
+    )
+    # Matching counts the readouts indexed (boilerplate is relative to the archive's size).
+    db["citation_indexed_versions"].create_index(["readout_id"], if_not_exists=True)
+    if not db.execute("SELECT count(*) FROM citation_article_ngrams").fetchone()[0]:
+        db.execute("DELETE FROM job_state WHERE name = 'citations.last_article_version_id'")
+    # The index step now keeps a watermark: it starts past the versions older releases indexed.
+    db.execute(
+        "INSERT OR IGNORE INTO job_state (name, value)"
+        " SELECT 'citations.last_indexed_version_id', CAST(max(version_id) AS TEXT)"
+        " FROM citation_indexed_versions HAVING count(*) > 0"
+    )
+
+
 def _create_counterparts(db: sqlite_utils.Database) -> None:
     """Readouts of one event by two sources, and what each reported (issue: counterparts)."""
     db["event_profiles"].create(
@@ -618,6 +643,7 @@ MIGRATIONS: list[Migration] = [
     _add_imported_records,
     _add_document_page_hash,
     _add_compression_dictionaries,
+    _add_article_citation_index,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import query
+from conftest import Readouts, query
 
 import storage
 from analysis.citations.detect import detect
@@ -294,3 +294,142 @@ def test_words_are_folded_one_by_one_whatever_else_the_text_holds(text):
     folded = words_of(text)
     assert folded.words == [fold(m.group()) for m in WORD.finditer(text)]
     assert [text[s:e] for s, e in zip(folded.starts, folded.ends)] == WORD.findall(text)
+
+
+# -- crawl order -----------------------------------------------------------------------------------
+
+
+def _by_url(db):
+    """Citations and citation flags, named by URLs (ids differ between archives)."""
+    citations = {
+        (row["article"], row["readout"], row["method"], row["linked"], row["spans"])
+        for row in db.query(
+            "SELECT a.url AS article, r.url AS readout, c.method, c.linked, c.spans"
+            " FROM citations c JOIN documents a ON a.id = c.article_id"
+            " JOIN documents r ON r.id = c.readout_id WHERE c.method != 'reported'"
+        )
+    }
+    flags = sorted(
+        (row["kind"], row["article"], row["readout"])
+        for row in db.query(
+            "SELECT f.kind, a.url AS article, r.url AS readout FROM flags f"
+            " JOIN documents a ON a.id = f.document_id"
+            " JOIN documents r ON r.id = f.related_document_id"
+            " WHERE f.kind IN ('new_citation', 'quote_drift')"
+        )
+    )
+    return citations, flags
+
+
+def _archive_in_order(path, articles_first):
+    db = storage.open_database(path)
+    readouts = [(url, "readout", *value) for url, value in {**READOUTS, **FILLER}.items()]
+    articles = [
+        ("https://blog.example/quoting", "commentary", "Railway friend", QUOTING_ARTICLE),
+        ("https://blog.example/quiet", "commentary", "Quiet week", BOILERPLATE_ARTICLE),
+    ]
+    link = storage.Snapshot(
+        source="blog",
+        url="https://blog.example/links",
+        kind="commentary",
+        title="Links only",
+        text="A week of calls. See the readout of the Chancellor's call.",
+        metadata={"links": ["https://www.gov.example/readouts/3/"]},
+    )
+    for batch in (articles, readouts) if articles_first else (readouts, articles):
+        for item in batch:
+            _save(db, *item)
+        if batch is articles:
+            storage.save_version(db, link, None)
+        run_flag_job(db)
+    return db
+
+
+def test_articles_stored_before_the_readouts_they_cite_get_the_same_citations_and_flags(tmp_path):
+    first = _archive_in_order(tmp_path / "readouts-first.db", articles_first=False)
+    second = _archive_in_order(tmp_path / "articles-first.db", articles_first=True)
+    assert _by_url(second) == _by_url(first)
+    citations, flags = _by_url(second)
+    quoting = {(c[1], c[2]) for c in citations if c[0] == "https://blog.example/quoting"}
+    # The formula readout 2 shares with readout 1 is not a citation of readout 2.
+    assert quoting == {("https://gov.example/readouts/1", "quote")}
+    assert flags.count(("new_citation", "https://blog.example/quoting", READOUT_1)) == 1
+    assert ("https://blog.example/links", "https://gov.example/readouts/3", "link") in {
+        c[:3] for c in citations
+    }
+    first.close()
+    second.close()
+
+
+READOUT_1 = "https://gov.example/readouts/1"
+
+
+def test_two_crawls_in_either_order_give_the_same_citations_and_flags(
+    tmp_path, demo_sources, server
+):
+    archives = {}
+    for name, crawls in {
+        "commentary-first": [["demo-commentary"], ["demo-kremlin", "demo-whitehouse"]],
+        "readouts-first": [["demo-kremlin", "demo-whitehouse"], ["demo-commentary"]],
+    }.items():
+        readouts = Readouts(tmp_path / f"{name}.db", demo_sources)
+        for sources in crawls:
+            result = readouts("crawl", *sources)
+            assert result.returncode == 0, result.stderr
+        db = storage.open_database(readouts.db_path)
+        archives[name] = _by_url(db)
+        db.close()
+    citations, flags = archives["commentary-first"]
+    assert archives["readouts-first"] == (citations, flags)
+    kremlin = server.url(content.KREMLIN_CALL_PATH)
+    article = server.url(content.COMMENTARY_PATH)
+    assert {(c[0], c[1], c[2], c[3]) for c in citations} >= {(article, kremlin, "quote", 1)}
+    assert flags.count(("new_citation", article, kremlin)) == 1
+
+
+# -- boilerplate in a small archive ----------------------------------------------------------------
+
+SULLIVAN = "National Security Advisor Jake Sullivan spoke by phone today with"
+BIDEN = "President Joseph R. Biden, Jr. spoke today with Prime Minister"
+
+
+def _small_archive(db, readouts=250):
+    """``readouts`` readouts of their own words; 6 open with each formula (too few to be common
+    by the fixed cap, a few percent of this archive)."""
+    for n in range(readouts):
+        opening = SULLIVAN if n < 6 else BIDEN if n < 12 else f"The Office of Country {n} said"
+        _save(
+            db,
+            f"https://gov.example/small/{n}",
+            "readout",
+            f"Readout {n}",
+            f"{opening} counterpart number {n}. They reviewed harbour tariffs for case {n} and"
+            f" the audit of bridge contract {n}, and asked inspectors to visit site {n} before"
+            f" the monsoon begins in district {n}.",
+        )
+
+
+def test_formulas_a_few_readouts_share_woven_into_an_article_cite_nothing_in_a_small_archive(db):
+    _small_archive(db)
+    trap = _save(
+        db,
+        "https://blog.example/trap",
+        "commentary",
+        "Calls",
+        f"Reporters were told that {SULLIVAN} nobody, while {BIDEN} of nowhere, and so on.",
+    ).document_id
+    quoting = _save(
+        db,
+        "https://blog.example/real",
+        "commentary",
+        "Tariffs",
+        "The readout says “They reviewed harbour tariffs for case 3 and the audit of bridge"
+        " contract 3”, which is news.",
+    ).document_id
+    run_flag_job(db)
+    cited = {(c["article_id"], c["readout_id"]) for c in _citations(db)}
+    assert not [pair for pair in cited if pair[0] == trap]
+    readout_3 = db.execute(
+        "SELECT id FROM documents WHERE url = 'https://gov.example/small/3'"
+    ).fetchone()[0]
+    assert (quoting, readout_3) in cited

@@ -16,12 +16,21 @@ from analysis.citations.text import Words
 
 
 def rank_candidates(
-    article_hashes: np.ndarray, postings: dict[int, list[int]], params: Params = DEFAULT
+    article_hashes: np.ndarray,
+    postings: dict[int, list[int]],
+    params: Params = DEFAULT,
+    readouts: int | None = None,
 ) -> dict[int, np.ndarray]:
-    """Readout id → article positions of shared rare n-grams, best candidates first."""
+    """Readout id → article positions of shared rare n-grams, best candidates first. An n-gram
+    is rare when no more readouts hold it than ``params.rare_limit(readouts)`` (``readouts``: the
+    archive's; None: a large archive)."""
+    limit = params.rare_limit(readouts)
     positions: dict[int, list[int]] = {}
     for position, h in enumerate(article_hashes.tolist()):
-        for readout_id in postings.get(h, ()):
+        holders = postings.get(h, ())
+        if len(holders) > limit:
+            continue
+        for readout_id in holders:
             positions.setdefault(readout_id, []).append(position)
     ranked = Counter({readout_id: len(p) for readout_id, p in positions.items()})
     return {
@@ -33,7 +42,8 @@ def rank_candidates(
 def snapshot_postings(
     article_hashes: np.ndarray, hashes: np.ndarray, readout_ids: np.ndarray
 ) -> dict[int, list[int]]:
-    """The postings of the article's n-grams in arrays sorted by hash (rare n-grams only)."""
+    """The postings of the article's n-grams in arrays sorted by hash (a snapshot holds only
+    the n-grams rare in its archive)."""
     wanted = np.unique(article_hashes)
     left = np.searchsorted(hashes, wanted, side="left")
     right = np.searchsorted(hashes, wanted, side="right")
@@ -47,7 +57,7 @@ def snapshot_postings(
 def snapshot_candidates(
     article: Words, hashes: np.ndarray, readout_ids: np.ndarray, params: Params = DEFAULT
 ) -> dict[int, np.ndarray]:
-    """``rank_candidates`` over a snapshot's postings."""
+    """``rank_candidates`` over a snapshot's postings (rare in its archive already)."""
     article_hashes = article.ngram_hashes(params.index_n)
     if not len(article_hashes) or not len(hashes):
         return {}

@@ -253,11 +253,29 @@ def is_name_or_title(article: Words, passage: Passage) -> bool:
     return capitalised >= 0.8 * len(words)
 
 
+def plain_words(article: Words, passage: Passage) -> int:
+    """Matched words of a passage that are neither capitalised (names, titles of office) nor
+    minor ("of", "the"): what a sentence says rather than who said it. Fragments of formulas
+    joined by an article's own words ("Advisor Jake Sullivan spoke by phone, while National
+    Security Advisor") have few."""
+    text = article.text
+    return sum(
+        1
+        for block in passage.blocks
+        for i in range(block.a0, block.a1 + 1)
+        if article.words[i] not in _MINOR and text[article.starts[i]].islower()
+    )
+
+
 def _counts(passage: Passage, seeds: np.ndarray, article: Words, params: Params) -> bool:
     if passage.matched_words < params.min_words or is_name_or_title(article, passage):
         return False
+    if plain_words(article, passage) < params.min_plain_words:
+        return False
     last_seed = passage.a1 - params.index_n + 1
-    return bool(((seeds >= passage.a0) & (seeds <= last_seed)).any())
+    inside = seeds[(seeds >= passage.a0) & (seeds <= last_seed)]
+    rare = np.unique(article.ngram_hashes(params.index_n)[inside])
+    return len(rare) >= params.min_rare_ngrams
 
 
 def _citation(

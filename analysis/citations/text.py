@@ -69,6 +69,12 @@ def fold(word: str) -> str:
     return unicodedata.normalize("NFKC", word).casefold()
 
 
+def _folded_whole(text: str) -> str | None:
+    if not unicodedata.is_normalized("NFKC", text):
+        return None
+    return text.casefold()
+
+
 def words_of(text: str) -> Words:
     """The folded words of ``text``, without the quoter's insertions, with ellipsis marks."""
     text = text or ""
@@ -80,16 +86,13 @@ def words_of(text: str) -> Words:
     # Lower-case the whole text once and slice it; words with other letters than ASCII are
     # folded one by one (NFKC, case folding). When lower-casing changes the length ("İ"),
     # slices would not line up: fold every word.
-    lowered = text.lower()
-    if len(lowered) != len(text):
+    # A text already in NFKC whose case folding keeps every character one character (most
+    # Cyrillic, Latin, Greek texts) is folded once, whole, and sliced.
+    lowered = text.lower() if text.isascii() else _folded_whole(text)
+    if lowered is None or len(lowered) != len(text):
         words = [fold(text[start:end]) for start, end in spans]
     else:
         words = [lowered[start:end] for start, end in spans]
-        if not text.isascii():
-            words = [
-                word if word.isascii() else fold(text[start:end])
-                for word, (start, end) in zip(words, spans)
-            ]
     offsets = np.array(spans, dtype=np.int64).reshape(-1, 2)
     starts, ends = offsets[:, 0].copy(), offsets[:, 1].copy()
     breaks = np.zeros(len(words), dtype=bool)
