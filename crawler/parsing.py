@@ -19,6 +19,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -54,7 +56,12 @@ def start(workers: int) -> None:
     global _pool
     if _pool is not None or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return
-    _pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    _pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_die_with,
+        initargs=(os.getpid(),),
+    )
     # A fork pool launches all its workers at the first submission: make that happen now.
     list(_pool.map(_ready, range(workers)))
 
@@ -97,6 +104,18 @@ async def extract(spider: Any, response: Response) -> Any:
 
 def _ready(_: int) -> bool:
     return True
+
+
+def _die_with(parent: int) -> None:
+    """A worker ends when its crawl process does, even one killed with SIGKILL (a forked worker
+    holds the parent's pipes and would wait on its queue, and hold the crawl's output, forever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _extract_in_worker(

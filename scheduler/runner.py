@@ -132,6 +132,15 @@ def stop_child(child: Child, reason: str, kill_after: float) -> None:
         child.process.wait()
 
 
+def _end_group(child: Child) -> None:
+    """Kill what is left of the child's process group (its parsing workers, when the child was
+    killed): they hold its output pipe, which the relay reads to the end."""
+    try:
+        os.killpg(child.process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def crawl_command(db_path: str, sources_path: str, source: str) -> list[str]:
     return [
         sys.executable,
@@ -169,6 +178,7 @@ def run_source(
         child.process.wait(timeout)
     except subprocess.TimeoutExpired:
         stop_child(child, "timeout", kill_after)
+    _end_group(child)
     relay.join()
     children.forget(child)
     return _record(db_path, child, started, timeout, list(tail))

@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import query
+from conftest import Readouts, query
 from killharness import archive_problems, run_and_kill
 
 from readouts.demo.sitegen import item_path, make_readout, site_pages, sources_toml
@@ -68,8 +68,6 @@ def test_import_of_a_wget_warc_reads_each_readout_as_a_live_crawl_does(
     for row in imported:
         assert row["origin"] == "archive"
         assert window[0] <= row["seen_at"] <= window[1]  # dated by its capture
-
-    from conftest import Readouts
 
     crawled_db = tmp_path / "crawled.db"
     crawl = Readouts(crawled_db, demo_sources)("crawl", "demo-kremlin", "demo-whitehouse")
@@ -151,7 +149,6 @@ def wacz_around(warc: Path, path: Path) -> Path:
 
 
 def test_a_wacz_package_imports_like_the_warc_it_holds(tmp_path, demo_warc, readouts):
-    from conftest import Readouts
 
     package = wacz_around(demo_warc, tmp_path / "site.wacz")
     assert readouts("import", str(package)).returncode == 0
@@ -167,7 +164,6 @@ def test_a_wacz_made_by_py_wacz_from_a_wget_warc_imports_like_the_warc(
 ):
     """``wacz create`` (webrecorder's py-wacz, in the tools venv) packages wget's WARC with its
     own index and pages list: a package written by neither engineer here."""
-    from conftest import Readouts
     from test_warc import tool
 
     package = tmp_path / "wget.wacz"
