@@ -53,7 +53,7 @@ def archive(crawled):
 
 
 @pytest.fixture
-def db_path(crawled):
+def archive_path(crawled):
     return crawled[0]
 
 
@@ -78,13 +78,13 @@ def crawl_twice(server, sources, db_path) -> list[dict]:
     return dictionaries
 
 
-def test_a_source_dictionary_is_trained_once_and_reused_by_the_next_crawl(archive, db_path):
+def test_a_source_dictionary_is_trained_once_and_reused_by_the_next_crawl(archive, archive_path):
     assert [(row["source"], row["samples"]) for row in archive] == [("site", TRAIN_AFTER)]
-    assert query(db_path, "SELECT * FROM compression_dictionaries") == archive
+    assert query(archive_path, "SELECT * FROM compression_dictionaries") == archive
     digest = archive[0]["digest"]
     assert hashlib.sha256(archive[0]["dictionary"]).hexdigest() == digest
     rows = query(
-        db_path,
+        archive_path,
         "SELECT c.url, p.compression FROM captures c"
         " JOIN capture_payloads p ON p.digest = c.payload_digest"
         " WHERE c.run_id = (SELECT max(id) FROM runs)",
@@ -93,7 +93,7 @@ def test_a_source_dictionary_is_trained_once_and_reused_by_the_next_crawl(archiv
     new_bodies = [item_path(n) for n in LATER if n != GZIPPED] + [listing_path(1)]
     assert [later[path] for path in new_bodies] == [f"zstd:{digest}"] * len(new_bodies)
     gzipped_page = query(
-        db_path,
+        archive_path,
         "SELECT p.compression FROM pages p JOIN versions v ON v.page_hash = p.hash"
         " JOIN documents d ON d.id = v.document_id WHERE d.url LIKE ?",
         [f"%{item_path(GZIPPED)}"],
@@ -101,8 +101,8 @@ def test_a_source_dictionary_is_trained_once_and_reused_by_the_next_crawl(archiv
     assert gzipped_page == [{"compression": f"zstd:{digest}"}]  # the decoded page, compressed
 
 
-def test_every_stored_page_and_payload_reads_back_as_served(db_path):
-    db = storage.open_database(db_path)
+def test_every_stored_page_and_payload_reads_back_as_served(archive_path):
+    db = storage.open_database(archive_path)
     try:
         pages = [row["hash"] for row in db.query("SELECT hash FROM pages")]
         payloads = [row["digest"] for row in db.query("SELECT digest FROM capture_payloads")]
@@ -120,13 +120,13 @@ def test_every_stored_page_and_payload_reads_back_as_served(db_path):
         db.close()
 
 
-def test_rows_compressed_with_zlib_by_older_releases_still_read(db_path, tmp_path):
+def test_rows_compressed_with_zlib_by_older_releases_still_read(archive_path, tmp_path):
     """Rewrite a raw page and a capture payload (of a copy of the archive) as releases before
     zstd stored them."""
-    with sqlite3.connect(db_path) as source, sqlite3.connect(tmp_path / "old.db") as copy:
+    old_path = tmp_path / "old.db"
+    with sqlite3.connect(archive_path) as source, sqlite3.connect(old_path) as copy:
         source.backup(copy)
-    db_path = tmp_path / "old.db"
-    db = storage.open_database(db_path)
+    db = storage.open_database(old_path)
     try:
         page_hash, payload = next(
             db.execute(
@@ -137,7 +137,7 @@ def test_rows_compressed_with_zlib_by_older_releases_still_read(db_path, tmp_pat
         page, body = storage.load_page(db, page_hash), captures.load_payload(db, payload)
     finally:
         db.close()
-    old = sqlite3.connect(db_path)
+    old = sqlite3.connect(old_path)
     with old:
         old.execute(
             "UPDATE pages SET compression = 'zlib', body = ?, payload_digest = NULL WHERE hash = ?",
@@ -148,9 +148,30 @@ def test_rows_compressed_with_zlib_by_older_releases_still_read(db_path, tmp_pat
             [zlib.compress(body), payload],
         )
     old.close()
-    db = storage.open_database(db_path)
+    db = storage.open_database(old_path)
     try:
         assert storage.load_page(db, page_hash) == page
         assert captures.load_payload(db, payload) == body
     finally:
         db.close()
+
+
+def test_a_source_crawled_in_runs_too_small_to_train_alone_gets_its_dictionary(
+    tmp_path, db_path, server
+):
+    """Monitor runs each store a few bodies, every run in a process of its own: the bodies
+    stored by earlier runs count towards the training threshold."""
+    count = TRAIN_AFTER * 7 // 20  # two bodies an item (its listing page's): 70% of the threshold
+    for path, html in site_pages(count, per_listing=1).items():
+        server.set(path, html)
+    sources = tmp_path / "sources.toml"
+    sources.write_text(sources_toml(server.base_url), encoding="utf-8")
+    readouts = Readouts(db_path, sources)
+    assert readouts("crawl", "site").returncode == 0
+    assert query(db_path, "SELECT * FROM compression_dictionaries") == []
+    for number in range(1, count + 1):  # an edit each: one new body an item
+        server.set(item_path(number), render_readout(make_readout(number).edited(1)))
+    recheck = readouts("crawl", "site", "--recheck")
+    assert recheck.returncode == 0, recheck.stderr
+    dictionaries = query(db_path, "SELECT source, samples FROM compression_dictionaries")
+    assert dictionaries == [{"source": "site", "samples": TRAIN_AFTER}]
