@@ -2,7 +2,9 @@
 
 The pages of one site share most of their bytes (menus, sidebars, footers, scripts), which
 compressing each page alone cannot exploit. After ``TRAIN_AFTER`` bodies of a source, a zstd
-dictionary is trained on them and kept in ``compression_dictionaries`` under its SHA-256;
+dictionary is trained on them and kept in ``compression_dictionaries`` under its SHA-256 (the
+bodies its earlier crawl processes stored count: a monitor run stores a few bodies, in a process
+of its own);
 later bodies of the source name it in their ``compression`` column (``zstd:<digest>``). A
 dictionary is never changed nor deleted, so every row stays readable; rows written before
 (``zlib``) or without a dictionary (``zstd``) are read as they were written.
@@ -26,7 +28,8 @@ DICTIONARY_BYTES = 32 * 1024
 LEVEL = 9  # with a dictionary: under 1 ms for a 24 KB page, a fifth of zlib's output
 _PREFIX = "zstd:"
 
-# Per open database: source → bodies kept as training samples until there are enough.
+# Per open database: source → bodies kept as training samples until there are enough (starting
+# with those earlier processes stored for it).
 _samples: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -69,7 +72,10 @@ def _dictionary_of(db: sqlite_utils.Database, source: str) -> str | None:
 
 def _collect(db: sqlite_utils.Database, source: str, body: bytes) -> None:
     """Keep ``body`` as a sample; with enough of them, train and store the source's dictionary."""
-    samples = _samples.setdefault(db, {}).setdefault(source, [])
+    collected = _samples.setdefault(db, {})
+    if source not in collected:
+        collected[source] = _stored_samples(db, source)
+    samples = collected[source]
     samples.append(body)
     if len(samples) < TRAIN_AFTER:
         return
@@ -86,6 +92,17 @@ def _collect(db: sqlite_utils.Database, source: str, body: bytes) -> None:
             " (digest, source, created_at, samples, dictionary) VALUES (?, ?, ?, ?, ?)",
             [digest, source, utc_now(), len(samples), data],
         )
+
+
+def _stored_samples(db: sqlite_utils.Database, source: str) -> list[bytes]:
+    """The distinct capture payloads of ``source``'s runs compressed without a dictionary."""
+    rows = db.execute(
+        "SELECT body FROM capture_payloads WHERE compression = 'zstd' AND digest IN"
+        " (SELECT c.payload_digest FROM captures c JOIN runs r ON r.id = c.run_id"
+        " WHERE r.source = ?) LIMIT ?",
+        [source, TRAIN_AFTER - 1],
+    ).fetchall()
+    return [_decompressor(None).decompress(row[0]) for row in rows]
 
 
 def _load(db: sqlite_utils.Database, digest: str) -> bytes:
