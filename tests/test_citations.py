@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from conftest import Readouts, query
 
@@ -433,3 +434,43 @@ def test_formulas_a_few_readouts_share_woven_into_an_article_cite_nothing_in_a_s
         "SELECT id FROM documents WHERE url = 'https://gov.example/small/3'"
     ).fetchone()[0]
     assert (quoting, readout_3) in cited
+
+
+COUNCIL = (
+    "Thank you very much. Mr President, I would like to begin. Taking part were Governor Tim"
+    " Walz (MN), Governor Mike DeWine (OH), Governor John Carney (DE), Governor Eric Holcomb"
+    " (IN), Governor Phil Scott (VT) and Governor Mark Gordon (WY). Deputy Head of the Office of"
+    " the President of Ukraine Andriy Yermak attended."
+)
+
+
+def _cited(article_text, rare=lambda article, position: True):
+    """Passages of ``article_text`` cited from COUNCIL, the 4-grams they share rare when
+    ``rare`` says so (as the index would)."""
+    article, readout = words_of(article_text), words_of(COUNCIL)
+    ours = article.ngram_hashes(4)
+    shared = set(readout.ngram_hashes(4).tolist())
+    seeds = [p for p, h in enumerate(ours.tolist()) if h in shared and rare(article, p)]
+    found = detect(article, {1: np.array(seeds, dtype=np.int64)}, lambda _: [(None, COUNCIL)])
+    return [span.text for citation in found for span in citation.spans]
+
+
+def test_a_list_of_participants_is_a_quote_and_one_title_of_office_is_not():
+    listed = (
+        "The readout listed “Governor Tim Walz (MN), Governor Mike DeWine (OH), Governor John"
+        " Carney (DE), Governor Eric Holcomb (IN), Governor Phil Scott (VT)” among others."
+    )
+    assert _cited(listed) == [listed[listed.index("Governor") : listed.index("(VT)") + 3]]
+    titled = "He met “Deputy Head of the Office of the President of Ukraine Andriy Yermak” there."
+    assert _cited(titled) == []
+
+
+def test_two_formulas_side_by_side_are_no_quote_when_only_their_seam_is_rare():
+    article = "Then: “Thank you very much. Mr President, I would like to begin,” he said."
+    seam = article.index("much.")
+
+    def across_the_seam(words, position):
+        return words.starts[position] <= seam < words.ends[position + 3]
+
+    assert _cited(article, across_the_seam) == []
+    assert _cited(article) != [], "the same words with rare n-grams inside a sentence"

@@ -240,24 +240,12 @@ def _cut_tail(passage: Passage, last: int) -> None:
 _MINOR = frozenset("a al an and as at bin by de der for from in of on or s the to von with".split())
 
 
-def is_name_or_title(article: Words, passage: Passage) -> bool:
-    """A run of capitalised words ("Deputy Head of the Office of the President of Ukraine
-    Andriy Yermak") names someone: it is not a quote however long it is."""
-    text = article.text
-    words = [
-        text[article.starts[i] : article.ends[i]]
-        for i in range(passage.a0, passage.a1 + 1)
-        if article.words[i] not in _MINOR
-    ]
-    capitalised = sum(word[0].isupper() or word[0].isdigit() for word in words)
-    return capitalised >= 0.8 * len(words)
-
-
 def plain_words(article: Words, passage: Passage) -> int:
     """Matched words of a passage that are neither capitalised (names, titles of office) nor
-    minor ("of", "the"): what a sentence says rather than who said it. Fragments of formulas
-    joined by an article's own words ("Advisor Jake Sullivan spoke by phone, while National
-    Security Advisor") have few."""
+    minor ("of", "the"): what a sentence says rather than who said it. A title of office
+    ("Deputy Head of the Office of the President of Ukraine Andriy Yermak") has none; fragments
+    of formulas joined by an article's own words ("Advisor Jake Sullivan spoke by phone, while
+    National Security Advisor") have few."""
     text = article.text
     return sum(
         1
@@ -267,15 +255,50 @@ def plain_words(article: Words, passage: Passage) -> int:
     )
 
 
+_SENTENCE_GAP = re.compile(r"^[\"'”’»)\]]*[.!?]")
+
+
+def _sentence_ends(article: Words, first: int, last: int) -> np.ndarray:
+    """For words ``first..last``: whether an article sentence ends after the word (not after an
+    initial or a short abbreviation: "R. Biden", "Dr. Walensky")."""
+    text = article.text
+    ends = np.zeros(last - first + 1, dtype=bool)
+    for k in range(first, last):
+        gap = text[article.ends[k] : article.starts[k + 1]]
+        if (
+            _SENTENCE_GAP.match(gap)
+            and article.ends[k] - article.starts[k] >= 3
+            and text[article.starts[k + 1]].isupper()
+        ):
+            ends[k - first] = True
+    return ends
+
+
 def _counts(passage: Passage, seeds: np.ndarray, article: Words, params: Params) -> bool:
-    if passage.matched_words < params.min_words or is_name_or_title(article, passage):
-        return False
-    if plain_words(article, passage) < params.min_plain_words:
+    """Whether a passage is specific to the readout: long enough, with rare n-grams inside one
+    of the article's sentences (two formulas side by side, "Thank you very much. Mr President,
+    I would like to", share only n-grams across their seam with a transcript), and either
+    a sentence that says something (``min_plain_words``) or names and titles with rare n-grams
+    enough to be that readout's own (the participants of one meeting: ``min_list_ngrams``, a
+    few less for each plain word, "met with …"), where one title of office, or a formula and a
+    name, are not."""
+    if passage.matched_words < params.min_words:
         return False
     last_seed = passage.a1 - params.index_n + 1
     inside = seeds[(seeds >= passage.a0) & (seeds <= last_seed)]
-    rare = np.unique(article.ngram_hashes(params.index_n)[inside])
-    return len(rare) >= params.min_rare_ngrams
+    ends = _sentence_ends(article, passage.a0, passage.a1)
+    # an n-gram starting at word i crosses a sentence end after word i .. i + n - 2
+    reach = params.index_n - 1
+    crossing = np.convolve(ends, np.ones(reach, dtype=int))[reach - 1 : reach - 1 + len(ends)] > 0
+    inside = inside[~crossing[inside - passage.a0]]
+    rare = len(np.unique(article.ngram_hashes(params.index_n)[inside]))
+    if rare < params.min_rare_ngrams:
+        return False
+    plain = plain_words(article, passage)
+    return (
+        plain >= params.min_plain_words
+        or rare >= params.min_list_ngrams - params.list_ngrams_per_plain_word * plain
+    )
 
 
 def _citation(

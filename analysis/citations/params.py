@@ -32,7 +32,12 @@ class Params:
     min_words: int = 8
     """Matched words a passage needs to count as a quote: shorter runs are common phrases."""
     min_plain_words: int = 3
-    """Matched words a passage needs that are not names, titles or minor words."""
+    """Matched words a passage needs that are not names, titles or minor words..."""
+    min_list_ngrams: int = 15
+    """...unless it holds this many distinct rare n-grams: a list of the people at one meeting
+    is that readout's own, a title of office with a name is not."""
+    list_ngrams_per_plain_word: int = 3
+    """Rare n-grams each plain word of such a passage stands for ("met with", "spoke")."""
     republication_share: float = 0.5
     """Share of the readout's characters an article must reproduce to be a republication."""
 
