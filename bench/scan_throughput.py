@@ -28,7 +28,6 @@ from _shared import REPO  # noqa: F401  (puts the repository on sys.path)
 from ccnews import build_archive, corpus_readouts, generate
 
 import storage
-from analysis.citations.params import DEFAULT
 from crawler.encoding import decode_page
 from scan.job import run_scan
 from scan.records import file_digest, html_captures
@@ -103,7 +102,7 @@ def cheap_pass_of(urls: set[str], warcs: list[str], db_path: Path) -> dict[str, 
     missed by the matcher on the extracted article, not by the scan."""
     db = storage.open_database(db_path)
     try:
-        snapshot = scans.index_snapshot(db, DEFAULT.max_readouts_per_ngram)
+        snapshot = scans.index_snapshot(db)
     finally:
         db.close()
     found = {}
@@ -120,7 +119,7 @@ def profile(warc: str, db_path: Path) -> list[tuple[str, float]]:
     """Where one worker's time goes on one file, in process (cProfile cumulative times)."""
     db = storage.open_database(db_path)
     try:
-        snapshot = scans.index_snapshot(db, DEFAULT.max_readouts_per_ngram)
+        snapshot = scans.index_snapshot(db)
     finally:
         db.close()
     task = RangeTask(warc, file_digest(warc), 0, -1)
