@@ -423,6 +423,6 @@ def _kinds_agree(a: frozenset[str], b: frozenset[str]) -> int:
 
 def _opening(text: str) -> str:
     """The first sentence of the first eighty words: where a readout says who met whom."""
-    opening = " ".join(text.split()[:80])
+    opening = " ".join(text.split(maxsplit=80)[:80])  # not every word of a long transcript
     spans = sentence_spans(opening, min_words=0)
     return opening[: spans[0][1]] if spans else opening

@@ -13,6 +13,7 @@ import argparse
 import os
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import storage
@@ -78,8 +79,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"  flag job: {elapsed:.1f} s wall, {cpu:.1f} s CPU, {len(flags):,} flags,"
         f" {stored / elapsed:,.0f} versions/s"
     )
-    slowest = sorted(step_seconds.items(), key=lambda item: -item[1])[:4]
-    print("  slowest steps: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in slowest))
+    slowest = sorted(step_seconds.items(), key=lambda item: -item[1])
+    print("  steps: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in slowest))
+    kinds = Counter(flag["kind"] for flag in flags)
+    print("  flags: " + ", ".join(f"{kind} {count:,}" for kind, count in sorted(kinds.items())))
     print(f"Reproduce: python bench/flag_job.py --versions {args.versions} --edited {args.edited}")
     return {"versions": stored, "edits": edits, "flag_job_s": elapsed, "flag_job_cpu_s": cpu,
             "flags": len(flags)}  # fmt: skip

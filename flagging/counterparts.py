@@ -53,12 +53,19 @@ def counterparts_step(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         return readout_versions_after(db, after, limit)
 
     def handle(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # A document keeps the profile of its latest version, and its links follow that profile:
+        # with several versions in the batch, the last is profiled and the document linked once
+        # (as its first version in the batch, whose title a new link's flag names).
+        last, first = {}, {}
         for row in rows:
+            last[row["document_id"]] = row
+            first.setdefault(row["document_id"], row)
+        for row in last.values():
             profile = profile_row(row)
             counts.replace(save_event_profile(db, profile), profile)
         principals = counts.principals()
         raised = []
-        for row in rows:
+        for row in first.values():
             raised += link_counterparts(db, row, principals)
         counts.after = rows[-1]["id"]
         return raised
