@@ -121,7 +121,29 @@ def _admitted(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The (hash, readout) pairs of a batch that take a row, sorted by hash: not stored yet, and
     fewer than ``cap`` readouts holding the hash before it (those stored, then the batch's in
-    version order)."""
+    version order).
+
+    Nearly every n-gram of a backfill is in one readout only: a hash the batch holds once and
+    the index not at all takes its row outright, and only the others are ranked."""
+    order = np.argsort(hashes, kind="stable")
+    sorted_hashes = hashes[order]
+    repeated = np.zeros(len(hashes), dtype=bool)
+    same = sorted_hashes[1:] == sorted_hashes[:-1]
+    repeated[1:] |= same
+    repeated[:-1] |= same
+    single = ~repeated & ~np.isin(sorted_hashes, stored[:, 0])
+    rest = np.sort(order[~single])  # in version order, as the ranking needs
+    ranked_h, ranked_r = _ranked(hashes[rest], readouts[rest], stored, cap)
+    all_h = np.concatenate([sorted_hashes[single], ranked_h])
+    all_r = np.concatenate([readouts[order][single], ranked_r])
+    by_hash = np.argsort(all_h, kind="stable")
+    return all_h[by_hash], all_r[by_hash]
+
+
+def _ranked(
+    hashes: np.ndarray, readouts: np.ndarray, stored: np.ndarray, cap: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_admitted`` for hashes held by several readouts."""
     order = np.arange(len(hashes))
     # Drop pairs stored already and repeats within the batch (two versions of one readout):
     # sorted by (hash, readout, stored first, order), a pair equal to the one before goes.

@@ -105,12 +105,22 @@ def words_of(text: str) -> Words:
 
 
 def folded_words(text: str) -> list[str]:
-    """``words_of(text).words`` without the offsets: what indexing a readout needs. An ASCII
-    text without the quoter's insertions is lower-cased and split in one pass (the common case
-    of a backfill, several times faster); any other goes through ``words_of``."""
+    """``words_of(text).words`` without the offsets: what indexing a readout needs.
+
+    A text ``words_of`` folds whole (ASCII, or NFKC whose case folding keeps every character
+    one character) and without the quoter's insertions is folded and split in one pass: case
+    folding then keeps each character a word character or not, except U+0345 (a combining mark
+    that folds to a letter), checked over all of Unicode. Any other goes through ``words_of``.
+    """
     text = text or ""
-    if text.isascii() and not INSERTION.search(text):
-        return WORD.findall(text.lower())
+    folded = text.lower() if text.isascii() else _folded_whole(text)
+    if (
+        folded is not None
+        and len(folded) == len(text)
+        and "\u0345" not in text
+        and not INSERTION.search(text)
+    ):
+        return WORD.findall(folded)
     return words_of(text).words
 
 
