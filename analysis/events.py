@@ -246,6 +246,9 @@ def surnames(text: str, *, context: str = "") -> set[str]:
             found.add(words[-1])
 
     for token in _TOKEN.findall(text):
+        if not run and not token[:1].isupper():
+            after_title = False  # most tokens: not a name, and no run to close
+            continue
         word = token.rstrip(".,")
         possessive = bool(_POSSESSIVE.search(word))
         word = _POSSESSIVE.sub("", word)

@@ -28,7 +28,9 @@ def sentence_spans(text: str, min_words: int = 3) -> list[tuple[int, int]]:
             start = paragraph.start() + boundary.end()
         spans.append((start, paragraph.end()))
     return [
-        (s, e) for s, e in spans if text[s:e].strip() and len(_WORD.findall(text[s:e])) >= min_words
+        (s, e)
+        for s, e in spans
+        if text[s:e].strip() and (min_words <= 0 or len(_WORD.findall(text[s:e])) >= min_words)
     ]
 
 
