@@ -449,7 +449,6 @@ def test_index_hashes_are_those_of_the_words_alignment_reads_in_every_script():
 
 
 def test_a_batch_admits_the_rows_its_versions_indexed_one_by_one_would(tmp_path):
-    from analysis.citations.params import Params
     params = Params(max_readouts_per_ngram=3)
     shared = "the leaders agreed to maintain close contacts on all matters"
     rows = [
