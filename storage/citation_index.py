@@ -17,6 +17,7 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,7 @@ class Added:
     readouts whose URL is new to the index."""
 
     pairs: list[tuple[int, int]] = field(default_factory=list)
+    hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # pairs' hashes
     url_keys: list[tuple[str, int]] = field(default_factory=list)
 
 
@@ -72,16 +74,19 @@ def index_versions(db: Any, rows: list[dict[str, Any]], params: Params = DEFAULT
     readouts = np.repeat([row["document_id"] for row in rows], [len(h) for h in per_row])
     added = Added()
     if len(hashes):
-        stored = np.array(
-            conn.execute(
-                f"SELECT hash, readout_id FROM citation_ngrams WHERE {_IN_HASHES}",
-                [json.dumps(_distinct(hashes).tolist())],
-            ).fetchall(),
-            dtype=np.int64,
-        ).reshape(-1, 2)
+        # A join, not ``IN``: the distinct hashes are sorted already, and ``IN`` would copy them
+        # into a temporary B-tree first.
+        found = conn.execute(
+            "SELECT n.hash, n.readout_id FROM json_each(?) j"
+            " JOIN citation_ngrams n ON n.hash = j.value",
+            [json.dumps(_distinct(hashes).tolist())],
+        ).fetchall()
+        stored = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=2 * len(found))
+        stored = stored.reshape(-1, 2)
         new_hashes, new_readouts = _admitted(
             hashes, readouts, stored, params.max_readouts_per_ngram + 1
         )
+        added.hashes = new_hashes
         added.pairs = list(zip(new_hashes.tolist(), new_readouts.tolist()))
         conn.executemany(
             "INSERT OR IGNORE INTO citation_ngrams (hash, readout_id) VALUES (?, ?)", added.pairs
@@ -176,12 +181,11 @@ def articles_citing(db: Any, added: Added, params: Params = DEFAULT) -> dict[int
     rarity and counted."""
     found: dict[int, set[int]] = {}
     if added.pairs:
-        new_hashes = np.fromiter((hash_ for hash_, _ in added.pairs), dtype=np.int64)
         holders: dict[int, list[int]] = {}
         for hash_, article_id in db.execute(
             "SELECT hash, article_id FROM citation_article_ngrams"
             " WHERE hash IN (SELECT value FROM json_each(?))",
-            [json.dumps(_distinct(new_hashes).tolist())],
+            [json.dumps(_distinct(added.hashes).tolist())],
         ).fetchall():
             holders.setdefault(hash_, []).append(article_id)
         rare = {
