@@ -17,7 +17,7 @@ from datetime import date, datetime
 import regex
 
 from analysis.dates import instant, utc_instant, utc_text  # noqa: F401 (flagging/ reads them here until it imports analysis.dates)
-from analysis.sentences import sentence_spans
+from analysis.sentences import iter_sentence_spans
 
 # Words that open or sit inside name-like runs without being names: titles, offices, places.
 # A title word before a single capitalized word marks it as a name ("President Biden").
@@ -427,5 +427,5 @@ def _kinds_agree(a: frozenset[str], b: frozenset[str]) -> int:
 def _opening(text: str) -> str:
     """The first sentence of the first eighty words: where a readout says who met whom."""
     opening = " ".join(text.split(maxsplit=80)[:80])  # not every word of a long transcript
-    spans = sentence_spans(opening, min_words=0)
-    return opening[: spans[0][1]] if spans else opening
+    first = next(iter_sentence_spans(opening, min_words=0), None)
+    return opening[: first[1]] if first else opening
