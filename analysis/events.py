@@ -17,7 +17,7 @@ from datetime import date, datetime
 import regex
 
 from analysis.dates import instant, utc_instant, utc_text  # noqa: F401 (flagging/ reads them here until it imports analysis.dates)
-from analysis.sentences import sentence_spans
+from analysis.sentences import iter_sentence_spans
 
 # Words that open or sit inside name-like runs without being names: titles, offices, places.
 # A title word before a single capitalized word marks it as a name ("President Biden").
@@ -246,6 +246,9 @@ def surnames(text: str, *, context: str = "") -> set[str]:
             found.add(words[-1])
 
     for token in _TOKEN.findall(text):
+        if not run and not token[:1].isupper():
+            after_title = False  # most tokens: not a name, and no run to close
+            continue
         word = token.rstrip(".,")
         possessive = bool(_POSSESSIVE.search(word))
         word = _POSSESSIVE.sub("", word)
@@ -423,6 +426,6 @@ def _kinds_agree(a: frozenset[str], b: frozenset[str]) -> int:
 
 def _opening(text: str) -> str:
     """The first sentence of the first eighty words: where a readout says who met whom."""
-    opening = " ".join(text.split()[:80])
-    spans = sentence_spans(opening, min_words=0)
-    return opening[: spans[0][1]] if spans else opening
+    opening = " ".join(text.split(maxsplit=80)[:80])  # not every word of a long transcript
+    first = next(iter_sentence_spans(opening, min_words=0), None)
+    return opening[: first[1]] if first else opening

@@ -8,6 +8,7 @@ the word before it is not a known abbreviation; a paragraph break always ends on
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)»]?\s+(?=[\"“‘«(]?[A-ZА-ЯЁ0-9])")
 _ABBREVIATION = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|U\.S|U\.K|No|Gen|Lt|Col|Sen|Rep|[A-Z])\.$")
@@ -17,19 +18,28 @@ _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 def sentence_spans(text: str, min_words: int = 3) -> list[tuple[int, int]]:
     """Character spans of the sentences of ``text``, each with at least ``min_words`` words of
     three letters or more (the default drops datelines and stray fragments)."""
-    spans: list[tuple[int, int]] = []
+    return list(iter_sentence_spans(text, min_words))
+
+
+def iter_sentence_spans(text: str, min_words: int = 3) -> Iterator[tuple[int, int]]:
+    """``sentence_spans`` one at a time: a caller wanting the first sentence splits no further."""
     for paragraph in re.finditer(r"[^\n]+", text or ""):
         start = paragraph.start()
         for boundary in _SENTENCE_END.finditer(paragraph.group()):
             end = paragraph.start() + boundary.start()
             if _ABBREVIATION.search(text[start:end]):
                 continue
-            spans.append((start, end))
+            if _kept(text, start, end, min_words):
+                yield start, end
             start = paragraph.start() + boundary.end()
-        spans.append((start, paragraph.end()))
-    return [
-        (s, e) for s, e in spans if text[s:e].strip() and len(_WORD.findall(text[s:e])) >= min_words
-    ]
+        if _kept(text, start, paragraph.end(), min_words):
+            yield start, paragraph.end()
+
+
+def _kept(text: str, start: int, end: int, min_words: int) -> bool:
+    return bool(text[start:end].strip()) and (
+        min_words <= 0 or len(_WORD.findall(text[start:end])) >= min_words
+    )
 
 
 def split_sentences(text: str, min_words: int = 3) -> list[str]:

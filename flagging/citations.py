@@ -33,7 +33,7 @@ from analysis.citations.text import Words, words_of
 from flagging.batches import run_in_batches
 from storage import citation_index as index
 from storage import citations as rows_of
-from storage.database import write_transaction
+from storage.database import page_cache, write_transaction
 from storage.flags import insert_flag, make_flag
 from storage.job_state import get_state, set_state
 from storage.pages import load_page
@@ -45,6 +45,8 @@ BATCH = 100
 # page dirtied by many of them is written once per commit (the write lock is held for a second
 # or two after a large backfill).
 INDEX_BATCH = 2000
+# The index's pages a backfill's batches keep in memory (the whole index of 100,000 readouts).
+INDEX_CACHE_MIB = 256
 INDEX_WATERMARK = "citations.last_indexed_version_id"
 ARTICLE_WATERMARK = "citations.last_article_version_id"
 DRIFT_WATERMARK = "citations.last_readout_version_id"
@@ -68,9 +70,10 @@ def index_readouts(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[
                 raised += _match_article(db, row, archive, params)
         return raised
 
-    return run_in_batches(
-        db, INDEX_WATERMARK, index.readout_versions_after, handle, batch=INDEX_BATCH
-    )
+    with page_cache(db, INDEX_CACHE_MIB):
+        return run_in_batches(
+            db, INDEX_WATERMARK, index.readout_versions_after, handle, batch=INDEX_BATCH
+        )
 
 
 def match_articles(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[dict[str, Any]]:

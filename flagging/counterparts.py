@@ -24,7 +24,6 @@ from storage.counterparts import (
     profiles_between,
     save_counterpart,
     save_event_profile,
-    stored_profile,
 )
 from storage.flags import insert_flag, make_flag
 from storage.versions import readout_versions_after, version_texts
@@ -53,13 +52,20 @@ def counterparts_step(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         return readout_versions_after(db, after, limit)
 
     def handle(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # A document keeps the profile of its latest version, and its links follow that profile:
+        # with several versions in the batch, the last is profiled and the document linked once
+        # (as its first version in the batch, whose title a new link's flag names).
+        last, first, profiles = {}, {}, {}
         for row in rows:
-            profile = profile_row(row)
+            last[row["document_id"]] = row
+            first.setdefault(row["document_id"], row)
+        for document_id, row in last.items():
+            profiles[document_id] = profile = profile_row(row)
             counts.replace(save_event_profile(db, profile), profile)
         principals = counts.principals()
         raised = []
-        for row in rows:
-            raised += link_counterparts(db, row, principals)
+        for document_id, row in first.items():
+            raised += link_counterparts(db, row, profiles[document_id], principals)
         counts.after = rows[-1]["id"]
         return raised
 
@@ -120,10 +126,14 @@ def source_principals(db: sqlite_utils.Database) -> dict[str, set[str]]:
 
 
 def link_counterparts(
-    db: sqlite_utils.Database, row: dict[str, Any], principals: dict[str, set[str]]
+    db: sqlite_utils.Database,
+    row: dict[str, Any],
+    mine: dict[str, Any],
+    principals: dict[str, set[str]],
 ) -> list[dict[str, Any]]:
-    mine = stored_profile(db, row["document_id"])
-    if mine is None or mine["published_utc"] is None:
+    """Link the document of ``row`` (its stored profile: ``mine``) to the readouts of other
+    sources describing the same event; flag each new link."""
+    if mine["published_utc"] is None:
         return []
     start, end = _window(mine["published_utc"])
     candidates = profiles_between(db, start, end, mine["source"])

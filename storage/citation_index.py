@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -23,7 +25,7 @@ import numpy as np
 from analysis.citations.candidates import rank_candidates
 from analysis.citations.links import url_key
 from analysis.citations.params import DEFAULT, Params
-from analysis.citations.text import Words, words_of
+from analysis.citations.text import Words, index_hashes
 from storage.timeutil import utc_now
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ class Added:
     readouts whose URL is new to the index."""
 
     pairs: list[tuple[int, int]] = field(default_factory=list)
+    hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # pairs' hashes
     url_keys: list[tuple[str, int]] = field(default_factory=list)
 
 
@@ -66,21 +69,24 @@ def index_versions(db: Any, rows: list[dict[str, Any]], params: Params = DEFAULT
     the transaction.
     """
     conn = getattr(db, "conn", db)
-    per_row = [words_of(row["text"] or "").ngram_hashes(params.index_n) for row in rows]
+    per_row = [index_hashes(row["text"] or "", params.index_n) for row in rows]
     hashes = np.concatenate(per_row) if per_row else np.zeros(0, dtype=np.int64)
     readouts = np.repeat([row["document_id"] for row in rows], [len(h) for h in per_row])
     added = Added()
     if len(hashes):
-        stored = np.array(
-            conn.execute(
-                f"SELECT hash, readout_id FROM citation_ngrams WHERE {_IN_HASHES}",
-                [json.dumps(np.unique(hashes).tolist())],
-            ).fetchall(),
-            dtype=np.int64,
-        ).reshape(-1, 2)
+        # A join, not ``IN``: the distinct hashes are sorted already, and ``IN`` would copy them
+        # into a temporary B-tree first.
+        found = conn.execute(
+            "SELECT n.hash, n.readout_id FROM json_each(?) j"
+            " JOIN citation_ngrams n ON n.hash = j.value",
+            [json.dumps(_distinct(hashes).tolist())],
+        ).fetchall()
+        stored = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=2 * len(found))
+        stored = stored.reshape(-1, 2)
         new_hashes, new_readouts = _admitted(
             hashes, readouts, stored, params.max_readouts_per_ngram + 1
         )
+        added.hashes = new_hashes
         added.pairs = list(zip(new_hashes.tolist(), new_readouts.tolist()))
         conn.executemany(
             "INSERT OR IGNORE INTO citation_ngrams (hash, readout_id) VALUES (?, ?)", added.pairs
@@ -106,32 +112,46 @@ def index_versions(db: Any, rows: list[dict[str, Any]], params: Params = DEFAULT
     return added
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (so the index is read in key order): a sort, several times
+    faster than ``np.unique``'s hash table on the half million hashes of a batch."""
+    values = np.sort(values)
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
+
+
 def _admitted(
     hashes: np.ndarray, readouts: np.ndarray, stored: np.ndarray, cap: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The (hash, readout) pairs of a batch that take a row, sorted by hash: not stored yet, and
     fewer than ``cap`` readouts holding the hash before it (those stored, then the batch's in
-    version order)."""
-    order = np.arange(len(hashes))
-    # Drop pairs stored already and repeats within the batch (two versions of one readout):
-    # sorted by (hash, readout, stored first, order), a pair equal to the one before goes.
-    all_h = np.concatenate([stored[:, 0], hashes])
-    all_r = np.concatenate([stored[:, 1], readouts])
-    batch = np.concatenate([np.zeros(len(stored), dtype=bool), np.ones(len(hashes), dtype=bool)])
-    rank = np.concatenate([np.full(len(stored), -1), order])
-    sort = np.lexsort((rank, all_r, all_h))
-    all_h, all_r, batch, rank = all_h[sort], all_r[sort], batch[sort], rank[sort]
-    repeat = np.zeros(len(all_h), dtype=bool)
-    repeat[1:] = (all_h[1:] == all_h[:-1]) & (all_r[1:] == all_r[:-1])
-    # The readouts before each one: per hash, stored ones first, then by version order.
-    keep = ~repeat
-    all_h, all_r, batch, rank = all_h[keep], all_r[keep], batch[keep], rank[keep]
-    sort = np.lexsort((rank, all_h))
-    all_h, all_r, batch = all_h[sort], all_r[sort], batch[sort]
-    first = np.searchsorted(all_h, all_h, side="left")
-    before = np.arange(len(all_h)) - first
-    take = batch & (before < cap)
-    return all_h[take], all_r[take]
+    version order).
+
+    A pair is one integer (the hash's rank among the batch's distinct hashes, then the
+    readout), so finding repeats and stored pairs takes one-key sorts: a late batch of a
+    backfill finds a million stored rows, and sorting them on three keys took most of its time.
+    """
+    keys = _distinct(hashes)
+    at = np.searchsorted(keys, hashes)
+    stored_at = np.searchsorted(keys, stored[:, 0]).clip(max=max(len(keys) - 1, 0))
+    ours = keys[stored_at] == stored[:, 0] if len(keys) else np.zeros(len(stored), dtype=bool)
+    stored_at = stored_at[ours]
+    span = int(max(readouts.max(initial=0), stored[:, 1].max(initial=0))) + 1
+    pairs = at * span + readouts
+    new = np.zeros(len(pairs), dtype=bool)
+    new[np.unique(pairs, return_index=True)[1]] = True  # a pair's first time in the batch
+    stored_pairs = np.sort(stored_at * span + stored[ours, 1])
+    found = np.searchsorted(stored_pairs, pairs).clip(max=max(len(stored_pairs) - 1, 0))
+    if len(stored_pairs):  # (np.isin is several times slower on a million stored pairs)
+        new &= stored_pairs[found] != pairs
+    fresh = np.flatnonzero(new)  # in version order
+    by_hash = fresh[np.argsort(at[fresh], kind="stable")]
+    group = at[by_hash]
+    held = np.bincount(stored_at, minlength=len(keys))  # readouts the index holds per hash
+    before = held[group] + np.arange(len(group)) - np.searchsorted(group, group, side="left")
+    taken = by_hash[before < cap]
+    return hashes[taken], readouts[taken]
 
 
 def index_article(
@@ -157,23 +177,36 @@ def articles_citing(db: Any, added: Added, params: Params = DEFAULT) -> dict[int
     the new readouts it may cite: an article holding ``min_rare_ngrams`` of the n-grams new to
     a readout that are still rare (a quote needs as many; boilerplate takes no part), or linking
     to a readout URL new to the index. Its cost follows the new rows, not the archive: each new
-    n-gram is one seek in the article index."""
+    n-gram is one seek in the article index, and only the few an article holds are checked for
+    rarity and counted."""
     found: dict[int, set[int]] = {}
     if added.pairs:
-        for article_id, readout_id in db.execute(
-            "SELECT a.article_id, json_extract(p.value, '$[1]') FROM json_each(?) p"
-            " JOIN citation_article_ngrams a ON a.hash = json_extract(p.value, '$[0]')"
-            " WHERE (SELECT count(*) FROM (SELECT 1 FROM citation_ngrams"
-            " WHERE hash = json_extract(p.value, '$[0]') LIMIT ?)) <= ?"
-            " GROUP BY a.article_id, json_extract(p.value, '$[1]') HAVING count(*) >= ?",
-            [
-                json.dumps(added.pairs),
-                params.max_readouts_per_ngram + 1,
-                params.max_readouts_per_ngram,
-                params.min_rare_ngrams,
-            ],
+        holders: dict[int, list[int]] = {}
+        for hash_, article_id in db.execute(
+            "SELECT hash, article_id FROM citation_article_ngrams"
+            " WHERE hash IN (SELECT value FROM json_each(?))",
+            [json.dumps(_distinct(added.hashes).tolist())],
         ).fetchall():
-            found.setdefault(article_id, set()).add(readout_id)
+            holders.setdefault(hash_, []).append(article_id)
+        rare = {
+            hash_
+            for (hash_,) in db.execute(
+                "SELECT p.value FROM json_each(?) p WHERE (SELECT count(*) FROM (SELECT 1"
+                " FROM citation_ngrams WHERE hash = p.value LIMIT ?)) <= ?",
+                [
+                    json.dumps(sorted(holders)),
+                    params.max_readouts_per_ngram + 1,
+                    params.max_readouts_per_ngram,
+                ],
+            ).fetchall()
+        }
+        shared: Counter = Counter()
+        for hash_, readout_id in added.pairs if rare else ():
+            if hash_ in rare:
+                shared.update((article_id, readout_id) for article_id in holders[hash_])
+        for (article_id, readout_id), count in shared.items():
+            if count >= params.min_rare_ngrams:
+                found.setdefault(article_id, set()).add(readout_id)
     keys = sorted({key for key, _ in added.url_keys})
     if keys:
         for (article_id,) in db.execute(

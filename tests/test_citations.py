@@ -11,7 +11,8 @@ from conftest import Readouts, query
 import storage
 from analysis.citations.detect import detect
 from analysis.citations.links import url_key
-from analysis.citations.text import WORD, fold, words_of
+from analysis.citations.params import Params
+from analysis.citations.text import WORD, fold, index_hashes, words_of
 from flagging import run_flag_job
 from readouts.demo import content
 from storage import citation_index as index
@@ -474,3 +475,37 @@ def test_two_formulas_side_by_side_are_no_quote_when_only_their_seam_is_rare():
 
     assert _cited(article, across_the_seam) == []
     assert _cited(article) != [], "the same words with rare n-grams inside a sentence"
+
+
+def test_index_hashes_are_those_of_the_words_alignment_reads_in_every_script():
+    texts = [
+        "Plain ASCII readout, with U.S. initials and a [bracketed insertion] inside.",
+        "Разговор с Президентом: стороны обсудили «сотрудничество» и ход переговоров.",
+        "Straße, İstanbul, ﬁne ＡＢＣ and ΣΊΣΥΦΟΣ: letters whose folding changes the length.",
+        "A combining ypogegrammeni \u0345 folds to a letter; café naïve déjà vu … more words.",
+        "",
+    ]
+    for text in texts:
+        assert index_hashes(text, 4).tolist() == words_of(text).ngram_hashes(4).tolist(), text
+
+
+def test_a_batch_admits_the_rows_its_versions_indexed_one_by_one_would(tmp_path):
+    params = Params(max_readouts_per_ngram=3)
+    shared = "the leaders agreed to maintain close contacts on all matters"
+    rows = [
+        {"id": n, "document_id": 1 + n % 7, "text": f"{shared} readout {n % 7} edition {n}"}
+        for n in range(1, 15)  # seven readouts, two versions each, all sharing one sentence
+    ]
+    first_shared = int(index_hashes(shared, 4)[0])
+    tables = []
+    for batches in ([rows[:5], rows[5:]], [[row] for row in rows]):
+        db = storage.open_database(tmp_path / f"{len(batches)}.db")
+        with storage.write_transaction(db):
+            # An older readout holds the first shared n-gram: one of its max + 1 rows.
+            db.execute("INSERT INTO citation_ngrams VALUES (?, 99)", [first_shared])
+            for batch in batches:
+                index.index_versions(db, [{**row, "url": None} for row in batch], params)
+        tables.append(db.execute("SELECT * FROM citation_ngrams ORDER BY 1, 2").fetchall())
+    assert tables[0] == tables[1]
+    holders = [readout for hash_, readout in tables[0] if hash_ == first_shared]
+    assert holders == [2, 3, 4, 99]  # the stored one, then the first in version order (2, 3, 4)

@@ -104,6 +104,31 @@ def words_of(text: str) -> Words:
     return Words(text, words, starts, ends, breaks)
 
 
+def folded_words(text: str) -> list[str]:
+    """``words_of(text).words`` without the offsets: what indexing a readout needs.
+
+    A text ``words_of`` folds whole (ASCII, or NFKC whose case folding keeps every character
+    one character) and without the quoter's insertions is folded and split in one pass: case
+    folding then keeps each character a word character or not, except U+0345 (a combining mark
+    that folds to a letter), checked over all of Unicode. Any other goes through ``words_of``.
+    """
+    text = text or ""
+    folded = text.lower() if text.isascii() else _folded_whole(text)
+    if (
+        folded is not None
+        and len(folded) == len(text)
+        and "\u0345" not in text
+        and not INSERTION.search(text)
+    ):
+        return WORD.findall(folded)
+    return words_of(text).words
+
+
+def index_hashes(text: str, n: int) -> np.ndarray:
+    """The n-gram hashes of ``text``, as ``words_of(text).ngram_hashes(n)`` computes them."""
+    return ngram_hashes(folded_words(text), n)
+
+
 @lru_cache(maxsize=1024)
 def readout_words(text: str) -> Words:
     """``words_of`` for readout texts, which are aligned with article after article: the most
