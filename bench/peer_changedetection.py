@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -177,8 +178,16 @@ class Peer:
             method=method,
             headers={"x-api-key": key or self.key, "Content-Type": "text/plain"},
         )
-        with urllib.request.urlopen(request, timeout=60) as answer:
-            return json.loads(answer.read() or b"null")
+        for attempt in range(20):
+            try:
+                with urllib.request.urlopen(request, timeout=60) as answer:
+                    return json.loads(answer.read() or b"null")
+            except urllib.error.HTTPError as error:
+                # Listing watches while it imports a thousand of them can fail with a 500 (its
+                # watch dict changes under the listing): a read is simply asked again.
+                if method != "GET" or error.code < 500 or attempt == 19:
+                    raise
+                time.sleep(0.5)
 
     def watches(self) -> dict:
         """Our watches (not the examples a new datastore starts with)."""
