@@ -14,7 +14,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from conftest import query
+from served import free_port, serving
 from warcio.archiveiterator import ArchiveIterator
 
 from readouts.demo import content
@@ -306,12 +306,6 @@ def test_wacz_lists_pages_indexes_every_version_and_hashes_right(wacz, db_path):
         assert record.rec_headers.get_header("WARC-Target-URI") == entry["url"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def pywb(wacz, tmp_path):
     """pywb serving the export from a collection, on 127.0.0.1."""
@@ -323,27 +317,11 @@ def pywb(wacz, tmp_path):
             [manager, *command], cwd=work, capture_output=True, text=True, timeout=120
         )
         assert result.returncode == 0, result.stdout + result.stderr
-    port = _free_port()
-    process = subprocess.Popen(
-        [tool("wayback"), "-p", str(port), "-b", "127.0.0.1", "-t", "2"],
-        cwd=work,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/readouts/", timeout=5).read()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"pywb did not start: {process.stdout.read().decode()}")
-            time.sleep(0.3)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
+    command = [tool("wayback"), "-p", str(port), "-b", "127.0.0.1", "-t", "2"]
+    with serving(command, f"{base}/readouts/", "pywb", cwd=work):
+        yield base
 
 
 def test_pywb_replays_each_version_of_a_readout_at_its_capture_time_in_chromium(

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from served import free_port, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -38,36 +35,24 @@ if not Path(CHROMIUM).exists():
 playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(archive):
     """``readouts serve`` in a child process, as a user runs it."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "readouts", "--db", str(archive[0]), "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/-/versions.json", timeout=5).read()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"readouts serve did not start: {process.stdout.read().decode()}")
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
+    command = [
+        sys.executable,
+        "-m",
+        "readouts",
+        "--db",
+        str(archive[0]),
+        "serve",
+        "--port",
+        str(port),
+    ]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with serving(command, f"{base}/-/versions.json", "readouts serve", env=env):
+        yield base
 
 
 @pytest.fixture(scope="module")
