@@ -25,7 +25,7 @@ from analysis.citations.params import DEFAULT, Params
 from analysis.citations.text import words_of
 from crawler.encoding import BadEncoding, decode_page
 from crawler.extraction import extract_article
-from scan.records import WarcReadError, html_captures
+from scan.records import Capture, WarcReadError, html_captures
 from storage.scans import IndexSnapshot
 
 _INVISIBLE = re.compile(
@@ -57,17 +57,11 @@ class ScannedArticle:
 
     source: str
     site: str
-    url: str
     title: str
     text: str
     published_at: str | None
     language: str | None
-    captured_at: str
-    offset: int
-    record_id: str | None
-    record_digest: str | None
-    content_type: str | None
-    body: bytes
+    capture: Capture  # where the WARC file holds it, and its body
     cited: tuple[int, ...]
 
 
@@ -137,7 +131,7 @@ def _hosts_pattern(hosts: tuple[str, ...]) -> re.Pattern:
 
 
 def cites(
-    page: str, capture, snapshot: IndexSnapshot, params: Params, source: str | None
+    page: str, capture: Capture, snapshot: IndexSnapshot, params: Params, source: str | None
 ) -> ScannedArticle | None:
     """The page as an article, if the flag job's matcher finds it citing a readout."""
     extracted = extract_article(page, capture.url)
@@ -162,16 +156,10 @@ def cites(
     return ScannedArticle(
         source=source or host,
         site=f"{parts.scheme}://{parts.netloc}",
-        url=capture.url,
         title=extracted.title,
         text=extracted.text,
         published_at=extracted.published_at,
         language=extracted.language,
-        captured_at=capture.captured_at,
-        offset=capture.offset,
-        record_id=capture.record_id,
-        record_digest=capture.record_digest,
-        content_type=capture.content_type,
-        body=capture.body,
+        capture=capture,
         cited=tuple(citation.readout_id for citation in found),
     )

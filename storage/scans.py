@@ -123,19 +123,20 @@ def save_range(
     now = utc_now()
     with write_transaction(db):
         for article in articles:
+            capture = article.capture
             ensure_source(db, article.source, article.site)
-            page_hash = save_page(db, article.body, article.content_type, article.captured_at)
+            page_hash = save_page(db, capture.body, capture.content_type, capture.captured_at)
             result = save_version(
                 db,
                 Snapshot(
                     source=article.source,
-                    url=article.url,
+                    url=capture.url,
                     kind="commentary",
                     title=article.title,
                     text=article.text,
                     published_at=article.published_at,
                     language=article.language,
-                    seen_at=article.captured_at,
+                    seen_at=capture.captured_at,
                     page_hash=page_hash,
                     origin=SCAN,
                 ),
@@ -151,10 +152,10 @@ def save_range(
                     result.version_id,
                     warc_file,
                     digest,
-                    article.offset,
-                    article.record_id,
-                    article.record_digest,
-                    article.captured_at,
+                    capture.offset,
+                    capture.record_id,
+                    capture.record_digest,
+                    capture.captured_at,
                     now,
                 ],
             )
@@ -178,15 +179,6 @@ def save_range(
 
 def scan_summary(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(db.query("SELECT * FROM scan_files ORDER BY started_at, path"))
-
-
-def captures_of(db: sqlite_utils.Database, document_id: int) -> list[dict[str, Any]]:
-    return [
-        {**row, "record_offset": int(row["record_offset"])}
-        for row in db.query(
-            "SELECT * FROM scan_captures WHERE document_id = ? ORDER BY id", [document_id]
-        )
-    ]
 
 
 def scanned_citations(db: sqlite_utils.Database) -> list[dict[str, Any]]:

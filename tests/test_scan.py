@@ -106,34 +106,27 @@ delay = 0
 
 
 def write_warc(path, pages: dict[str, str]) -> None:
+    """Request and response records of ``pages``, then what a news crawl also holds: a 404
+    and a PDF (neither an article)."""
+    html = [
+        ("200 OK", "text/html; charset=utf-8", url, page.encode()) for url, page in pages.items()
+    ]
+    others = [
+        ("404 Not Found", "text/html", "http://elsewhere.example/missing", b"<html>gone</html>"),
+        ("200 OK", "application/pdf", "http://elsewhere.example/a.pdf", b"%PDF-1.4 not html"),
+    ]
     with open(path, "wb") as stream:
         writer = WARCWriter(stream, gzip=True)
-        for url, html in pages.items():
-            writer.write_record(writer.create_warc_record(url, "request", payload=io.BytesIO(
-                f"GET {url} HTTP/1.1\r\n\r\n".encode()
-            )))  # fmt: skip
-            headers = StatusAndHeaders(
-                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
-            )
+        for status, content_type, url, body in html + others:
+            if status == "200 OK" and content_type.startswith("text/html"):
+                request = io.BytesIO(f"GET {url} HTTP/1.1\r\n\r\n".encode())
+                writer.write_record(writer.create_warc_record(url, "request", payload=request))
+            headers = StatusAndHeaders(status, [("Content-Type", content_type)], "HTTP/1.1")
             writer.write_record(
                 writer.create_warc_record(
-                    url, "response", payload=io.BytesIO(html.encode()), http_headers=headers
+                    url, "response", payload=io.BytesIO(body), http_headers=headers
                 )
             )
-        gone = StatusAndHeaders("404 Not Found", [("Content-Type", "text/html")], "HTTP/1.1")
-        writer.write_record(
-            writer.create_warc_record(
-                "http://elsewhere.example/missing", "response",
-                payload=io.BytesIO(b"<html>gone</html>"), http_headers=gone,
-            )
-        )  # fmt: skip
-        pdf = StatusAndHeaders("200 OK", [("Content-Type", "application/pdf")], "HTTP/1.1")
-        writer.write_record(
-            writer.create_warc_record(
-                "http://elsewhere.example/a.pdf", "response",
-                payload=io.BytesIO(b"%PDF-1.4 not html"), http_headers=pdf,
-            )
-        )  # fmt: skip
 
 
 def archive_with_readouts(news, tmp_path, name: str):
