@@ -115,6 +115,24 @@ def last_run(db: Path) -> dict:
     return row
 
 
+def our_storage(db: Path) -> tuple[int, int]:
+    """Bytes of the archive file (its WAL checkpointed) and the versions it holds."""
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    versions = conn.execute("SELECT count(*) FROM versions").fetchone()[0]
+    conn.close()
+    return db.stat().st_size, versions
+
+
+def peer_storage(datastore: Path) -> tuple[int, int]:
+    """Bytes of the peer's datastore directory and the snapshots its watches' histories list."""
+    files = [path for path in datastore.rglob("*") if path.is_file()]
+    snapshots = sum(
+        len(path.read_text().splitlines()) for path in files if path.name == "history.txt"
+    )
+    return sum(path.stat().st_size for path in files), snapshots
+
+
 def peer_venv() -> Path | None:
     """The peer's executable, installed if needed; None (said why) when it cannot be."""
     executable = VENV / "bin" / "changedetection.io"
@@ -141,7 +159,8 @@ class Peer:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        Path(datastore).mkdir(parents=True, exist_ok=True)
+        self.datastore = Path(datastore)
+        self.datastore.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
             "FETCH_WORKERS": str(workers),
@@ -276,9 +295,11 @@ def main(argv: list[str] | None = None) -> None:
         )
         phase("every page edited", ("--recheck",), lambda: peer.recheck(len(urls)))
         peer_rss = peer.close() if peer else None
+        raw = sum(len(pages[path].encode("utf-8")) for path in paths) / len(paths)
+        storage = (raw, our_storage(db), peer_storage(peer.datastore) if peer else None)
 
     churn = churn_phase(args, executable)
-    print_table(args, rows, churn, peer_rss)
+    print_table(args, rows, churn, peer_rss, storage)
 
 
 def churn_phase(args, executable: Path | None) -> tuple[int, int | None]:
@@ -311,7 +332,7 @@ def _load() -> str:
     return "load average " + ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def print_table(args, rows, churn, peer_rss) -> None:
+def print_table(args, rows, churn, peer_rss, storage) -> None:
     n = args.pages
     print(
         f"\n{n} local pages of ~24 KB; readout-monitor vs {PEER} (FETCH_WORKERS={args.workers});"
@@ -336,6 +357,20 @@ def print_table(args, rows, churn, peer_rss) -> None:
         print(line + f"   ({wall / first_wall:.2f} of our first check)")
     print(f"  peak memory: ours {peak / 2**20:.0f} MB (crawl + parsing workers)", end="")
     print(f", peer {peer_rss / 2**20:.0f} MB" if peer_rss else "")
+    raw, (our_bytes, versions), theirs = storage
+    print(
+        f"  storage after these checks: ours {our_bytes / versions:,.0f} bytes per stored version"
+        f" ({versions} versions, x{our_bytes / versions / raw:.2f} of the {raw:,.0f}-byte raw page)",
+        end="",
+    )
+    if theirs:
+        peer_bytes, snapshots = theirs
+        print(
+            f", peer {peer_bytes / snapshots:,.0f} bytes per snapshot ({snapshots} snapshots,"
+            f" x{peer_bytes / snapshots / raw:.2f})",
+            end="",
+        )
+    print()
     mine, theirs = churn
     print(
         f"  {args.churn_pages} pages whose sidebar counter changes per request,"
