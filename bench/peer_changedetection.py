@@ -47,8 +47,18 @@ CHURN = "@@CHURN@@"
 SIDEBAR = "<li>Заседание Совета</li>"
 
 
+def _proportional_size(process: psutil.Process) -> int:
+    try:
+        return process.memory_full_info().pss
+    except (AttributeError, psutil.AccessDenied):
+        return process.memory_info().rss
+
+
 class Usage:
-    """CPU seconds and peak resident memory of a process tree, sampled while it runs."""
+    """CPU seconds and peak memory of a process tree, sampled while it runs. Memory is the sum of
+    the processes' proportional set sizes (PSS): forked parsing workers share most of their pages
+    with the crawl process, and a sum of resident sizes would count those pages once per process.
+    Where PSS cannot be read, resident sizes are summed."""
 
     def __init__(self, pid: int):
         self.root = psutil.Process(pid)
@@ -68,17 +78,17 @@ class Usage:
             processes = [self.root, *self.root.children(recursive=True)]
         except psutil.NoSuchProcess:
             return
-        rss = 0
+        memory = 0
         for process in processes:
             try:
                 times = process.cpu_times()
                 self.cpu[process.pid] = (
                     times.user + times.system + times.children_user + times.children_system
                 )
-                rss += process.memory_info().rss
+                memory += _proportional_size(process)
             except psutil.NoSuchProcess:
                 continue
-        self.peak = max(self.peak, rss)
+        self.peak = max(self.peak, memory)
 
     def total_cpu(self) -> float:
         self.sample()
@@ -355,7 +365,7 @@ def print_table(args, rows, churn, peer_rss, storage) -> None:
         else:
             line += "   (changedetection.io skipped)"
         print(line + f"   ({wall / first_wall:.2f} of our first check)")
-    print(f"  peak memory: ours {peak / 2**20:.0f} MB (crawl + parsing workers)", end="")
+    print(f"  peak memory (PSS): ours {peak / 2**20:.0f} MB (crawl + parsing workers)", end="")
     print(f", peer {peer_rss / 2**20:.0f} MB" if peer_rss else "")
     raw, (our_bytes, versions), theirs = storage
     print(

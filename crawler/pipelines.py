@@ -57,7 +57,9 @@ class ArchivePipeline:
         stats = self.crawler.stats
         if stats.get_value(ARCHIVE_ERROR) is None:
             try:
-                return self._record(item)
+                # The page, its document's state and the fetch's outcome commit together.
+                with storage.write_transaction(self.db):
+                    return self._record(item)
             except storage.ArchiveError as error:
                 stop_crawl(self.crawler, error, item.url)
         stats.inc_value(NOT_STORED)
