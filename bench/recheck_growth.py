@@ -4,9 +4,9 @@ Every exchange is kept for WARC export (``storage.captures``), so even a re-chec
 nothing new adds a capture per page, forever. Against the benchmark site (``bench/staticsite``)
 of readout-like pages, served once with ETags (every re-check answered 304) and once without
 (every body fetched again, the same bytes): a first crawl, then two re-checks, and the bytes
-each re-check added per fetch to the file (after a WAL checkpoint) and to each table that
-grew. The second is what every later re-check costs; the first also stores what is new to it
-(each URL's ``If-None-Match``).
+each added per page to the file (after a WAL checkpoint) and to each table and index that
+grew. The second re-check is what every later one costs; the first also stores what is new to
+it (each URL's ``If-None-Match``).
 
 Usage: python bench/recheck_growth.py [--pages 1000] [--concurrency 16]
 """
@@ -38,8 +38,8 @@ def sizes(db: Path) -> tuple[int, dict[str, int]]:
 
 
 def growth(pages: dict[str, str], count: int, concurrency: int, etag: bool) -> list[dict]:
-    """What each of two unchanged re-checks adds: bytes to the file (``file``) and to each table
-    that grew (``tables``), and the number of fetches it made (``fetched``)."""
+    """What the first crawl and each of two unchanged re-checks add: bytes to the file
+    (``file``) and to each table that grew (``tables``), and the fetches made (``fetched``)."""
     with StaticSite(pages, etag=etag) as site, tempfile.TemporaryDirectory() as tmp:
         sources = Path(tmp) / "sources.toml"
         sources.write_text(
@@ -47,24 +47,23 @@ def growth(pages: dict[str, str], count: int, concurrency: int, etag: bool) -> l
         )
         db = Path(tmp) / "archive.db"
         readouts = [sys.executable, "-m", "readouts", "--db", str(db), "--sources", str(sources)]
-        crawl(readouts)
-        figures = []
-        for _ in range(2):
-            before, tables_before = sizes(db)
-            crawl(readouts, "--recheck")
+        figures, before, tables_before = [], 0, {}
+        for options in ([], ["--recheck"], ["--recheck"]):
+            crawl(readouts, *options)
             after, tables_after = sizes(db)
             conn = sqlite3.connect(db)
             fetched = conn.execute(
                 "SELECT count(*) FROM fetches WHERE run_id = (SELECT max(id) FROM runs)"
             ).fetchone()[0]
             conn.close()
-            assert fetched >= count, f"the re-check fetched {fetched} pages of {count}"
+            assert fetched >= count, f"the crawl fetched {fetched} pages of {count}"
             grown = {
                 name: size - tables_before.get(name, 0)
                 for name, size in tables_after.items()
                 if size != tables_before.get(name, 0)
             }
             figures.append({"file": after - before, "fetched": fetched, "tables": grown})
+            before, tables_before = after, tables_after
     return figures
 
 
@@ -83,17 +82,17 @@ def main(argv: list[str] | None = None) -> dict[str, list[dict]]:
     args = parser.parse_args(argv)
     pages = site_pages(args.pages, menu_links=MENU_LINKS)
     figures = {}
-    print(f"Unchanged re-check of a {args.pages}-page local site: bytes added per fetched page")
+    print(f"A {args.pages}-page local site crawled, then re-checked unchanged: bytes added a page")
     for etag in (True, False):
-        rechecks = growth(pages, args.pages, args.concurrency, etag)
-        figures["etag" if etag else "no_etag"] = rechecks
-        for number, grown in enumerate(rechecks, 1):
-            fetched = grown["fetched"]
+        steps = growth(pages, args.pages, args.concurrency, etag)
+        figures["etag" if etag else "no_etag"] = steps
+        print(f"  {'with ETags (re-checks answered 304)' if etag else 'without ETags (200)'}:")
+        for step, grown in zip(("first crawl", "re-check 1", "re-check 2"), steps):
             parts = sorted(grown["tables"].items(), key=lambda item: -item[1])
             print(
-                f"  {'with ETags (304)' if etag else 'without ETags (200)'}, re-check {number}:"
-                f" {grown['file'] / fetched:,.0f} B to the file ({fetched} fetches); "
-                + ", ".join(f"{name} {size / fetched:,.0f}" for name, size in parts if size)
+                f"    {step}: {grown['file'] / args.pages:,.0f} to the file"
+                f" ({grown['fetched']} fetches); "
+                + ", ".join(f"{name} {size / args.pages:,.0f}" for name, size in parts if size)
             )
     print(f"Reproduce: python bench/recheck_growth.py --pages {args.pages}")
     return figures

@@ -627,11 +627,8 @@ def _add_compression_dictionaries(db: sqlite_utils.Database) -> None:
 def _share_capture_headers(db: sqlite_utils.Database) -> None:
     """Each distinct header list of the captures stored once (``capture_headers``: its JSON
     text as before, and a 64-bit digest of it to look it up by), ``captures`` pointing at one
-    for the request and one for the response. Existing captures are copied into the new
-    ``captures`` table, keeping their ids and indexes."""
-    # Imported here: storage.captures imports storage.database, which imports this module.
-    from storage.captures import headers_digest
-
+    for the request and one for the response. No query finds a capture by its ``fetch_id``
+    (each filters or orders by time, or by URL and time): that index goes."""
     db["capture_headers"].create(
         {"id": int, "digest": int, "headers": str},
         pk="id",
@@ -639,8 +636,17 @@ def _share_capture_headers(db: sqlite_utils.Database) -> None:
         not_null={"digest", "headers"},
     )
     db["capture_headers"].create_index(["digest"], if_not_exists=True)
-    if "request_headers" not in db["captures"].columns_dict:
-        return
+    if "request_headers" in db["captures"].columns_dict:
+        _copy_captures_sharing_headers(db)
+    db.execute("DROP INDEX IF EXISTS idx_captures_fetch_id")
+
+
+def _copy_captures_sharing_headers(db: sqlite_utils.Database) -> None:
+    """Existing captures into a new ``captures`` table (same ids, same indexes) that points at
+    ``capture_headers``, where each distinct list is stored, in order of first use."""
+    # Imported here: storage.captures imports storage.database, which imports this module.
+    from storage.captures import headers_digest
+
     db.conn.create_function("headers_digest", 1, headers_digest, deterministic=True)
     db.execute(
         "INSERT INTO capture_headers (digest, headers) SELECT headers_digest(headers), headers"
@@ -684,7 +690,7 @@ def _share_capture_headers(db: sqlite_utils.Database) -> None:
     )
     db.execute("DROP TABLE captures")
     db.execute("ALTER TABLE captures_shared RENAME TO captures")
-    for columns in (["url", "captured_at"], ["fetch_id"], ["captured_at"]):
+    for columns in (["url", "captured_at"], ["captured_at"]):
         db["captures"].create_index(columns, if_not_exists=True)
 
 
