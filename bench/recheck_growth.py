@@ -92,7 +92,11 @@ def main(argv: list[str] | None = None) -> dict[str, list[dict]]:
             print(
                 f"    {step}: {grown['file'] / args.pages:,.0f} to the file"
                 f" ({grown['fetched']} fetches); "
-                + ", ".join(f"{name} {size / args.pages:,.0f}" for name, size in parts if size)
+                + ", ".join(
+                    f"{name} {size / args.pages:,.0f}"
+                    for name, size in parts
+                    if size >= grown["file"] / 100  # the parts that make 1 % or more
+                )
             )
     print(f"Reproduce: python bench/recheck_growth.py --pages {args.pages}")
     return figures
