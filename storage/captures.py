@@ -34,9 +34,10 @@ from storage.schema import REPROCESS
 # ``readouts import`` files the record under that document, JSON answers included.
 DOCUMENT_HEADER = "WARC-Readouts-Document-URI"
 
-# The header sets each open database used lately (JSON text → ``capture_headers`` id), so that
-# most captures look none up. Only committed ids are kept: a rolled-back id may be given to
-# another set later. No header set is ever deleted, so a kept id stays right.
+# The header lists each open database used lately (JSON text → ``capture_headers`` id): most
+# captures of a crawl need no lookup for their request headers. Only committed ids are kept (a
+# rolled-back id may be given to another list later); no list is ever deleted, so a kept id
+# stays right.
 HEADER_SETS_KEPT = 256
 _header_set_ids: weakref.WeakKeyDictionary[sqlite_utils.Database, OrderedDict[str, int]] = (
     weakref.WeakKeyDictionary()
