@@ -5,6 +5,9 @@ line and headers as received, and the body as transferred (before content decodi
 answer stays gzip). Bodies live in ``capture_payloads`` keyed by their WARC payload digest
 (``sha1:`` + base32, as the Wayback Machine and Common Crawl write it): a body seen again is
 stored once, and the export writes a ``revisit`` record for the later capture of the same URL.
+Header lists live in ``capture_headers``, each distinct list once (in order, duplicates kept):
+a source's request headers are the same for every request, and a page's re-check sends the
+same ``If-None-Match`` and gets the same 304 answer each time.
 
 The exchange lives in the database (the one file users open in Datasette) and WARC is produced
 on export; compression of the stored bodies is this module's business alone.
@@ -15,6 +18,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -28,6 +33,15 @@ from storage.schema import REPROCESS
 # address (an item read from an API, a redirect), and on every reconstructed version.
 # ``readouts import`` files the record under that document, JSON answers included.
 DOCUMENT_HEADER = "WARC-Readouts-Document-URI"
+
+# The header lists each open database used lately (JSON text → ``capture_headers`` id): most
+# captures of a crawl need no lookup for their request headers. Only committed ids are kept (a
+# rolled-back id may be given to another list later); no list is ever deleted, so a kept id
+# stays right.
+HEADER_SETS_KEPT = 256
+_header_set_ids: weakref.WeakKeyDictionary[sqlite_utils.Database, OrderedDict[str, int]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass(frozen=True)
@@ -96,8 +110,11 @@ def save_capture(
     source: str | None = None,
 ) -> int:
     """Store one exchange (its body once per distinct payload, compressed with ``source``'s
-    dictionary, see ``storage.bodies``); return the capture's id."""
+    dictionary, see ``storage.bodies``; each header list once); return the capture's id."""
     digest = payload_digest(body)
+    sent, received = json.dumps(request_headers), json.dumps(response_headers)
+    known = _header_set_ids.setdefault(db, OrderedDict())
+    outermost = not db.conn.in_transaction  # else an outer transaction may still roll back
     with write_transaction(db):
         if not has_payload(db, digest):
             compression, stored = bodies.compress(db, source, body)
@@ -106,9 +123,10 @@ def save_capture(
                 " VALUES (?, ?, ?, ?)",
                 [digest, len(body), compression, stored],
             )
-        return db.execute(
+        sent_id, received_id = _header_set_id(db, sent, known), _header_set_id(db, received, known)
+        capture_id = db.execute(
             "INSERT INTO captures (url, captured_at, run_id, fetch_id, method, request_target,"
-            " request_headers, protocol, status, reason, response_headers, payload_digest)"
+            " request_headers_id, protocol, status, reason, response_headers_id, payload_digest)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 url,
@@ -117,14 +135,44 @@ def save_capture(
                 fetch_id,
                 method,
                 request_target,
-                json.dumps(request_headers),
+                sent_id,
                 protocol,
                 status,
                 reason,
-                json.dumps(response_headers),
+                received_id,
                 digest,
             ],
         ).lastrowid
+    if outermost:
+        for headers, header_set_id in ((sent, sent_id), (received, received_id)):
+            known[headers] = header_set_id
+            known.move_to_end(headers)
+        while len(known) > HEADER_SETS_KEPT:
+            known.popitem(last=False)
+    return capture_id
+
+
+def headers_digest(headers: str) -> int:
+    """The lookup key of a header list's JSON text: 64 bits of its BLAKE2b, as a signed
+    integer (SQLite's). Two lists may share one: the text is compared too."""
+    hashed = hashlib.blake2b(headers.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(hashed, "big", signed=True)
+
+
+def _header_set_id(db: sqlite_utils.Database, headers: str, known: dict[str, int]) -> int:
+    """The ``capture_headers`` id of the JSON header list ``headers``, stored now if new."""
+    found = known.get(headers)
+    if found is not None:
+        return found
+    digest = headers_digest(headers)
+    row = db.execute(
+        "SELECT id FROM capture_headers WHERE digest = ? AND headers = ?", [digest, headers]
+    ).fetchone()
+    if row is not None:
+        return row[0]
+    return db.execute(
+        "INSERT INTO capture_headers (digest, headers) VALUES (?, ?)", [digest, headers]
+    ).lastrowid
 
 
 def has_payload(db: sqlite_utils.Database, digest: str) -> bool:
@@ -189,11 +237,13 @@ def iter_captures(
     belongs to a source through its document, else through its run (listing pages, robots.txt)."""
     where, params = _selection(sources, since, until, document_ids, time_column="c.captured_at")
     cursor = db.execute(
-        "SELECT c.id, c.url, c.captured_at, c.method, c.request_target, c.request_headers,"
-        " c.protocol, c.status, c.reason, c.response_headers, c.payload_digest, p.size,"
+        "SELECT c.id, c.url, c.captured_at, c.method, c.request_target, sent.headers,"
+        " c.protocol, c.status, c.reason, received.headers, c.payload_digest, p.size,"
         " first_value(c.id) OVER same_payload, first_value(c.captured_at) OVER same_payload,"
         " d.id, d.url, coalesce(d.source, r.source)"
-        f" FROM captures c JOIN capture_payloads p ON p.digest = c.payload_digest{_DOCUMENT}"
+        " FROM captures c JOIN capture_payloads p ON p.digest = c.payload_digest"
+        " JOIN capture_headers sent ON sent.id = c.request_headers_id"
+        f" JOIN capture_headers received ON received.id = c.response_headers_id{_DOCUMENT}"
         f" LEFT JOIN runs r ON r.id = c.run_id{where} WINDOW same_payload AS"
         " (PARTITION BY c.url, c.payload_digest, c.status ORDER BY c.captured_at, c.id)"
         " ORDER BY c.captured_at, c.id",

@@ -624,6 +624,76 @@ def _add_compression_dictionaries(db: sqlite_utils.Database) -> None:
         db["pages"].add_column("payload_digest", str)
 
 
+def _share_capture_headers(db: sqlite_utils.Database) -> None:
+    """Each distinct header list of the captures stored once (``capture_headers``: its JSON
+    text as before, and a 64-bit digest of it to look it up by), ``captures`` pointing at one
+    for the request and one for the response. No query finds a capture by its ``fetch_id``
+    (each filters or orders by time, or by URL and time): that index goes."""
+    db["capture_headers"].create(
+        {"id": int, "digest": int, "headers": str},
+        pk="id",
+        if_not_exists=True,
+        not_null={"digest", "headers"},
+    )
+    db["capture_headers"].create_index(["digest"], if_not_exists=True)
+    if "request_headers" in db["captures"].columns_dict:
+        _copy_captures_sharing_headers(db)
+    db.execute("DROP INDEX IF EXISTS idx_captures_fetch_id")
+
+
+def _copy_captures_sharing_headers(db: sqlite_utils.Database) -> None:
+    """Existing captures into a new ``captures`` table (same ids, same indexes) that points at
+    ``capture_headers``, where each distinct list is stored, in order of first use."""
+    # Imported here: storage.captures imports storage.database, which imports this module.
+    from storage.captures import headers_digest
+
+    db.conn.create_function("headers_digest", 1, headers_digest, deterministic=True)
+    db.execute(
+        "INSERT INTO capture_headers (digest, headers) SELECT headers_digest(headers), headers"
+        " FROM (SELECT request_headers AS headers, id FROM captures"
+        " UNION ALL SELECT response_headers, id FROM captures)"
+        " WHERE headers IS NOT NULL GROUP BY headers ORDER BY min(id)"
+    )
+    db["captures_shared"].create(
+        {
+            "id": int,
+            "url": str,
+            "captured_at": str,
+            "run_id": int,
+            "fetch_id": int,
+            "method": str,
+            "request_target": str,
+            "request_headers_id": int,
+            "protocol": str,
+            "status": int,
+            "reason": str,
+            "response_headers_id": int,
+            "payload_digest": str,
+        },
+        pk="id",
+        not_null={"url", "captured_at", "payload_digest"},
+        foreign_keys=[
+            ("request_headers_id", "capture_headers", "id"),
+            ("response_headers_id", "capture_headers", "id"),
+            ("payload_digest", "capture_payloads", "digest"),
+        ],
+    )
+    header_set = (
+        "(SELECT h.id FROM capture_headers h WHERE h.digest = headers_digest(c.{0})"
+        " AND h.headers = c.{0})"
+    )
+    db.execute(
+        "INSERT INTO captures_shared SELECT c.id, c.url, c.captured_at, c.run_id, c.fetch_id,"
+        f" c.method, c.request_target, {header_set.format('request_headers')}, c.protocol,"
+        f" c.status, c.reason, {header_set.format('response_headers')}, c.payload_digest"
+        " FROM captures c ORDER BY c.id"
+    )
+    db.execute("DROP TABLE captures")
+    db.execute("ALTER TABLE captures_shared RENAME TO captures")
+    for columns in (["url", "captured_at"], ["captured_at"]):
+        db["captures"].create_index(columns, if_not_exists=True)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -644,6 +714,7 @@ MIGRATIONS: list[Migration] = [
     _add_document_page_hash,
     _add_compression_dictionaries,
     _add_article_citation_index,
+    _share_capture_headers,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 import storage
+from storage import captures
+from storage.database import write_transaction
 from storage.normalize import content_hash, normalize_text
 
 
@@ -116,3 +118,54 @@ def test_opening_an_archive_twice_is_idempotent(db_path):
     assert again.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert "versions" in again.table_names()
     again.close()
+
+
+SENT = [("Host", "x"), ("User-Agent", "readouts")]
+
+
+def capture(db, request_headers, response_headers=(("ETag", '"1"'),), status=304) -> int:
+    return captures.save_capture(
+        db, url="http://x/1", captured_at="2026-01-01T00:00:00Z", method="GET",
+        request_target="/1", request_headers=list(request_headers), protocol="HTTP/1.1",
+        status=status, reason="", response_headers=list(response_headers), body=b"",
+    )  # fmt: skip
+
+
+def stored_headers(db) -> dict[int, tuple[list, list]]:
+    return {c.id: (c.request_headers, c.response_headers) for c in captures.iter_captures(db)}
+
+
+def test_a_header_list_repeated_by_captures_is_stored_once_with_its_order_and_repeats(db):
+    twice = [("Set-Cookie", "a=1"), ("Content-Type", "text/html"), ("Set-Cookie", "b=2")]
+    ids = [capture(db, SENT), capture(db, SENT), capture(db, SENT, twice, status=200)]
+    assert db["capture_headers"].count == 3  # SENT, the 304's ETag, ``twice``
+    assert stored_headers(db) == {
+        ids[0]: (SENT, [("ETag", '"1"')]),
+        ids[1]: (SENT, [("ETag", '"1"')]),
+        ids[2]: (SENT, twice),
+    }
+
+
+def test_a_header_list_whose_capture_rolled_back_is_not_mistaken_for_the_next_one(db):
+    """An id given to a list in a transaction that rolled back goes to the next list stored:
+    the first list, stored again, gets a row of its own."""
+    first, other = [*SENT, ("If-None-Match", '"1"')], [*SENT, ("If-None-Match", '"2"')]
+    capture(db, SENT)
+    with pytest.raises(RuntimeError), write_transaction(db):
+        capture(db, first)
+        raise RuntimeError("the caller's transaction fails after the capture")
+    ids = [capture(db, other), capture(db, first)]
+    assert [stored_headers(db)[i][0] for i in ids] == [other, first]
+
+
+def test_archives_open_in_one_process_keep_their_own_header_lists(tmp_path):
+    one, two = storage.open_database(tmp_path / "1.db"), storage.open_database(tmp_path / "2.db")
+    try:
+        first, other = [*SENT, ("Accept", "a")], [*SENT, ("Accept", "b")]
+        capture(one, first)
+        capture(two, other)
+        in_two = capture(two, first)
+        assert stored_headers(two)[in_two][0] == first
+    finally:
+        one.close()
+        two.close()

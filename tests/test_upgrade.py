@@ -3,13 +3,18 @@ with the same schema as an archive created today."""
 
 from __future__ import annotations
 
+import io
+import json
 import sqlite3
 
 import pytest
 import sqlite_utils
+from warcio.archiveiterator import ArchiveIterator
 
 import storage
-from storage.schema import MIGRATIONS, SCHEMA_VERSION
+from readouts.export import Selection, write_warc
+from storage import captures
+from storage.schema import MIGRATIONS, SCHEMA_VERSION, _share_capture_headers
 
 V1_ROWS = {
     "sources": [{"name": "kremlin", "kind": "readout", "spider": "generic", "schedule": "6h"}],
@@ -123,4 +128,108 @@ def test_archive_of_every_intermediate_schema_is_upgraded_with_its_data(tmp_path
         assert schema(db) == schema(fresh)
     finally:
         db.close()
+        fresh.close()
+
+
+SENT = [("Host", "kremlin.example"), ("User-Agent", "readouts"), ("Accept-Encoding", "gzip")]
+PAGE = "http://kremlin.example/news/1"
+EXCHANGES = [
+    # A repeated header kept twice, in the order received.
+    {"url": PAGE, "captured_at": "2024-05-03T10:00:00Z", "request_headers": SENT, "status": 200,
+     "reason": "OK", "body": b"<p>x</p>",
+     "response_headers": [("Content-Type", "text/html"), ("Set-Cookie", "a=1"),
+                          ("ETag", '"v1"'), ("Set-Cookie", "b=2")]},
+    # Re-checks: the same conditional request and the same 304, twice.
+    *({"url": PAGE, "captured_at": f"2024-05-0{day}T10:00:00Z", "status": 304,
+       "request_headers": [*SENT, ("If-None-Match", '"v1"')], "reason": "Not Modified",
+       "body": b"", "response_headers": [("ETag", '"v1"')]} for day in (4, 5)),
+    # A masked credential, a chunked answer, and the same body as the first (a revisit).
+    {"url": PAGE, "captured_at": "2024-05-06T10:00:00Z", "status": 200, "reason": "OK",
+     "request_headers": [("Authorization", "****"), *SENT], "body": b"<p>x</p>",
+     "response_headers": [("Transfer-Encoding", "chunked"), ("Content-Type", "text/html")]},
+]  # fmt: skip
+
+
+def save_captures_as_before_shared_headers(path) -> None:
+    """The exchanges as ``save_capture`` stored them before header lists were shared: each
+    capture row holding its own JSON lists."""
+    db = sqlite_utils.Database(sqlite3.connect(str(path), isolation_level=None))
+    for exchange in EXCHANGES:
+        digest = captures.payload_digest(exchange["body"])
+        db.execute(
+            "INSERT OR IGNORE INTO capture_payloads (digest, size, compression, body)"
+            " VALUES (?, ?, 'none', ?)",
+            [digest, len(exchange["body"]), exchange["body"]],
+        )
+        db["captures"].insert(
+            {
+                "url": exchange["url"],
+                "captured_at": exchange["captured_at"],
+                "run_id": 1,
+                "method": "GET",
+                "request_target": "/news/1",
+                "request_headers": json.dumps(exchange["request_headers"]),
+                "protocol": "HTTP/1.1",
+                "status": exchange["status"],
+                "reason": exchange["reason"],
+                "response_headers": json.dumps(exchange["response_headers"]),
+                "payload_digest": digest,
+            }
+        )
+    db.close()
+
+
+def exported_records(db) -> list[tuple]:
+    """The WARC export's records, without what differs between two exports of one archive
+    (record ids, and the time the export was made)."""
+    out = io.BytesIO()
+    write_warc(db, out, Selection())
+    out.seek(0)
+    records = []
+    for record in ArchiveIterator(out):
+        fields = [
+            (name, value)
+            for name, value in record.rec_headers.headers
+            if name not in ("WARC-Record-ID", "WARC-Concurrent-To")
+            and not (record.rec_type == "warcinfo" and name == "WARC-Date")
+        ]
+        http = record.http_headers
+        records.append(
+            (
+                record.rec_type,
+                fields,
+                http and (http.statusline, http.headers),
+                record.content_stream().read(),
+            )
+        )
+    return records
+
+
+def test_captures_of_the_previous_schema_export_the_same_records_with_each_header_list_once(
+    tmp_path,
+):
+    """Captures stored before header lists were shared come out of the upgrade as the same
+    exchanges the crawler stores today: same header lists (order and repeats kept), same WARC
+    records, each distinct list stored once."""
+    before = MIGRATIONS.index(_share_capture_headers)
+    old, new = tmp_path / "old.db", tmp_path / "new.db"
+    make_v1_archive(old, before)
+    save_captures_as_before_shared_headers(old)
+    make_v1_archive(new, SCHEMA_VERSION)
+    upgraded, fresh = storage.open_database(old), storage.open_database(new)
+    try:
+        for exchange in EXCHANGES:
+            captures.save_capture(
+                fresh, method="GET", request_target="/news/1", protocol="HTTP/1.1", run_id=1,
+                **exchange,
+            )  # fmt: skip
+        stored = list(captures.iter_captures(upgraded))
+        assert [c.request_headers for c in stored] == [e["request_headers"] for e in EXCHANGES]
+        assert [c.response_headers for c in stored] == [e["response_headers"] for e in EXCHANGES]
+        assert exported_records(upgraded) == exported_records(fresh)
+        for db in (upgraded, fresh):
+            assert db.execute("SELECT count(*) FROM capture_headers").fetchone()[0] == 6
+        assert [r[0] for r in upgraded.execute("PRAGMA foreign_key_check")] == []
+    finally:
+        upgraded.close()
         fresh.close()

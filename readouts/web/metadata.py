@@ -274,6 +274,16 @@ TABLES: dict[str, dict[str, Any]] = {
             "imported_at": "When it was imported (UTC)",
         },
     },
+    "capture_headers": {
+        "description": "The HTTP headers of the exchanges kept for WARC export (captures), "
+        "each distinct list once: a crawler's requests, and a page's re-checks, repeat them.",
+        "label_column": "headers",
+        "columns": {
+            "id": "Header list id (captures' request_headers_id and response_headers_id)",
+            "digest": "64-bit hash of the list, to find it by",
+            "headers": "The headers in the order sent or received (JSON [name, value] pairs)",
+        },
+    },
     "job_state": {
         "hidden": True,
         "description": "Where each step of the flag job stopped (internal).",

@@ -25,6 +25,7 @@ from flagging.job import insert_flag, make_flag
 from readouts.demo import content
 from readouts.web.server import make_datasette
 from scheduler.sources import Source
+from storage.captures import save_capture
 from storage.counterparts import save_counterpart, set_counterpart_status
 from storage.documents import Snapshot, mark_gone, save_version
 from storage.sources import sync_sources
@@ -155,6 +156,12 @@ def build_archive(path: Path) -> dict[str, int]:
     ids["hostile_version"] = db.execute(
         "SELECT id FROM versions WHERE document_id = ? AND version = 2", [ids["hostile"]]
     ).fetchone()[0]
+    ids["capture"] = save_capture(
+        db, url=kremlin, captured_at=ago(1), method="GET",
+        request_target=content.KREMLIN_CALL_PATH, protocol="HTTP/1.1", status=304,
+        reason="Not Modified", request_headers=[("User-Agent", "readouts"), ("If-None-Match", '"2"')],
+        response_headers=[("ETag", '"2"')], body=b"",
+    )  # fmt: skip
     db.close()
     return ids
 

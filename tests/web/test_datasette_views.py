@@ -248,3 +248,13 @@ def test_feed_of_a_hostile_readout_keeps_its_markup_inert(web, ids):
 
 def test_feed_of_an_unknown_document_is_a_404(web):
     assert web.get("/-/readouts/document/999999.atom").status_code == 404
+
+
+def test_the_captures_table_shows_each_header_list_as_its_text_linked(web, ids):
+    """Header lists are stored once, apart from the captures: the table still reads them."""
+    html = web.get(f"/{DB}/captures?id={ids['capture']}").text
+    shown = re.findall(r'<a href="/archive/capture_headers/\d+">([^<]*)</a>', html)
+    assert [text.replace("&#34;", '"') for text in shown] == [
+        '[["User-Agent", "readouts"], ["If-None-Match", "\\"2\\""]]',
+        '[["ETag", "\\"2\\""]]',
+    ]
