@@ -169,3 +169,22 @@ def test_archives_open_in_one_process_keep_their_own_header_lists(tmp_path):
     finally:
         one.close()
         two.close()
+
+
+def test_rechecks_leave_the_full_text_index_alone_and_a_new_title_is_searchable(db):
+    storage.save_version(db, snapshot(title="Call with Macron"), run_id=1)
+    index_rows = db.execute(
+        "SELECT count(*), sum(length(block)) FROM documents_fts_data"
+    ).fetchone()
+    for run_id in range(2, 12):
+        storage.mark_same_page(db, "http://x/1", run_id)
+        storage.mark_not_modified(db, "http://x/1", run_id)
+    assert (
+        db.execute("SELECT count(*), sum(length(block)) FROM documents_fts_data").fetchone()
+        == index_rows
+    )
+
+    storage.save_version(db, snapshot(title="Call with Scholz"), run_id=12)
+    found = "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?"
+    assert db.execute(found, ["scholz"]).fetchone()[0] == 1
+    assert db.execute(found, ["macron"]).fetchone()[0] == 0
