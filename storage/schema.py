@@ -713,6 +713,29 @@ def _reindex_only_changed_text(db: sqlite_utils.Database) -> None:
         )
 
 
+def _narrow_citation_hashes(db: sqlite_utils.Database) -> None:
+    """The index's n-gram hashes cut from 63 to 31 bits (``analysis.citations.ngrams``), which
+    SQLite stores in 4 bytes instead of 8: each n-gram table is copied with ``hash >> 32`` (two
+    n-grams that now share a value share its rows), in key order, and replaces the old one. A
+    table whose largest hash is below 2**31 holds 31-bit hashes already (a table of 63-bit
+    hashes all that small: one chance in 2**32 per row)."""
+    for table, owner in (
+        ("citation_ngrams", "readout_id"),
+        ("citation_article_ngrams", "article_id"),
+    ):
+        largest = db.execute(f"SELECT max(hash) FROM {table}").fetchone()[0]
+        if largest is None or largest < 1 << 31:
+            continue
+        db.execute(
+            f"CREATE TABLE {table}_31 (hash INTEGER NOT NULL, {owner} INTEGER NOT NULL,"
+            f" PRIMARY KEY (hash, {owner})) WITHOUT ROWID"
+        )
+        # The old key order is the new one but where two n-grams merged: near-sorted inserts.
+        db.execute(f"INSERT OR IGNORE INTO {table}_31 SELECT hash >> 32, {owner} FROM {table}")
+        db.execute(f"DROP TABLE {table}")
+        db.execute(f"ALTER TABLE {table}_31 RENAME TO {table}")
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -734,6 +757,7 @@ MIGRATIONS: list[Migration] = [
     _add_compression_dictionaries,
     _add_article_citation_index,
     _share_capture_headers,
+    _narrow_citation_hashes,
     _reindex_only_changed_text,
 ]
 

@@ -7,14 +7,25 @@ import io
 import json
 import sqlite3
 
+import numpy as np
 import pytest
 import sqlite_utils
+from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 import storage
+from analysis.citations import ngrams
+from analysis.citations.text import readout_words
+from flagging import citations
+from readouts.cli import cli
 from readouts.export import Selection, write_warc
 from storage import captures
-from storage.schema import MIGRATIONS, SCHEMA_VERSION, _share_capture_headers
+from storage.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    _narrow_citation_hashes,
+    _share_capture_headers,
+)
 
 V1_ROWS = {
     "sources": [{"name": "kremlin", "kind": "readout", "spider": "generic", "schedule": "6h"}],
@@ -233,3 +244,48 @@ def test_captures_of_the_previous_schema_export_the_same_records_with_each_heade
     finally:
         upgraded.close()
         fresh.close()
+
+
+def index_rows(db) -> dict[str, set]:
+    return {
+        table: set(db.execute(f"SELECT * FROM {table}").fetchall())
+        for table in ("citation_ngrams", "citation_article_ngrams")
+    }
+
+
+def test_archive_indexed_with_63_bit_hashes_upgrades_to_the_index_and_citations_of_today(
+    readouts, db_path, monkeypatch
+):
+    assert readouts("crawl", "demo-kremlin", "demo-whitehouse", "demo-commentary").returncode == 0
+    db = storage.open_database(db_path)
+    fresh = index_rows(db)
+    cited = citation_rows(db)
+    assert cited and all(fresh.values())
+    # The previous release: the same index, rebuilt with its 63-bit hashes (bits 0-62).
+    with monkeypatch.context() as previous:
+        previous.setattr(ngrams, "_SHIFT", np.uint64(0))
+        previous.setattr(ngrams, "_MASK31", np.uint64((1 << 63) - 1))
+        citations.rebuild(db)
+        readout_words.cache_clear()  # its Words keep the 63-bit hashes
+    assert db.execute("SELECT max(hash) FROM citation_ngrams").fetchone()[0] >= 1 << 31
+    assert citation_rows(db) == cited
+    db.execute(f"PRAGMA user_version = {MIGRATIONS.index(_narrow_citation_hashes)}")
+    db.close()
+
+    db = storage.open_database(db_path)
+    try:
+        assert index_rows(db) == fresh
+        assert citation_rows(db) == cited
+        _narrow_citation_hashes(db)  # idempotent: the rows are 31-bit already
+        assert index_rows(db) == fresh
+        assert [r[0] for r in db.execute("PRAGMA integrity_check")] == ["ok"]
+    finally:
+        db.close()
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "verify"])
+    assert result.exit_code == 0 and result.output.startswith("The archive is whole"), result.output
+
+
+def citation_rows(db) -> list[tuple]:
+    return db.execute(
+        "SELECT article_id, readout_id, method, spans FROM citations ORDER BY id"
+    ).fetchall()

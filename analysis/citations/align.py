@@ -1,12 +1,12 @@
 """Exact span boundaries of the passages an article shares with one readout.
 
 Seed and extend, as text-reuse detectors do: every word n-gram the two texts share is a seed
-(found with numpy on hashed n-grams); seeds on one diagonal are joined into runs and each run
-is extended word by word while the words agree; runs close to each other (a changed word, an
-inserted word, or an ellipsis standing for omitted ones) are chained into one passage; last,
-rapidfuzz's Indel alignment looks a few words past each end of a passage for a tail that a
-seed could not reach (``[its] nuclear programme``). Passages are reported in word positions;
-``Words.char_span`` turns them into character offsets.
+(found with numpy on hashed n-grams, then checked word by word); seeds on one diagonal are
+joined into runs and each run is extended word by word while the words agree; runs close to
+each other (a changed word, an inserted word, or an ellipsis standing for omitted ones) are
+chained into one passage; last, rapidfuzz's Indel alignment looks a few words past each end of
+a passage for a tail that a seed could not reach (``[its] nuclear programme``). Passages are
+reported in word positions; ``Words.char_span`` turns them into character offsets.
 """
 
 from __future__ import annotations
@@ -99,6 +99,14 @@ def _seed_runs(article: Words, readout: Words, n: int) -> list[Block]:
     starts = np.repeat(left, counts)
     within = np.arange(len(a_pos)) - np.repeat(np.cumsum(counts) - counts, counts)
     r_pos = order[starts + within]
+    # Equal 31-bit hashes may be two different n-grams: a seed stands only if its words agree.
+    article_words, readout_words = article.word_hashes(), readout.word_hashes()
+    same = np.ones(len(a_pos), dtype=bool)
+    for offset in range(n):
+        same &= article_words[a_pos + offset] == readout_words[r_pos + offset]
+    a_pos, r_pos = a_pos[same], r_pos[same]
+    if not len(a_pos):
+        return []
     diagonal = a_pos - r_pos
     sort = np.lexsort((a_pos, diagonal))
     a_pos, r_pos, diagonal = a_pos[sort], r_pos[sort], diagonal[sort]

@@ -57,10 +57,14 @@ class Words:
         """Hashes of the word n-grams (see ``analysis.citations.ngrams``), computed once per ``n``:
         an article is looked up and aligned with many readouts, a readout with many articles."""
         if n not in self._ngrams:
-            if 0 not in self._ngrams:
-                self._ngrams[0] = word_hashes(self.words)
-            self._ngrams[n] = ngram_hashes(self.words, n, self._ngrams[0])
+            self._ngrams[n] = ngram_hashes(self.words, n, self.word_hashes())
         return self._ngrams[n]
+
+    def word_hashes(self) -> np.ndarray:
+        """Each word's 64-bit hash (kept as n-gram size 0): equal exactly when the words are."""
+        if 0 not in self._ngrams:
+            self._ngrams[0] = word_hashes(self.words)
+        return self._ngrams[0]
 
 
 def fold(word: str) -> str:
