@@ -109,6 +109,56 @@ def test_pool_and_in_process_parsing_store_the_same_versions(tmp_path, server, m
     assert [row["outcome"] for row in pool["fetches"]].count("parse_error") == 2
 
 
+# Runs ``readouts`` with Scrapy's Selector counted: each page's tree built, by process and URL.
+COUNTED_CRAWL = """
+import atexit, json, os, sys
+from scrapy.selector import Selector
+built = []
+plain_init = Selector.__init__
+def counted_init(self, response=None, *args, **kwargs):
+    if response is not None:  # a page's tree (not a node of one)
+        built.append([os.getpid(), response.url])
+    plain_init(self, response, *args, **kwargs)
+Selector.__init__ = counted_init
+crawl_process, trees = os.getpid(), sys.argv[1]
+def write_trees():
+    if os.getpid() == crawl_process:  # not a forked worker ending
+        with open(trees, "w") as file:
+            json.dump([url for pid, url in built if pid == crawl_process], file)
+atexit.register(write_trees)
+from readouts.cli import cli
+cli(sys.argv[2:], prog_name="readouts")
+"""
+
+
+def test_the_crawl_process_builds_no_html_tree_of_an_item_page(tmp_path, server, monkeypatch):
+    """Item pages are parsed in the workers only, "not found" pages told there too: a tree in
+    the crawl process would cost its CPU and hold hundreds of KB a page while the page waits
+    for a worker."""
+    serve_site(server, 6, menu_links=50)
+    server.set(item_path(4), "<html><head><title>Page not found</title></head><body></body></html>")
+    sources = tmp_path / "sources.toml"
+    sources.write_text(sources_toml(server.base_url))
+    script, trees = tmp_path / "counted.py", tmp_path / "trees.json"
+    script.write_text(COUNTED_CRAWL)
+    monkeypatch.setenv(WORKERS, "2")
+    readouts = Readouts(tmp_path / "archive.db", sources)
+    command = readouts.command("crawl", "site")
+    command[1:3] = [str(script), str(trees)]  # in place of "-m readouts"
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+    built = json.loads(trees.read_text())
+    assert server.url("/news/") in built  # the listing is read in the crawl process
+    assert not [url for url in built if re.search(r"/news/\d+$", url)], built
+    outcomes = {
+        row["url"]: row["outcome"]
+        for row in query(readouts.db_path, "SELECT url, outcome FROM fetches")
+    }
+    assert outcomes[server.url(item_path(4))] == "gone"
+    assert outcomes[server.url(item_path(5))] == "new"
+
+
 def worker_processes(crawl: psutil.Process, expected: int, timeout: float) -> list:
     """The crawl's parsing workers, once all ``expected`` of them are running."""
     deadline = time.monotonic() + timeout

@@ -57,7 +57,7 @@ class Extracted:
 
     outcome: str  # items.PAGE, items.PARSE_ERROR or items.GONE
     fields: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
+    error: str | None = None  # what failed, or what says the page is gone ("not found" title)
     bug: str | None = None  # the traceback of a spider that failed, for the crawl's log
 
 
@@ -274,11 +274,8 @@ class ReadoutSpider(scrapy.Spider):
             yield self._redirected(response)
         elif 200 <= status < 300:
             unchanged = self._same_page(response)
-            reason = None if unchanged else not_found_page(response)
             if unchanged:
                 yield self._result(response, items.SAME_PAGE, page_hash=unchanged)
-            elif reason:
-                yield self._result(response, items.GONE, http_status=404, error=reason)
             else:
                 yield await self._parsed(response)
         else:
@@ -331,6 +328,8 @@ class ReadoutSpider(scrapy.Spider):
         extracted = await parsing.extract(self, response)
         if extracted.bug:  # a parser bug must be as loud as a changed page
             logger.error("%s spider failed on %s\n%s", self.name, response.url, extracted.bug)
+        if extracted.outcome == items.GONE and extracted.error:  # a "not found" page
+            return self._result(response, items.GONE, http_status=404, error=extracted.error)
         if extracted.outcome == items.GONE:
             return self._result(response, items.GONE)
         if extracted.outcome == items.PARSE_ERROR:
@@ -347,7 +346,11 @@ class ReadoutSpider(scrapy.Spider):
 
     def extract(self, response: TextResponse) -> Extracted:
         """Parse an item page (in this process or a worker's, see ``crawler.parsing``): its
-        fields, or why there are none."""
+        fields, or why there are none. A "not found" page is told here too: the crawl process
+        itself never builds a page's HTML tree."""
+        reason = not_found_page(response)
+        if reason:
+            return Extracted(items.GONE, error=reason)
         try:
             fields = self.parse_item(
                 without_dropped(_decoded(response), self.source.drop_selectors)
