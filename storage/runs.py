@@ -172,10 +172,21 @@ def log_fetch(
         return cursor.lastrowid
 
 
+# What a fetch's outcome may set. Plain SQL, not sqlite-utils' ``Table.update``: that reads the
+# table's schema on every call, five statements a page on the crawl's hottest path.
+FETCH_OUTCOME_COLUMNS = frozenset({"outcome", "error", "page_hash", "document_id"})
+
+
 def update_fetch(db: sqlite_utils.Database, fetch_id: int, **fields: Any) -> None:
     """Record what came of a fetch (outcome, error, stored page, document)."""
+    unknown = fields.keys() - FETCH_OUTCOME_COLUMNS
+    if unknown:
+        raise ValueError(f"not a fetch outcome column: {', '.join(sorted(unknown))}")
+    if not fields:
+        return
+    assignments = ", ".join(f"{column} = ?" for column in fields)
     with write_transaction(db):
-        db["fetches"].update(fetch_id, fields)
+        db.execute(f"UPDATE fetches SET {assignments} WHERE id = ?", [*fields.values(), fetch_id])
 
 
 def fetch_results(db: sqlite_utils.Database, run_id: int) -> list[tuple[int | None, str | None]]:

@@ -695,17 +695,19 @@ def _copy_captures_sharing_headers(db: sqlite_utils.Database) -> None:
 
 
 def _reindex_only_changed_text(db: sqlite_utils.Database) -> None:
-    """The full-text triggers re-index a row only when an indexed column is updated: every
-    re-check updates its document's ``last_seen``, and re-indexing its unchanged title each time
-    grew ``documents_fts`` and cost a re-check time for nothing. Same names and statements as
-    sqlite-utils' triggers, narrowed with ``UPDATE OF``."""
+    """The full-text triggers re-index a row only when an indexed column changes: every re-check
+    updates its document's ``last_seen`` (and storing a version sets its unchanged title), and
+    re-indexing the title each time grew ``documents_fts`` and cost time for nothing. Same names
+    and statements as sqlite-utils' triggers, narrowed with ``UPDATE OF`` and ``WHEN``."""
     for table, columns in (("versions", ["title", "text"]), ("documents", ["title"])):
         names = ", ".join(f'"{column}"' for column in columns)
         old = ", ".join(f'old."{column}"' for column in columns)
         new = ", ".join(f'new."{column}"' for column in columns)
+        changed = " OR ".join(f'old."{column}" IS NOT new."{column}"' for column in columns)
         db.execute(f'DROP TRIGGER IF EXISTS "{table}_au"')
         db.execute(
-            f'CREATE TRIGGER "{table}_au" AFTER UPDATE OF {names} ON "{table}" BEGIN\n'
+            f'CREATE TRIGGER "{table}_au" AFTER UPDATE OF {names} ON "{table}"'
+            f" WHEN {changed} BEGIN\n"
             f'  INSERT INTO "{table}_fts" ("{table}_fts", rowid, {names})'
             f" VALUES('delete', old.rowid, {old});\n"
             f'  INSERT INTO "{table}_fts" (rowid, {names}) VALUES (new.rowid, {new});\n'

@@ -171,7 +171,7 @@ def test_archives_open_in_one_process_keep_their_own_header_lists(tmp_path):
         two.close()
 
 
-def test_rechecks_leave_the_full_text_index_alone_and_a_new_title_is_searchable(db):
+def test_rechecks_and_new_texts_leave_the_title_index_alone_a_new_title_is_searchable(db):
     storage.save_version(db, snapshot(title="Call with Macron"), run_id=1)
     index_rows = db.execute(
         "SELECT count(*), sum(length(block)) FROM documents_fts_data"
@@ -179,12 +179,22 @@ def test_rechecks_leave_the_full_text_index_alone_and_a_new_title_is_searchable(
     for run_id in range(2, 12):
         storage.mark_same_page(db, "http://x/1", run_id)
         storage.mark_not_modified(db, "http://x/1", run_id)
+    storage.save_version(db, snapshot(title="Call with Macron", text="They spoke."), run_id=12)
     assert (
         db.execute("SELECT count(*), sum(length(block)) FROM documents_fts_data").fetchone()
         == index_rows
     )
 
-    storage.save_version(db, snapshot(title="Call with Scholz"), run_id=12)
+    storage.save_version(db, snapshot(title="Call with Scholz"), run_id=13)
     found = "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH ?"
     assert db.execute(found, ["scholz"]).fetchone()[0] == 1
     assert db.execute(found, ["macron"]).fetchone()[0] == 0
+
+
+def test_a_fetch_outcome_sets_only_outcome_columns(db):
+    fetch_id = storage.log_fetch(db, None, "http://x/1", status=200)
+    storage.update_fetch(db, fetch_id, outcome="unchanged", page_hash="abc")
+    row = db.execute("SELECT outcome, page_hash, status FROM fetches WHERE id = ?", [fetch_id])
+    assert row.fetchone() == ("unchanged", "abc", 200)
+    with pytest.raises(ValueError, match="not a fetch outcome column: status"):
+        storage.update_fetch(db, fetch_id, status=404)

@@ -265,8 +265,9 @@ def test_archive_indexed_with_63_bit_hashes_upgrades_to_the_index_and_citations_
     with monkeypatch.context() as previous:
         previous.setattr(ngrams, "_SHIFT", np.uint64(0))
         previous.setattr(ngrams, "_MASK31", np.uint64((1 << 63) - 1))
+        readout_words.cache_clear()  # Words an earlier test cached keep 31-bit hashes
         citations.rebuild(db)
-        readout_words.cache_clear()  # its Words keep the 63-bit hashes
+        readout_words.cache_clear()  # and these, the 63-bit ones
     assert db.execute("SELECT max(hash) FROM citation_ngrams").fetchone()[0] >= 1 << 31
     assert citation_rows(db) == cited
     db.execute(f"PRAGMA user_version = {MIGRATIONS.index(_narrow_citation_hashes)}")
