@@ -25,6 +25,7 @@ from analysis.events import name_key, surnames, utc_instant, utc_text
 from flagging.batches import run_in_batches
 from flagging.citations import ARTICLE_WATERMARK
 from flagging.counterparts import source_principals
+from storage.citations import REPORTED
 from storage.database import write_transaction
 from storage.flags import insert_flag, make_flag
 from storage.job_state import get_state
@@ -171,7 +172,7 @@ def _save(
     confidence = round(min(0.99, similarity * min(1.0, 0.5 + 0.25 * len(spans))), 2)
     now = utc_now()
     values = {
-        "method": "reported",
+        "method": REPORTED,
         "matched_chars": sum(s["article"][1] - s["article"][0] for s in spans),
         "spans": json.dumps(spans, ensure_ascii=False),
         "status": "current",

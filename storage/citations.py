@@ -16,6 +16,10 @@ from typing import Any
 from analysis.citations.detect import CURRENT, DRIFTED, Citation
 from storage.timeutil import utc_now
 
+# A citation found by the reported step (``flagging.reported``): an article sentence that says in
+# its own words what the readout says; its spans pair sentences, not quoted words.
+REPORTED = "reported"
+
 
 @dataclass
 class Saved:
@@ -75,7 +79,7 @@ def save_article_citations(
         _,
         method,
     ) in existing.values():  # no longer quoted (verbatim) by the new version
-        if method != "reported":  # reported citations are the reported step's to keep or drop
+        if method != REPORTED:  # reported citations are the reported step's to keep or drop
             db.execute("DELETE FROM citations WHERE id = ?", [citation_id])
     return saved
 

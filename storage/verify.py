@@ -18,6 +18,7 @@ import numpy as np
 
 from analysis.citations.params import DEFAULT, Params
 from analysis.citations.text import words_of
+from storage.citations import REPORTED
 
 # Checks whose findings no flag-job step can re-derive: the rows they need are gone or broken.
 INTEGRITY = "integrity"
@@ -180,16 +181,27 @@ def citation_spans(db: Any) -> list[Finding]:
 
     The article span must be exactly the span's stored ``text``; the readout span must start and
     end on the quote's first and last words and hold most of its words in order (alignment
-    tolerates an ellipsis or a changed word, not a shift).
+    tolerates an ellipsis or a changed word, not a shift). A reported citation's readout span is
+    the passage the article restates in other words: it must lie within the readout's text.
     """
     findings = []
     rows = db.execute(
-        "SELECT c.id, c.spans, av.text, rv.text, c.article_version_id, c.readout_version_id,"
+        "SELECT c.id, c.method, c.spans, av.text, rv.text, c.article_version_id,"
+        " c.readout_version_id,"
         " (SELECT max(id) FROM versions WHERE document_id = c.article_id) FROM citations c"
         " LEFT JOIN versions av ON av.id = c.article_version_id"
         " LEFT JOIN versions rv ON rv.id = c.readout_version_id ORDER BY c.id"
     ).fetchall()
-    for citation_id, spans_json, article, readout, article_version, readout_version, latest in rows:
+    for (
+        citation_id,
+        method,
+        spans_json,
+        article,
+        readout,
+        article_version,
+        readout_version,
+        latest,
+    ) in rows:
         try:
             spans = json.loads(spans_json or "[]")
         except ValueError:
@@ -208,7 +220,7 @@ def citation_spans(db: Any) -> list[Finding]:
             )
             continue
         for number, span in enumerate(spans, 1):
-            problem = _span_problem(span, article, readout)
+            problem = _span_problem(span, article, readout, reported=method == REPORTED)
             if problem:
                 findings.append(
                     Finding(
@@ -221,7 +233,7 @@ def citation_spans(db: Any) -> list[Finding]:
     return findings
 
 
-def _span_problem(span: dict, article: str, readout: str) -> str | None:
+def _span_problem(span: dict, article: str, readout: str, *, reported: bool) -> str | None:
     try:
         a0, a1 = span["article"]
         r0, r1 = span["readout"]
@@ -233,6 +245,8 @@ def _span_problem(span: dict, article: str, readout: str) -> str | None:
         return f"readout offsets {r0}–{r1} lie outside its text ({len(readout)} characters)"
     if article[a0:a1] != span.get("text"):
         return "the article's text at its offsets is not the quoted text"
+    if reported:  # the article says it in its own words: no word of the readout need recur
+        return None
     quoted = words_of(article[a0:a1]).words
     source = words_of(readout[r0:r1]).words
     same = sum(block.size for block in SequenceMatcher(None, quoted, source).get_matching_blocks())

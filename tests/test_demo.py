@@ -38,6 +38,13 @@ def test_demo_exits_0_and_shows_every_kind_of_flag(tmp_path):
     assert "Edited (v1 → v2): Telephone conversation with US President Donald Trump" in flagged
     assert "Removed (HTTP 404 twice)" in flagged
     assert "[-substantive-]{+constructive+}" in result.stdout  # the word diff of the edit
+    checked = subprocess.run(
+        [sys.executable, "-m", "readouts", "--db", str(tmp_path / "demo.db"), "verify"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr  # reported citations too
 
 
 def test_a_demo_step_that_exits_1_stops_the_demo_and_shows_its_log(tmp_path):

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from conftest import Readouts, query
 
 import storage
+from flagging import reported
 from readouts.cli import cli
 from scheduler.sources import SourcesError, load_sources
 
@@ -191,3 +192,34 @@ def test_a_verify_setting_that_is_not_a_schedule_names_the_setting(tmp_path):
     path.write_text('[settings]\nverify = "hourly"\n', encoding="utf-8")
     with pytest.raises(SourcesError, match="setting 'verify': 'hourly' is neither"):
         load_sources(path)
+
+
+def test_a_reported_citation_restating_the_readout_in_other_words_is_in_order(crawled):
+    """The reported step pairs an article sentence with the readout passage it restates: no
+    word need recur, but the article's offsets must still hold its text."""
+    db = storage.open_database(crawled)
+    try:
+        uncited = (
+            "SELECT v.id, v.id AS version_id, v.document_id, d.source, v.title, v.text"
+            " FROM versions v JOIN documents d ON d.id = v.document_id WHERE d.kind = ?"
+            " AND v.document_id NOT IN (SELECT article_id FROM citations)"
+            " AND v.document_id NOT IN (SELECT readout_id FROM citations)"
+            " ORDER BY v.id DESC LIMIT 1"
+        )
+        article, readout = (next(db.query(uncited, [kind])) for kind in ("commentary", "readout"))
+        span = {"article": [0, 40], "readout": [10, 90], "text": article["text"][:40]}
+        assert reported._save(db, article, readout, [{**span, "similarity": 0.8}])
+    finally:
+        db.close()
+    assert verify(crawled).output == CLEAN
+
+    citation, spans = rows(crawled, "SELECT id, spans FROM citations WHERE method = 'reported'")[0]
+    shifted = [{**json.loads(spans)[0], "article": [1, 41]}]
+    db = storage.open_database(crawled)
+    try:
+        db.execute("UPDATE citations SET spans = ? WHERE id = ?", [json.dumps(shifted), citation])
+    finally:
+        db.close()
+    assert f"citation {citation}, span 1: the article's text at its offsets is not the quoted" in (
+        verify(crawled).output
+    )
