@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import time
 
 from _shared import fresh_database, require_eval
-from citations_scale import _snapshot, make_article, make_readouts
-from readout_corpus import load_readouts, sentence_spans
+from citations_scale import _snapshot, corpus_sentences, make_article, make_readouts
+from readout_corpus import load_readouts
 
 import storage
 from flagging import citations
@@ -33,19 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     options = parser.parse_args(argv)
     rng = random.Random(options.seed)
     corpus = load_readouts(require_eval("readout-corpus"))
-    pool = [
-        readout["text"][start:end]
-        for readout in corpus
-        for start, end in sentence_spans(readout["text"])
-    ]
-    pool = [sentence for sentence in pool if len(sentence.split()) >= 6]
-    pan = require_eval("pan13-no-obfuscation")
-    filler = [
-        s
-        for p in sorted((pan / "src").glob("*.txt"))
-        for s in re.split(r"(?<=[.!?])\s+", " ".join(p.read_text(errors="replace").split()))
-        if 6 <= len(s.split()) <= 40
-    ]
+    pool, filler = corpus_sentences(corpus)
     readouts = make_readouts(rng, pool, options.readouts + options.late)
     late = range(options.readouts, len(readouts))
     db, path = fresh_database()

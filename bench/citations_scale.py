@@ -168,6 +168,25 @@ def _snapshot(kind, number, text):
     )
 
 
+def corpus_sentences(corpus: list[dict]) -> tuple[list[str], list[str]]:
+    """Sentences to quote (the readouts', six words or more) and to fill articles with (PAN13's
+    source texts, 6–40 words)."""
+    pool = [
+        readout["text"][start:end]
+        for readout in corpus
+        for start, end in sentence_spans(readout["text"])
+    ]
+    pool = [sentence for sentence in pool if len(sentence.split()) >= 6]
+    pan = require_eval("pan13-no-obfuscation")
+    filler = [
+        s
+        for p in sorted((pan / "src").glob("*.txt"))
+        for s in re.split(r"(?<=[.!?])\s+", " ".join(p.read_text(errors="replace").split()))
+        if 6 <= len(s.split()) <= 40
+    ]
+    return pool, filler
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readouts", type=int, default=1000, help="Readouts indexed (N).")
@@ -188,20 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     began = time.perf_counter()
     rng = random.Random(options.seed)
     corpus = load_readouts(require_eval("readout-corpus"))
-    pool = [
-        text[start:end]
-        for readout in corpus
-        for text in [readout["text"]]
-        for start, end in sentence_spans(text)
-    ]
-    pool = [sentence for sentence in pool if len(sentence.split()) >= 6]
-    pan = require_eval("pan13-no-obfuscation")
-    filler = [
-        s
-        for p in sorted((pan / "src").glob("*.txt"))
-        for s in re.split(r"(?<=[.!?])\s+", " ".join(p.read_text(errors="replace").split()))
-        if 6 <= len(s.split()) <= 40
-    ]
+    pool, filler = corpus_sentences(corpus)
     readouts = make_readouts(rng, pool, options.readouts)
     db, path = fresh_database()
     started = time.perf_counter()
