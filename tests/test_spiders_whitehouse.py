@@ -199,3 +199,18 @@ def test_current_site_and_archives_get_their_own_spider_by_variant_or_host():
     assert spider_class(source("https://obamawhitehouse.archives.gov", "current")) is (
         WhiteHouseSpider
     )
+
+
+def test_the_scrapy_project_lists_each_spider_once_under_its_own_name():
+    """``scrapy list`` (scrapy.cfg) loads every spider module: two classes with one name made it
+    warn on every crawl and leave ``scrapy crawl whitehouse`` ambiguous."""
+    import warnings
+
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        names = SpiderLoader.from_settings(get_project_settings()).list()
+    assert {"whitehouse", "whitehouse-archive"} <= set(names)
+    assert len(names) == len(set(names))

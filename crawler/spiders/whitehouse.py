@@ -103,9 +103,10 @@ class WhiteHouseSpider(WordPressSpider):
 
 
 class WhiteHouseArchiveSpider(ListingSpider):
-    """One archived White House site, walked through its HTML listings."""
+    """One archived White House site, walked through its HTML listings (the sources file still
+    says ``spider = "whitehouse"``: ``spider_for`` chooses this class by the source's era)."""
 
-    name = "whitehouse"
+    name = "whitehouse-archive"
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
