@@ -46,7 +46,16 @@ class CorruptArchive(Exception):
     """A capture file that ends inside a record or holds something that is not a record."""
 
     def __init__(self, file: str, offset: int, detail: str):
-        super().__init__(f"{file}: corrupt or truncated at record offset {offset}: {detail}")
+        super().__init__(
+            f"{file}: corrupt or truncated at record offset {offset}: {_readable(detail)}"
+        )
+
+
+def _readable(detail: str, limit: int = 200) -> str:
+    """A reader's error as one printable line: the bytes it quotes from a damaged file can be
+    anything (control characters would garble a terminal)."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in " ".join(detail.split()))
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 @dataclass
@@ -160,8 +169,11 @@ def read_records(path: str) -> Iterator[Record]:
     if path.endswith(".wacz"):
         yield from _wacz_records(path)
         return
+    size = Path(path).stat().st_size
+    if not size:  # an interrupted download, most often: say so rather than import nothing
+        raise CorruptArchive(path, 0, "the file is empty")
     with open(path, "rb") as stream:
-        yield from _archive_records(stream, path, Path(path).stat().st_size)
+        yield from _archive_records(stream, path, size)
 
 
 def _wacz_records(path: str) -> Iterator[Record]:

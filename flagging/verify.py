@@ -32,6 +32,7 @@ COUNTERPARTS_WATERMARK = "counterparts.last_version_id"
 UNREPAIRABLE = {
     checks.INTEGRITY,
     checks.FOREIGN_KEYS,
+    checks.STORED_BODIES,
     checks.DANGLING_FLAGS,
     checks.DUPLICATE_FLAG_KEYS,
 }
@@ -59,7 +60,7 @@ def verify(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[Finding]
             COUNTERPARTS_WATERMARK,
         )
     }
-    findings = checks.integrity(db)
+    findings = checks.integrity(db) + checks.stored_bodies(db)
     for step, name, kind in (
         ("changes", CHANGES_WATERMARK, None),
         ("flags", VERSIONS_WATERMARK, None),

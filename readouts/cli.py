@@ -818,12 +818,18 @@ def import_(state: State, paths, source_name):
             state.db, list(paths), list(state.sources.sources.values()), force_source=forced
         )
     except CorruptArchive as error:
+        # What was imported before the damage is flagged and indexed like any import.
+        _echo_flags(run_flag_job(state.db))
         raise click.ClickException(
             f"{error}. The captures before it are imported; repair or re-download the file"
             " and import it again to carry on."
         ) from None
     flags = run_flag_job(state.db)
     click.echo(imported.summary())
+    _echo_flags(flags)
+
+
+def _echo_flags(flags: list[dict]) -> None:
     click.echo(report.plural(len(flags), "new flag"))
     for flag in flags:
         click.echo(f"  {report.flag_line(flag)}")
@@ -869,10 +875,7 @@ def reprocess(state: State, names, since, dry_run):
     click.echo(done.summary(dry_run))
     if dry_run:
         return
-    flags = run_flag_job(state.db)
-    click.echo(report.plural(len(flags), "new flag"))
-    for flag in flags:
-        click.echo(f"  {report.flag_line(flag)}")
+    _echo_flags(run_flag_job(state.db))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -41,7 +41,7 @@ _COPY_CHUNK = 1 << 20
 
 
 class ExportError(Exception):
-    """The export cannot be written (bad path, nothing selected)."""
+    """The export cannot be written (bad path, nothing selected, a damaged archive)."""
 
 
 @dataclass(frozen=True)
@@ -131,19 +131,26 @@ def write_warc(
         )
     )
     summary = ExportSummary()
-    for capture in captures.iter_captures(db, **selection.filters()):
-        _write_capture(db, writer, capture)
-        if capture.is_revisit:
-            summary.revisits += 1
-        else:
-            summary.responses += 1
-        if progress:
-            progress(1)
-    for version in captures.iter_uncaptured_versions(db, **selection.filters()):
-        _write_reconstructed(db, writer, version)
-        summary.reconstructed += 1
-        if progress:
-            progress(1)
+    try:
+        for capture in captures.iter_captures(db, **selection.filters()):
+            _write_capture(db, writer, capture)
+            if capture.is_revisit:
+                summary.revisits += 1
+            else:
+                summary.responses += 1
+            if progress:
+                progress(1)
+        for version in captures.iter_uncaptured_versions(db, **selection.filters()):
+            _write_reconstructed(db, writer, version)
+            summary.reconstructed += 1
+            if progress:
+                progress(1)
+    except LookupError as error:  # a row gone, or bytes that no longer have their digest
+        reason = error.args[0] if error.args else repr(error)
+        raise ExportError(
+            f"The archive is damaged, so nothing was exported: {reason}. `readouts verify`"
+            " lists every damaged row; --source or --document can export the rest."
+        ) from None
     if not summary.captures:
         raise ExportError("Nothing to export: no capture or version matches the selection")
     return summary

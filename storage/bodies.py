@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import weakref
 import zlib
+from collections.abc import Callable
 from functools import lru_cache
 
 import sqlite_utils
@@ -46,6 +47,31 @@ def compress(db: sqlite_utils.Database, source: str | None, body: bytes) -> tupl
     if len(stored) >= len(body):
         return "none", body
     return compression, stored
+
+
+class DamagedBody(LookupError):
+    """A stored body that cannot be given back as it was stored: its bytes no longer decompress,
+    or no longer have the digest they are stored under (a damaged disk, a hand edit)."""
+
+
+def restore(
+    db: sqlite_utils.Database,
+    compression: str,
+    stored: bytes,
+    *,
+    name: str,
+    digest: str,
+    digest_of: Callable[[bytes], str],
+) -> bytes:
+    """The body stored as ``stored``, checked against the ``digest`` it is stored under: damaged
+    bytes are never given out as the page that was served. ``name`` says which body, in errors."""
+    try:
+        body = decompress(db, compression, stored)
+    except (zlib.error, zstandard.ZstdError) as error:
+        raise DamagedBody(f"{name}: its stored bytes do not decompress ({error})") from error
+    if digest_of(body) != digest:
+        raise DamagedBody(f"{name}: its stored bytes no longer have that digest")
+    return body
 
 
 def decompress(db: sqlite_utils.Database, compression: str, stored: bytes) -> bytes:

@@ -44,6 +44,10 @@ _header_set_ids: weakref.WeakKeyDictionary[sqlite_utils.Database, OrderedDict[st
 )
 
 
+class MissingCaptureRows(LookupError):
+    """A capture whose payload or header list row is gone (a damaged archive)."""
+
+
 @dataclass(frozen=True)
 class Capture:
     """One stored exchange; ``first_id`` and ``first_captured_at`` name the earliest capture of
@@ -182,14 +186,22 @@ def has_payload(db: sqlite_utils.Database, digest: str) -> bool:
 
 
 def load_payload(db: sqlite_utils.Database, digest: str) -> bytes:
-    """The body as transferred, stored under ``digest``."""
+    """The body as transferred, stored under ``digest`` (``bodies.DamagedBody`` if its bytes
+    no longer have that digest)."""
     row = db.execute(
         "SELECT compression, body FROM capture_payloads WHERE digest = ?", [digest]
     ).fetchone()
     if row is None:
         raise KeyError(f"No stored capture payload {digest}")
-    compression, body = row
-    return bodies.decompress(db, compression, body)
+    return restore_payload(db, digest, *row)
+
+
+def restore_payload(
+    db: sqlite_utils.Database, digest: str, compression: str, stored: bytes
+) -> bytes:
+    return bodies.restore(
+        db, compression, stored, name=f"payload {digest}", digest=digest, digest_of=payload_digest
+    )
 
 
 def _selection(
@@ -234,22 +246,39 @@ def iter_captures(
     document_ids: list[int] | None = None,
 ) -> Iterator[Capture]:
     """The selected captures in capture order, streamed (``until`` is exclusive). A capture
-    belongs to a source through its document, else through its run (listing pages, robots.txt)."""
+    belongs to a source through its document, else through its run (listing pages, robots.txt).
+    A capture whose payload or header list is not stored raises ``MissingCaptureRows``: an
+    export must not leave it out silently."""
     where, params = _selection(sources, since, until, document_ids, time_column="c.captured_at")
     cursor = db.execute(
         "SELECT c.id, c.url, c.captured_at, c.method, c.request_target, sent.headers,"
         " c.protocol, c.status, c.reason, received.headers, c.payload_digest, p.size,"
         " first_value(c.id) OVER same_payload, first_value(c.captured_at) OVER same_payload,"
         " d.id, d.url, coalesce(d.source, r.source)"
-        " FROM captures c JOIN capture_payloads p ON p.digest = c.payload_digest"
-        " JOIN capture_headers sent ON sent.id = c.request_headers_id"
-        f" JOIN capture_headers received ON received.id = c.response_headers_id{_DOCUMENT}"
+        " FROM captures c LEFT JOIN capture_payloads p ON p.digest = c.payload_digest"
+        " LEFT JOIN capture_headers sent ON sent.id = c.request_headers_id"
+        f" LEFT JOIN capture_headers received ON received.id = c.response_headers_id{_DOCUMENT}"
         f" LEFT JOIN runs r ON r.id = c.run_id{where} WINDOW same_payload AS"
         " (PARTITION BY c.url, c.payload_digest, c.status ORDER BY c.captured_at, c.id)"
         " ORDER BY c.captured_at, c.id",
         params,
     )
     for row in cursor:
+        missing = [
+            what
+            for what, value in (
+                (f"payload {row[10]}", row[11]),
+                ("request header list", row[5]),
+                ("response header list", row[9]),
+            )
+            if value is None
+        ]
+        if missing:
+            raise MissingCaptureRows(
+                f"capture {row[0]} of {row[1]}: its {' and '.join(missing)} are not stored"
+                if len(missing) > 1
+                else f"capture {row[0]} of {row[1]}: its {missing[0]} is not stored"
+            )
         yield Capture(
             *row[:5],
             [tuple(pair) for pair in json.loads(row[5])],

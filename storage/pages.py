@@ -23,7 +23,7 @@ def save_page(
     source: str | None = None,
 ) -> str:
     """Store ``body`` unless an identical one is already stored; return its hash."""
-    digest = hashlib.sha256(body).hexdigest()
+    digest = page_hash(body)
     with write_transaction(db):
         if db.execute("SELECT 1 FROM pages WHERE hash = ?", [digest]).fetchone():
             return digest
@@ -42,7 +42,8 @@ def save_page(
 
 
 def load_page(db: sqlite_utils.Database, digest: str) -> bytes:
-    """The raw body stored under ``digest``."""
+    """The raw body stored under ``digest`` (``bodies.DamagedBody`` if its bytes no longer have
+    that digest)."""
     row = db.execute(
         "SELECT compression, body, payload_digest FROM pages WHERE hash = ?", [digest]
     ).fetchone()
@@ -51,4 +52,15 @@ def load_page(db: sqlite_utils.Database, digest: str) -> bytes:
     compression, body, payload = row
     if compression == "payload":
         return captures.load_payload(db, payload)
-    return bodies.decompress(db, compression, body)
+    return restore_page(db, digest, compression, body)
+
+
+def restore_page(db: sqlite_utils.Database, digest: str, compression: str, stored: bytes) -> bytes:
+    return bodies.restore(
+        db, compression, stored, name=f"page {digest}", digest=digest, digest_of=page_hash
+    )
+
+
+def page_hash(body: bytes) -> str:
+    """A raw page's key: the SHA-256 of its bytes, in hex."""
+    return hashlib.sha256(body).hexdigest()

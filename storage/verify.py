@@ -18,11 +18,16 @@ import numpy as np
 
 from analysis.citations.params import DEFAULT, Params
 from analysis.citations.text import words_of
+from storage.bodies import DamagedBody
+from storage.captures import restore_payload
 from storage.citations import REPORTED
+from storage.pages import restore_page
+from storage.schema import ARCHIVE, REPROCESS
 
 # Checks whose findings no flag-job step can re-derive: the rows they need are gone or broken.
 INTEGRITY = "integrity"
 FOREIGN_KEYS = "foreign_keys"
+STORED_BODIES = "stored_bodies"
 DANGLING_FLAGS = "dangling_flags"
 DUPLICATE_FLAG_KEYS = "duplicate_flag_keys"
 # Derived rows a step (or the FTS ``rebuild``) re-creates.
@@ -71,6 +76,40 @@ def integrity(db: Any) -> list[Finding]:
                 rowids,
             )
         )
+    return findings
+
+
+def stored_bodies(db: Any) -> list[Finding]:
+    """Capture payloads and raw pages whose stored bytes no longer decompress or no longer have
+    the digest they are stored under (a damaged disk, a hand edit): the one check that reads
+    every body, as an export or a re-extraction would, which refuse them."""
+    findings = []
+    for digest, compression, stored in db.execute(
+        "SELECT digest, compression, body FROM capture_payloads ORDER BY rowid"
+    ):
+        try:
+            restore_payload(db, digest, compression, stored or b"")
+        except DamagedBody as error:
+            ids = [
+                row[0]
+                for row in db.execute(
+                    "SELECT id FROM captures WHERE payload_digest = ? ORDER BY id", [digest]
+                )
+            ]
+            findings.append(Finding(STORED_BODIES, f"{error.args[0]} (capture {_ids(ids)})", ids))
+    for digest, compression, stored in db.execute(
+        "SELECT hash, compression, body FROM pages WHERE compression IS NOT 'payload' ORDER BY rowid"
+    ):
+        try:
+            restore_page(db, digest, compression, stored or b"")
+        except DamagedBody as error:
+            ids = [
+                row[0]
+                for row in db.execute(
+                    "SELECT id FROM versions WHERE page_hash = ? ORDER BY id", [digest]
+                )
+            ]
+            findings.append(Finding(STORED_BODIES, f"{error.args[0]} (version {_ids(ids)})", ids))
     return findings
 
 
@@ -289,8 +328,9 @@ def flag_problems(db: Any) -> list[Finding]:
 def missing_flags(db: Any, versions_watermark: int) -> list[Finding]:
     """Flags the versions step should have raised: a ``new_readout`` for each readout it has
     passed, an ``edited_readout`` for each change it has passed that lists a change (for a web
-    archive capture, only the document's latest version raises one), and a ``new_citation`` for
-    each citation."""
+    archive capture, only the document's latest version raises one, and none if it is the
+    version that announced the readout; a re-extraction raises none), and a ``new_citation``
+    for each citation."""
     findings = []
     for document_id, version_id in db.execute(
         "SELECT d.id, max(v.id) FROM documents d JOIN versions v ON v.document_id = d.id"
@@ -306,12 +346,15 @@ def missing_flags(db: Any, versions_watermark: int) -> list[Finding]:
         "SELECT v.id FROM changes c JOIN versions v ON v.id = c.to_version_id"
         " JOIN documents d ON d.id = v.document_id"
         " WHERE d.kind = 'readout' AND v.id <= ? AND c.kinds NOT IN ('[]', '') AND"
-        " (v.origin IS NOT 'archive' OR v.version ="
+        " v.origin IS NOT ? AND (v.origin IS NOT ? OR v.version ="
         "  (SELECT max(version) FROM versions WHERE document_id = v.document_id))"
         " AND d.id NOT IN (SELECT document_id FROM history_rewrites)"
+        # the version that announced the readout (an archive's latest capture) raised that
+        " AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.kind = 'new_readout'"
+        " AND f.version_id = v.id)"
         " AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.key = 'edited_readout:version:' || v.id)"
         " ORDER BY v.id",
-        [versions_watermark],
+        [versions_watermark, REPROCESS, ARCHIVE],
     ).fetchall():
         findings.append(
             Finding(FLAGS, f"version {version_id} has no edited_readout flag", [version_id])

@@ -112,6 +112,11 @@ def test_truncated_file_stops_naming_the_file_and_record_offset_and_the_rest_imp
     stored = query(readouts.db_path, "SELECT offset FROM imported_records ORDER BY offset")
     assert stored and all(row["offset"] < offset for row in stored)
     assert archive_problems(readouts.db_path) == []
+    # What came in before the damage went through the flag job, as any import does.
+    imported = query(readouts.db_path, "SELECT document_id FROM versions WHERE origin = 'archive'")
+    flagged = query(readouts.db_path, "SELECT document_id FROM flags WHERE kind = 'new_readout'")
+    assert imported and flagged == imported
+    assert "new flag" in result.stdout
 
     whole = readouts("import", str(demo_warc))
     assert whole.returncode == 0, whole.stderr
@@ -125,6 +130,30 @@ def test_garbage_in_place_of_a_record_is_a_clear_error(tmp_path, readouts):
     assert result.returncode == 1
     assert f"Error: {corrupt}: corrupt or truncated at record offset 0" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_empty_file_is_an_error_not_an_import_of_nothing(tmp_path, readouts):
+    for name in ("empty.warc", "empty.warc.gz"):
+        empty = tmp_path / name
+        empty.write_bytes(b"")
+        result = readouts("import", str(empty))
+        assert result.returncode == 1
+        assert f"Error: {empty}: corrupt or truncated at record offset 0: the file is empty" in (
+            result.stderr
+        )
+
+
+def test_bytes_quoted_from_a_damaged_file_are_printed_as_escapes(tmp_path, demo_warc, readouts):
+    data = bytearray(demo_warc.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 20] = bytes(b ^ 0xFF for b in data[middle : middle + 20])
+    damaged = tmp_path / "damaged.warc.gz"
+    damaged.write_bytes(bytes(data))
+    result = readouts("import", str(damaged))
+    assert result.returncode == 1
+    message = result.stderr.split("Error: ", 1)[1]
+    assert message.strip().isprintable()
+    assert f"{damaged}: corrupt or truncated at record offset " in message
 
 
 def test_a_file_that_is_no_capture_file_is_a_usage_error(tmp_path, readouts):

@@ -132,3 +132,6 @@ def test_wacz_export_imported_into_an_empty_archive_gives_the_same_documents_and
     assert query(imported.db_path, VERSIONS) == versions
     again = imported("import", str(package))
     assert again.returncode == 0 and query(imported.db_path, VERSIONS) == versions
+    # Imported history raises only the latest capture's flag, and verify agrees it is whole.
+    checked = imported("verify")
+    assert checked.returncode == 0, checked.stdout + checked.stderr

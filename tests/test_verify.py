@@ -223,3 +223,67 @@ def test_a_reported_citation_restating_the_readout_in_other_words_is_in_order(cr
     assert f"citation {citation}, span 1: the article's text at its offsets is not the quoted" in (
         verify(crawled).output
     )
+
+
+def readout_payload(db_path) -> tuple[str, list[int]]:
+    """The payload digest of the Kremlin readout's first capture, and the captures holding it."""
+    (digest,) = rows(
+        db_path,
+        "SELECT c.payload_digest FROM captures c JOIN documents d ON d.url = c.url"
+        " WHERE d.kind = 'readout' AND c.status = 200 ORDER BY c.id LIMIT 1",
+    )[0]
+    ids = [
+        row[0]
+        for row in rows(db_path, f"SELECT id FROM captures WHERE payload_digest = '{digest}'")
+    ]
+    return digest, ids
+
+
+def test_a_stored_page_changed_on_disk_is_named_by_verify_and_refused_by_export(
+    crawled, readouts, tmp_path
+):
+    digest, captures = readout_payload(crawled)
+    db = storage.open_database(crawled)
+    body = storage.captures.load_payload(db, digest)
+    assert b"Trump" in body
+    with db.conn:  # one word changed, stored as it came: a hand edit (a flipped bit reads alike)
+        db.execute(
+            "UPDATE capture_payloads SET compression = 'none', body = ? WHERE digest = ?",
+            [body.replace(b"Trump", b"Trumq", 1), digest],
+        )
+    db.close()
+
+    result = verify(crawled)
+    assert result.exit_code == 1
+    ids = ", ".join(map(str, captures))
+    assert (
+        f"- payload {digest}: its stored bytes no longer have that digest (capture {ids})\n"
+        in result.output
+    )
+    assert verify(crawled, "--repair").exit_code == 1  # nothing can re-derive a raw page
+
+    exported = readouts("export", str(tmp_path / "archive.warc.gz"))
+    assert exported.returncode == 1
+    assert (
+        "Error: The archive is damaged, so nothing was exported: payload"
+        f" {digest}: its stored bytes no longer have that digest."
+    ) in exported.stderr
+    assert list(tmp_path.glob("archive.warc.gz*")) == []
+
+
+def test_export_of_a_capture_whose_payload_row_is_gone_fails_naming_it(crawled, readouts, tmp_path):
+    digest, captures = readout_payload(crawled)
+    db = storage.open_database(crawled)
+    url = db.execute("SELECT url FROM captures WHERE id = ?", [captures[0]]).fetchone()[0]
+    db.execute("PRAGMA foreign_keys = OFF")  # as a damaged file, or the sqlite3 shell, allows
+    with db.conn:
+        db.execute("DELETE FROM capture_payloads WHERE digest = ?", [digest])
+    db.close()
+
+    exported = readouts("export", str(tmp_path / "archive.wacz"))
+    assert exported.returncode == 1
+    assert (
+        f"Error: The archive is damaged, so nothing was exported: capture {captures[0]} of"
+        f" {url}: its payload {digest} is not stored."
+    ) in exported.stderr
+    assert list(tmp_path.glob("archive.wacz*")) == []

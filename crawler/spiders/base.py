@@ -14,7 +14,6 @@ from a Wayback CDX endpoint, each parsed by ``parse_item`` and dated by its capt
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import traceback
 from collections.abc import Iterable, Iterator
@@ -33,6 +32,7 @@ from crawler.effective_status import not_found_page, redirect_removal, same_page
 from crawler.encoding import BadEncoding, decode_page
 from crawler.middlewares import describe_exception
 from crawler.noise import without_dropped
+from storage.pages import page_hash
 from storage.timeutil import utc_now
 
 logger = logging.getLogger(__name__)
@@ -314,7 +314,7 @@ class ReadoutSpider(scrapy.Spider):
         known = self.known.get(response.meta.get("document_url", response.url))
         if not known or not known.get("page_hash") or response.meta.get("origin") == "archive":
             return None
-        digest = hashlib.sha256(response.body).hexdigest()
+        digest = page_hash(response.body)
         return digest if digest == known["page_hash"] else None
 
     async def _parsed(self, response: Response) -> items.FetchResult:
