@@ -8,6 +8,7 @@ Every migration runs in its own ``BEGIN IMMEDIATE`` transaction and must be idem
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import sqlite_utils
@@ -738,6 +739,69 @@ def _narrow_citation_hashes(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE {table}_31 RENAME TO {table}")
 
 
+def _fold_yo_in_the_citation_index(db: sqlite_utils.Database) -> None:
+    """Citation matching reads ё as е and keeps a decomposed letter's combining marks in its word
+    (``analysis.citations.text``): the n-grams of such words hash otherwise than they were
+    indexed. An archive holding such texts gets its citation index cleared and the citation
+    steps' watermarks set back, so the next flag job rebuilds the index and matches every
+    article again, as ``readouts citations --rebuild-index`` does: the same citations, plus those
+    the spelling hid, each flagged once. Other archives are left as they are."""
+    marks = f"[ёЁ{chr(0x300)}-{chr(0x36F)}]"
+    if not db.execute(
+        "SELECT 1 FROM versions WHERE text GLOB ? LIMIT 1", [f"*{marks}*"]
+    ).fetchone():
+        return
+    for table in (
+        "citation_ngrams",
+        "citation_indexed_versions",
+        "citation_url_keys",
+        "citation_article_ngrams",
+        "citation_article_links",
+    ):
+        db.execute(f"DELETE FROM {table}")
+    db.execute(
+        "UPDATE job_state SET value = '0' WHERE name IN ('citations.last_indexed_version_id',"
+        " 'citations.last_article_version_id', 'citations.last_readout_version_id')"
+    )
+
+
+def _number_citations_once(db: sqlite_utils.Database) -> None:
+    """``citations.id`` becomes ``AUTOINCREMENT``. A ``quote_drift`` flag names its citation by
+    id (its key), and SQLite gave the id of a deleted citation (the largest) to the next one:
+    that citation's own drift then found its key taken and went unflagged. The table is copied
+    with the same columns, rows and indexes, and no id a flag names is given again."""
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'citations'").fetchone()
+    if "AUTOINCREMENT" in sql.upper():
+        return
+    numbered = re.sub(
+        r'^CREATE TABLE (?:IF NOT EXISTS )?"citations"', 'CREATE TABLE "citations_numbered"', sql
+    ).replace('"id" INTEGER PRIMARY KEY', '"id" INTEGER PRIMARY KEY AUTOINCREMENT', 1)
+    indexes = [
+        row[0]
+        for row in db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'citations'"
+            " AND sql IS NOT NULL"
+        )
+    ]
+    db.execute(numbered)
+    db.execute("INSERT INTO citations_numbered SELECT * FROM citations")
+    db.execute("DROP TABLE citations")
+    db.execute("ALTER TABLE citations_numbered RENAME TO citations")
+    for index in indexes:
+        db.execute(index)
+    named = db.execute(
+        "SELECT max(CAST(substr(key, 22, instr(substr(key, 22), ':') - 1) AS INTEGER))"
+        " FROM flags WHERE key LIKE 'quote\\_drift:citation:%' ESCAPE '\\'"
+    ).fetchone()[0]
+    # The copy left a row for the table's largest id (renamed with it): raise it if need be.
+    db.execute("DELETE FROM sqlite_sequence WHERE name = 'citations'")
+    db.execute(
+        "INSERT INTO sqlite_sequence (name, seq) SELECT 'citations', max(?, coalesce(max(id), 0))"
+        " FROM citations",
+        [named or 0],
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -761,6 +825,8 @@ MIGRATIONS: list[Migration] = [
     _share_capture_headers,
     _narrow_citation_hashes,
     _reindex_only_changed_text,
+    _fold_yo_in_the_citation_index,
+    _number_citations_once,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

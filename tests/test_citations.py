@@ -134,6 +134,43 @@ def test_quotes_are_found_despite_typography_brackets_ellipses_and_notes(db, arc
     assert citation["matched_chars"] == sum(len(t) for t in texts)
 
 
+YO_SENTENCE = (
+    "Подчёркнуто, что совместная работа идёт по всем направлениям, объём взаимной торговли"
+    " растёт, а ещё не решённые вопросы будут обсуждены на встрече министров в Казани."
+)
+
+
+@pytest.mark.parametrize("spelling", ["ё", "е", "decomposed"])
+def test_a_russian_quote_is_found_whether_it_writes_yo_as_ye_or_not(db, spelling):
+    """kremlin.ru writes ё; most Russian media write е, and some texts carry ё as е + U+0308."""
+    readout = _save(
+        db,
+        "https://gov.example/ru/1",
+        "readout",
+        "Телефонный разговор с Президентом Казахстана",
+        "Состоялся телефонный разговор с Президентом Казахстана. "
+        + YO_SENTENCE
+        + " Договорились поддерживать контакты.",
+    )
+    quoted = YO_SENTENCE.rstrip(".")
+    if spelling != "ё":
+        quoted = quoted.replace("ё", "е" if spelling == "е" else "е\u0308")
+    article_text = f"В Кремле заявили: «{quoted}». Эксперты сомневаются в этом."
+    article = _save(
+        db, "https://blog.example/ru/1", "commentary", "Кремль о торговле", article_text
+    )
+    run_flag_job(db)
+    (citation,) = _citations(db)
+    assert (citation["article_id"], citation["readout_id"]) == (
+        article.document_id,
+        readout.document_id,
+    )
+    (span,) = citation["spans"]
+    assert span["text"] == quoted  # from its first word to its last, ё or е
+    start, end = span["readout"]
+    assert _text(db, citation["readout_version_id"])[start:end] == YO_SENTENCE.rstrip(".")
+
+
 def test_boilerplate_and_shared_formulas_are_not_attributed_to_every_readout(db, archive):
     flags = run_flag_job(db)
     cited = {(row["article_id"], row["readout_id"]) for row in _citations(db)}
@@ -160,6 +197,38 @@ def test_removed_quoted_sentence_makes_the_citation_drift_and_flags_once(db, arc
     kinds = [f["kind"] for f in run_flag_job(db)]
     assert kinds == ["edited_readout"], "back to current: no citation flag"
     assert _citations(db)[0]["status"] == "current"
+
+
+def test_a_citation_made_after_a_deleted_one_gets_its_own_id_and_its_own_drift_flag(db, archive):
+    """A ``quote_drift`` flag's key names its citation by id: an id given twice hid the drift of
+    the second citation (SQLite reuses the largest id once its row is deleted)."""
+    run_flag_job(db)
+    url = "https://gov.example/readouts/1"
+    title, text = READOUTS[url]
+    _save(db, url, "readout", title, text.replace(SHARED_FORMULA + " ", ""))
+    (first_drift,) = [f for f in run_flag_job(db) if f["kind"] == "quote_drift"]
+    (first,) = _citations(db)
+    # The article corrects itself: no quote left, the citation goes.
+    _save(db, "https://blog.example/quoting", "commentary", "Railway friend", "Nothing quoted.")
+    run_flag_job(db)
+    assert _citations(db) == []
+    later = _save(
+        db,
+        "https://blog.example/later",
+        "commentary",
+        "Late to the story",
+        f"The readout once said: “{SHARED_FORMULA.rstrip('.')}, and welcomed Ruritania’s decision"
+        " to host the regional energy summit in the spring of next year.” It no longer does.",
+    )
+    flags = run_flag_job(db)
+    (second,) = _citations(db)
+    assert second["article_id"] == later.document_id and second["id"] > first["id"]
+    assert second["status"] == "drifted"
+    assert [(f["kind"], f["document_id"]) for f in flags] == [
+        ("new_citation", later.document_id),
+        ("quote_drift", later.document_id),
+    ]
+    assert first_drift["key"] != flags[1]["key"]
 
 
 def test_rebuilt_index_finds_the_same_citations_and_raises_nothing_new(db, archive):

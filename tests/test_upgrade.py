@@ -3,6 +3,7 @@ with the same schema as an archive created today."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import sqlite3
@@ -15,23 +16,27 @@ from warcio.archiveiterator import ArchiveIterator
 
 import storage
 from analysis.citations import ngrams
+from analysis.citations import text as citation_text
 from analysis.citations.text import readout_words
-from flagging import citations
+from flagging import citations, run_flag_job
 from readouts.cli import cli
 from readouts.export import Selection, write_warc
 from storage import captures
 from storage.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
+    _fold_yo_in_the_citation_index,
     _narrow_citation_hashes,
+    _number_citations_once,
     _share_capture_headers,
 )
 
+PAGE_HASH = hashlib.sha256(b"<p>x</p>").hexdigest()
 V1_ROWS = {
     "sources": [{"name": "kremlin", "kind": "readout", "spider": "generic", "schedule": "6h"}],
     "runs": [{"id": 1, "source": "kremlin", "mode": "monitor", "started_at": "2024-05-01T10:00:00Z",
               "finished_at": "2024-05-01T10:01:00Z", "outcome": "ok", "versions_stored": 2}],
-    "pages": [{"hash": "ab" * 32, "content_type": "text/html", "size": 5, "compression": "none",
+    "pages": [{"hash": PAGE_HASH, "content_type": "text/html", "size": 5, "compression": "none",
                "body": b"<p>x</p>", "first_seen": "2024-05-01T10:00:30Z"}],
     "documents": [{"id": 1, "source": "kremlin", "url": "http://kremlin.example/news/1",
                    "kind": "readout", "title": "Telephone conversation", "status": "live",
@@ -39,7 +44,7 @@ V1_ROWS = {
     "versions": [
         {"id": 1, "document_id": 1, "version": 1, "seen_at": "2024-05-01T10:00:30Z",
          "title": "Telephone conversation", "text": "The leaders spoke.", "content_hash": "h1",
-         "page_hash": "ab" * 32, "run_id": 1},
+         "page_hash": PAGE_HASH, "run_id": 1},
         {"id": 2, "document_id": 1, "version": 2, "seen_at": "2024-05-02T10:00:30Z",
          "title": "Telephone conversation", "text": "The leaders spoke at length.",
          "content_hash": "h2", "run_id": 1},
@@ -290,3 +295,117 @@ def citation_rows(db) -> list[tuple]:
     return db.execute(
         "SELECT article_id, readout_id, method, spans FROM citations ORDER BY id"
     ).fetchall()
+
+
+def test_a_russian_archive_indexed_before_yo_was_read_as_ye_finds_the_quotes_it_missed(
+    tmp_path, monkeypatch
+):
+    db_path = tmp_path / "archive.db"
+    db = storage.open_database(db_path)
+    readout = storage.save_version(
+        db,
+        storage.Snapshot(
+            source="kremlin-ru",
+            url="http://kremlin.example/events/1",
+            kind="readout",
+            title="Телефонный разговор с Президентом Казахстана",
+            text="Подчёркнуто, что совместная работа идёт по всем направлениям, а объём"
+            " взаимной торговли растёт. Договорились о встрече министров в Казани.",
+        ),
+        None,
+    )
+    storage.save_version(
+        db,
+        storage.Snapshot(
+            source="blog",
+            url="http://blog.example/1",
+            kind="commentary",
+            title="Кремль о торговле",
+            text="В Кремле заявили: «Подчеркнуто, что совместная работа идет по всем"
+            " направлениям, а объем взаимной торговли растет». Эксперты сомневаются.",
+        ),
+        None,
+    )
+    # The previous release: words folded without reading ё as е.
+    with monkeypatch.context() as previous:
+        previous.setattr(citation_text, "fold", lambda word: word.casefold())
+        previous.setattr(citation_text, "_folded_whole", lambda text: text.casefold())
+        readout_words.cache_clear()
+        run_flag_job(db)
+        readout_words.cache_clear()
+    assert db.execute("SELECT count(*) FROM citations").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM citation_ngrams").fetchone()[0] > 0
+    db.execute(f"PRAGMA user_version = {MIGRATIONS.index(_fold_yo_in_the_citation_index)}")
+    db.close()
+
+    db = storage.open_database(db_path)  # the upgrade
+    try:
+        assert db.execute("SELECT count(*) FROM citation_ngrams").fetchone()[0] == 0
+        flags = run_flag_job(db)
+        assert [(f["kind"], f["related_document_id"]) for f in flags] == [
+            ("new_citation", readout.document_id)
+        ]
+    finally:
+        db.close()
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "verify"])
+    assert result.exit_code == 0 and result.output.startswith("The archive is whole"), result.output
+
+
+def test_an_archive_without_yo_keeps_its_citation_index_on_upgrade(readouts, db_path):
+    assert readouts("crawl", "demo-kremlin", "demo-whitehouse", "demo-commentary").returncode == 0
+    db = storage.open_database(db_path)
+    try:
+        before = index_rows(db)
+        _fold_yo_in_the_citation_index(db)
+        assert index_rows(db) == before and all(before.values())
+    finally:
+        db.close()
+
+
+def test_citation_ids_a_drift_flag_names_are_not_given_again_after_upgrade(tmp_path):
+    db_path = tmp_path / "archive.db"
+    db = storage.open_database(db_path)
+    # The previous release's table: the same columns, ids SQLite may give again.
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'citations'").fetchone()
+    db.execute("DROP TABLE citations")
+    db.execute(sql.replace(" AUTOINCREMENT", ""))
+    db.execute(
+        "CREATE UNIQUE INDEX idx_citations_article_id_readout_id ON citations (article_id, readout_id)"
+    )
+    db.execute("DELETE FROM sqlite_sequence WHERE name = 'citations'")
+    for citation_id, article_id in ((1, 10), (2, 11)):
+        db.execute(
+            "INSERT INTO citations (id, article_id, readout_id, method) VALUES (?, ?, 1, 'quote')",
+            [citation_id, article_id],
+        )
+    # Citation 7 drifted, was flagged, and has since been deleted with its article's quote.
+    db.execute(
+        "INSERT INTO flags (kind, key, document_id) VALUES"
+        " ('quote_drift', 'quote_drift:citation:7:readout_version:3', 12)"
+    )
+    db.execute(f"PRAGMA user_version = {MIGRATIONS.index(_number_citations_once)}")
+    db.conn.commit()
+    db.close()
+
+    db = storage.open_database(db_path)  # the upgrade
+    try:
+        assert db.execute("SELECT id, article_id FROM citations ORDER BY id").fetchall() == [
+            (1, 10),
+            (2, 11),
+        ]
+        assert (
+            "AUTOINCREMENT"
+            in db.execute("SELECT sql FROM sqlite_master WHERE name = 'citations'").fetchone()[0]
+        )
+        assert (
+            db.execute(
+                "SELECT count(*) FROM sqlite_master WHERE tbl_name = 'citations' AND type = 'index'"
+            ).fetchone()[0]
+            >= 1
+        )
+        new = db.execute(
+            "INSERT INTO citations (article_id, readout_id, method) VALUES (13, 1, 'quote')"
+        ).lastrowid
+        assert new == 8
+    finally:
+        db.close()

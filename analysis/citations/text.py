@@ -1,7 +1,8 @@
 """Words of a text with their character offsets: the offset map behind every span.
 
-Matching works on folded words (NFKC, case-folded), so curly or straight quotes, non-breaking
-spaces, dashes, line breaks and a capital letter at a sentence start never hide a quote. Each
+Matching works on folded words (NFKC, case-folded, ё read as е), so curly or straight quotes,
+non-breaking spaces, dashes, line breaks, a capital letter at a sentence start and Russian
+spelling habits (kremlin.ru writes "ещё", most Russian media "еще") never hide a quote. Each
 word keeps its start and end offset in the original text, so a match found on words maps back
 to exact character spans of the stored ``versions.text``.
 
@@ -23,7 +24,8 @@ import numpy as np
 
 from analysis.citations.ngrams import ngram_hashes, word_hashes
 
-WORD = re.compile(r"\w+")
+# A word's letters, with the combining marks a decomposed letter carries ("е" + U+0308 is "ё").
+WORD = re.compile(r"[\w\u0300-\u036f]+")
 # The quoter's insertions: [bracketed words] and notes like "(emphasis added)", "(bold italics
 # added)", "(italics mine)".
 INSERTION = re.compile(
@@ -70,13 +72,13 @@ class Words:
 def fold(word: str) -> str:
     if word.isascii():
         return word.lower()
-    return unicodedata.normalize("NFKC", word).casefold()
+    return unicodedata.normalize("NFKC", word).casefold().replace("ё", "е")
 
 
 def _folded_whole(text: str) -> str | None:
     if not unicodedata.is_normalized("NFKC", text):
         return None
-    return text.casefold()
+    return text.casefold().replace("ё", "е")  # one character for one: offsets still line up
 
 
 def words_of(text: str) -> Words:
