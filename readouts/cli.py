@@ -434,7 +434,7 @@ def diff(state: State, doc, from_version, to_version, side_by_side, as_json):
         document = find_document(state.db, doc)
         before, after = version_pair(state.db, document["id"], from_version, to_version)
     except (DocumentNotFound, VersionNotFound) as error:
-        raise click.ClickException(str(error)) from None
+        raise click.UsageError(str(error)) from None  # exit 2: no such document or version
     change, stored = change_for_display(state.db, document["source"], before, after)
     if as_json:
         click.echo(
@@ -552,7 +552,7 @@ def citations(state: State, doc, rebuild_index, as_json):
     try:
         document = find_document(state.db, doc)
     except DocumentNotFound as error:
-        raise click.ClickException(str(error)) from None
+        raise click.UsageError(str(error)) from None  # exit 2: no such document
     view = citation_view(state.db, document)
     if as_json:
         click.echo(json.dumps(view, indent=2, ensure_ascii=False))
@@ -589,7 +589,7 @@ def counterparts(state: State, doc, confirm, reject, as_json):
             verdict = "confirmed" if confirm else "rejected"
             set_counterpart_status(state.db, document["id"], other["id"], verdict)
     except DocumentNotFound as error:
-        raise click.ClickException(str(error)) from None
+        raise click.UsageError(str(error)) from None  # exit 2: no such document
     links = counterparts_of(state.db, document["id"])
     if as_json:
         click.echo(json.dumps(links, indent=2, ensure_ascii=False))

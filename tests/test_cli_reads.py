@@ -110,8 +110,16 @@ def test_diff_of_reversed_versions_shows_the_change_undone(cli):
 
 def test_diff_of_a_missing_version_is_a_clear_error(cli):
     result = cli("diff", URL, "--from", "1", "--to", "9")
-    assert result.returncode == 1
+    assert result.returncode == 2  # bad usage, as DESIGN.md numbers it
     assert "has no version 9 (it has 1 to 3)" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["diff", "citations", "counterparts"])
+def test_a_document_that_does_not_exist_is_bad_usage_naming_it(cli, command):
+    result = cli(command, "99999")
+    assert result.returncode == 2
+    assert "No document '99999': give a document id or its exact URL" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_status_json_says_no_daemon_nothing_running_and_counts_notifications(cli):
