@@ -161,3 +161,28 @@ def test_a_not_found_page_is_told_by_its_title_not_by_any_404_in_it(title, gone)
     page = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
     response = HtmlResponse("http://127.0.0.1/news/1", body=page.encode(), encoding="utf-8")
     assert (not_found_page(response) is not None) == gone
+
+
+def test_links_to_one_page_with_and_without_tracking_parameters_make_one_document(tmp_path):
+    with SiteServer() as server:
+        server.set("/news/1", article("Call with the Prime Minister", TEXT))
+        server.set("/news/2", article("Meeting with the Governor", TEXT))
+        server.set(
+            "/news",
+            "<html><body><a href='/news/1'>x</a> <a href='/news/1?utm_source=tw&utm_medium=x'>x</a>"
+            " <a href='/news/2?fbclid=AbC'>x</a> <a href='/news/2?ref=home'>x</a></body></html>",
+        )
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[sources.site]\nkind = "readout"\nspider = "generic"\n'
+            f'start_urls = ["{server.url("/news")}"]\nitem_pattern = "/news/\\\\d+$"\ndelay = 0\n',
+            encoding="utf-8",
+        )
+        readouts = Readouts(tmp_path / "archive.db", sources)
+        assert readouts("crawl", "site").returncode == 0
+        urls = [
+            row["url"] for row in query(readouts.db_path, "SELECT url FROM documents ORDER BY url")
+        ]
+        assert urls == [server.url("/news/1"), server.url("/news/2")]
+        flags = query(readouts.db_path, "SELECT kind FROM flags")
+        assert [row["kind"] for row in flags] == ["new_readout", "new_readout"]

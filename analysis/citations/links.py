@@ -16,10 +16,11 @@ import logging
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
+from analysis.urls import tracking
+
 logger = logging.getLogger(__name__)
 
 _LANGUAGE = re.compile(r"^[a-z]{2}(?:-[a-z]{2})?$")
-_TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|ref$|ref_src$)")
 
 
 def url_key(url: str) -> str:
@@ -34,9 +35,7 @@ def url_key(url: str) -> str:
     segments = [s for s in parts.path.split("/") if s]
     if segments and _LANGUAGE.match(segments[0].lower()):
         segments = segments[1:]
-    query = urlencode(
-        sorted((k, v) for k, v in parse_qsl(parts.query) if not _TRACKING.match(k.lower()))
-    )
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not tracking(k)))
     key = ".".join(labels) + "/" + "/".join(segments)
     return key + ("?" + query if query else "")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from scrapy.http import TextResponse
 
+from analysis.urls import without_tracking
 from crawler.extraction import extract_article
 from crawler.spiders.base import ReadoutSpider
 
@@ -70,7 +71,7 @@ class GenericSpider(ReadoutSpider):
     def _links(response: TextResponse) -> list[str]:
         links = []
         for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href.strip()).split("#", 1)[0]
+            url = without_tracking(response.urljoin(href.strip()).split("#", 1)[0])
             if url.startswith(("http://", "https://")) and url not in links:
                 links.append(url)
         return links
