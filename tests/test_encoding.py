@@ -146,7 +146,7 @@ def test_mislabelled_cyrillic_pages_are_stored_right_and_relabelled_copies_make_
 
     first = stored()
     for number in (1, 2, 3):
-        version, title, text = first[server.url(item_path(number))]
+        _, title, text = first[server.url(item_path(number))]
         assert title == make_readout(number).title
         assert all(paragraph in text for paragraph in make_readout(number).paragraphs)
 
