@@ -3,8 +3,8 @@
 A site spider supplies two things: ``discover()`` (requests for listing pages or feeds, whose
 callbacks yield ``self.item_request(url)`` for item pages) and ``parse_item(response)`` (a dict
 with at least ``title`` and ``text``). Everything else — conditional re-checks of known items,
-404/410 handling, retries, parse errors, date ranges, Wayback captures — happens here,
-identically for all sites.
+404/410 handling, access walls, retries, parse errors, date ranges, Wayback captures — happens
+here, identically for all sites.
 
 Modes: ``monitor`` (listings until known items, plus re-checks of recent items), ``recheck``
 (every known item too), ``backfill`` (listings over a date range, known items skipped, so a
@@ -28,7 +28,13 @@ from twisted.python.failure import Failure
 
 from analysis.dates import iso_day
 from crawler import items, parsing, wayback
-from crawler.effective_status import not_found_page, redirect_removal, same_page
+from crawler.effective_status import (
+    access_wall,
+    not_found_page,
+    redirect_removal,
+    same_page,
+    wall_redirect,
+)
 from crawler.encoding import BadEncoding, decode_page
 from crawler.middlewares import describe_exception
 from crawler.noise import without_dropped
@@ -55,7 +61,7 @@ class ItemGone(Exception):
 class Extracted:
     """What parsing one item page gave (picklable: it may come back from a worker process)."""
 
-    outcome: str  # items.PAGE, items.PARSE_ERROR or items.GONE
+    outcome: str  # items.PAGE, items.PARSE_ERROR, items.GONE or items.FAILED (an access wall)
     fields: dict[str, Any] = field(default_factory=dict)
     error: str | None = None  # what failed, or what says the page is gone ("not found" title)
     bug: str | None = None  # the traceback of a spider that failed, for the crawl's log
@@ -283,7 +289,8 @@ class ReadoutSpider(scrapy.Spider):
             yield self._result(response, items.FAILED, error=error)
 
     def _redirected(self, response: Response) -> items.FetchResult | scrapy.Request:
-        """Follow an item's redirect, unless it leads to the home page or a listing (gone).
+        """Follow an item's redirect, unless it leads to a captcha (a failure), to the home page or
+        to a listing (gone).
 
         Item requests handle every status themselves (``handle_httpstatus_all``), so Scrapy's
         redirect middleware leaves their redirects to this method.
@@ -292,6 +299,9 @@ class ReadoutSpider(scrapy.Spider):
         redirects = [*response.meta.get("redirect_urls", []), response.url]
         if len(redirects) > MAX_REDIRECTS:
             return self._result(response, items.FAILED, error="too many redirects")
+        wall = wall_redirect(target)
+        if wall:
+            return self._result(response, items.FAILED, error=wall)
         reason = redirect_removal(target, self.is_listing_url)
         if reason:
             return self._result(response, items.GONE, http_status=404, error=reason)
@@ -328,6 +338,8 @@ class ReadoutSpider(scrapy.Spider):
         extracted = await parsing.extract(self, response)
         if extracted.bug:  # a parser bug must be as loud as a changed page
             logger.error("%s spider failed on %s\n%s", self.name, response.url, extracted.bug)
+        if extracted.outcome == items.FAILED:  # an access wall: the document is not shown now
+            return self._result(response, items.FAILED, error=extracted.error)
         if extracted.outcome == items.GONE and extracted.error:  # a "not found" page
             return self._result(response, items.GONE, http_status=404, error=extracted.error)
         if extracted.outcome == items.GONE:
@@ -346,8 +358,11 @@ class ReadoutSpider(scrapy.Spider):
 
     def extract(self, response: TextResponse) -> Extracted:
         """Parse an item page (in this process or a worker's, see ``crawler.parsing``): its
-        fields, or why there are none. A "not found" page is told here too: the crawl process
-        itself never builds a page's HTML tree."""
+        fields, or why there are none. Access walls (a transient failure) and "not found"
+        pages are told here too: the crawl process itself never builds a page's HTML tree."""
+        wall = access_wall(response)
+        if wall:
+            return Extracted(items.FAILED, error=wall)
         reason = not_found_page(response)
         if reason:
             return Extracted(items.GONE, error=reason)
