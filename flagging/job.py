@@ -117,6 +117,9 @@ def _refresh_rewritten_histories(db: sqlite_utils.Database) -> list[dict[str, An
     return []
 
 
+STATUS_WATERMARK = "flags.last_status_event_id"
+
+
 def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """``removed_readout`` and ``restored_readout`` flags, one per status event."""
 
@@ -127,9 +130,7 @@ def _flag_status_events(db: sqlite_utils.Database) -> list[dict[str, Any]]:
                 raised.append(flag)
         return raised
 
-    return run_in_batches(
-        db, "flags.last_status_event_id", status_events_after, handle, batch=BATCH
-    )
+    return run_in_batches(db, STATUS_WATERMARK, status_events_after, handle, batch=BATCH)
 
 
 def _status_flag(row: dict[str, Any]) -> dict[str, Any]:

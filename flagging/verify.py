@@ -18,7 +18,7 @@ import sqlite_utils
 from analysis.citations.params import DEFAULT, Params
 from flagging import citations as citation_steps
 from flagging.changes import WATERMARK as CHANGES_WATERMARK
-from flagging.job import run_flag_job
+from flagging.job import STATUS_WATERMARK, run_flag_job
 from storage import verify as checks
 from storage.database import write_transaction
 from storage.job_state import get_state, set_state
@@ -58,6 +58,7 @@ def verify(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[Finding]
             citation_steps.INDEX_WATERMARK,
             citation_steps.ARTICLE_WATERMARK,
             COUNTERPARTS_WATERMARK,
+            STATUS_WATERMARK,
         )
     }
     findings = checks.integrity(db) + checks.stored_bodies(db)
@@ -77,6 +78,7 @@ def verify(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[Finding]
         findings += checks.citation_findings(article, found)
     findings += checks.missing_profiles(db, state[COUNTERPARTS_WATERMARK])
     findings += checks.missing_flags(db, state[VERSIONS_WATERMARK])
+    findings += checks.missing_status_flags(db, state[STATUS_WATERMARK])
     findings += checks.flag_problems(db)
     findings += checks.full_text(db)
     return findings
@@ -125,6 +127,7 @@ def _prepare(db: sqlite_utils.Database, findings: list[Finding]) -> None:
                 checks.CITATIONS, checks.CITATION_SPANS, checks.FLAGS
             ),
             COUNTERPARTS_WATERMARK: first(checks.PROFILES),
+            STATUS_WATERMARK: first(checks.STATUS_FLAGS),  # ids: status events
         }
         for name, version_id in rewinds.items():
             if version_id is not None and get_state(db, name) >= version_id:

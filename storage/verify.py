@@ -38,6 +38,7 @@ CITATION_SPANS = "citation_spans"
 CITATIONS = "citations"
 PROFILES = "event_profiles"
 FLAGS = "flags"
+STATUS_FLAGS = "status_flags"
 FULL_TEXT = "full_text"
 
 
@@ -369,6 +370,26 @@ def missing_flags(db: Any, versions_watermark: int) -> list[Finding]:
             Finding(FLAGS, f"citation {citation_id} has no new_citation flag", [article_version_id])
         )
     return findings
+
+
+def missing_status_flags(db: Any, watermark: int) -> list[Finding]:
+    """Removals and returns of readouts the status step has passed (events up to ``watermark``)
+    without their ``removed_readout`` or ``restored_readout`` flag."""
+    return [
+        Finding(
+            STATUS_FLAGS,
+            f"readout {document_id} has no {kind} flag (status event {event})",
+            [event],
+        )
+        for event, document_id, kind in db.execute(
+            "SELECT e.id, e.document_id, CASE e.new_status WHEN 'removed' THEN 'removed_readout'"
+            " ELSE 'restored_readout' END AS kind FROM status_events e"
+            " JOIN documents d ON d.id = e.document_id WHERE d.kind = 'readout' AND e.id <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.key = kind || ':event:' || e.id)"
+            " ORDER BY e.id",
+            [watermark],
+        ).fetchall()
+    ]
 
 
 def missing_profiles(db: Any, watermark: int) -> list[Finding]:

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from conftest import Readouts, query
 
 import storage
-from flagging import reported
+from flagging import reported, run_flag_job
 from readouts.cli import cli
 from scheduler.sources import SourcesError, load_sources
 
@@ -287,3 +287,29 @@ def test_export_of_a_capture_whose_payload_row_is_gone_fails_naming_it(crawled, 
         f" {url}: its payload {digest} is not stored."
     ) in exported.stderr
     assert list(tmp_path.glob("archive.wacz*")) == []
+
+
+def test_a_lost_removal_flag_is_named_and_raised_again_once(crawled):
+    db = storage.open_database(crawled)
+    try:
+        (url,) = db.execute(
+            "SELECT url FROM documents WHERE kind = 'readout' ORDER BY id LIMIT 1"
+        ).fetchone()
+        for _ in range(2):  # 404 twice, outside any run: removed
+            storage.mark_gone(db, url, None, 404)
+        (flag,) = [f for f in run_flag_job(db) if f["kind"] == "removed_readout"]
+        db.execute("DELETE FROM flags WHERE key = ?", [flag["key"]])
+        db.conn.commit()
+    finally:
+        db.close()
+    event = int(flag["key"].rsplit(":", 1)[1])
+    result = verify(crawled)
+    assert (result.exit_code, result.output) == (
+        1,
+        "1 problem found:\n"
+        f"- readout {flag['document_id']} has no removed_readout flag (status event {event})\n",
+    )
+    repaired = verify(crawled, "--repair", "--json")
+    assert repaired.exit_code == 0, repaired.output
+    assert [f["key"] for f in json.loads(repaired.output)["flags"]] == [flag["key"]]
+    assert verify(crawled).output == CLEAN
