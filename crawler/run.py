@@ -22,6 +22,7 @@ from scrapy.utils.reactor import install_reactor
 
 import storage
 from crawler import parsing, wayback
+from crawler.page_limit import HELD_BACK
 from crawler.pipelines import ARCHIVE_ERROR, NOT_STORED
 from crawler.spiders import spider_class
 from storage.runs import close_abandoned_runs, fetch_results
@@ -110,7 +111,7 @@ def source_settings(
     headers.update(source.headers)
     settings.set("DEFAULT_REQUEST_HEADERS", headers, priority="spider")
     if options.max_pages:
-        settings.set("CLOSESPIDER_PAGECOUNT", options.max_pages, priority="spider")
+        settings.set("READOUTS_MAX_PAGES", options.max_pages, priority="spider")
     return settings
 
 
@@ -227,6 +228,12 @@ class _Crawls:
                 outcome, message = "interrupted", "stopped by a signal"
             elif reason is None:
                 outcome, message = "failed", "the crawler did not start (see the log)"
+            elif stats.get_value(HELD_BACK):
+                limited = (
+                    f"stopped at --max-pages {self.options.max_pages}:"
+                    f" {stats.get_value(HELD_BACK)} more page(s) found, not fetched"
+                )
+                message = f"{message}; {limited}" if message else limited
             try:
                 runs.append(storage.finish_run(self.db, run_id, outcome=outcome, message=message))
             except storage.ArchiveError as error:

@@ -50,6 +50,10 @@ DOWNLOADER_MIDDLEWARES = {
     # (590) decodes the body: keeps each exchange as transferred, for WARC export.
     "crawler.capture.CaptureMiddleware": 940,
 }
+SPIDER_MIDDLEWARES = {
+    # Closest to the engine: counts the requests that leave the spider (--max-pages).
+    "crawler.page_limit.PageLimit": 10,
+}
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,
 }
@@ -71,4 +75,5 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
 READOUTS_DB = None
 READOUTS_RUN_ID = None
 READOUTS_PROXY = None
+READOUTS_MAX_PAGES = None
 READOUTS_MAX_RETRY_AFTER = 300

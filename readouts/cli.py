@@ -152,7 +152,12 @@ def sources(state: State, as_json):
 @click.argument("names", nargs=-1, required=True)
 @click.option("--since", callback=parse_date, help="Backfill from this date (YYYY-MM-DD).")
 @click.option("--until", callback=parse_date, help="Backfill up to this date (YYYY-MM-DD).")
-@click.option("--max-pages", type=click.IntRange(1), help="Stop after this many pages per source.")
+@click.option(
+    "--max-pages",
+    type=click.IntRange(1),
+    help="Fetch at most this many pages per source: listing and item pages, each counted once"
+    " with its retries and redirects; robots.txt not counted. No limit by default.",
+)
 @click.option("--recheck", is_flag=True, help="Also re-fetch every known item of the source.")
 @click.option(
     "--from-archive",

@@ -67,3 +67,34 @@ def test_killed_backfill_resumes_without_refetching_and_stores_each_item_once(
         ("backfill", "ok"),
     ]
     assert query(db_path, "PRAGMA integrity_check") == [{"integrity_check": "ok"}]
+
+
+def test_backfill_bounded_by_max_pages_carries_on_run_after_run(tmp_path, db_path, server):
+    """Eight requests at a time, five pages a run: each run makes exactly five page requests,
+    ends ok, and stores items the runs before it did not; a run without the limit finishes the
+    range without fetching any stored item again."""
+    site = NewsSite(server, ITEMS)
+    readouts = Readouts(db_path, site.sources(tmp_path / "s.toml", concurrency=8))
+    stored: set[str] = set()
+    for _ in range(3):
+        asked_before = len(server.requests)
+        result = readouts("crawl", "news", *RANGE, "--max-pages", "5")
+        assert result.returncode == 0, result.stdout + result.stderr
+        asked = [r.path for r in server.requests[asked_before:] if r.path != "/robots.txt"]
+        assert len(asked) == 5, asked
+        assert not {server.url(path) for path in asked} & stored, "a stored item was fetched again"
+        now = stored_urls(db_path)
+        assert now > stored
+        stored = now
+    asked_before = len(server.requests)
+    result = readouts("crawl", "news", *RANGE)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not {server.url(r.path) for r in server.requests[asked_before:]} & stored
+    per_document = query(
+        db_path, "SELECT document_id, count(*) AS n FROM versions GROUP BY document_id"
+    )
+    assert len(per_document) == ITEMS and {row["n"] for row in per_document} == {1}
+    runs = query(db_path, "SELECT outcome, message FROM runs ORDER BY id")
+    assert [r["outcome"] for r in runs] == ["ok"] * 4
+    assert all(r["message"].startswith("stopped at --max-pages 5: ") for r in runs[:3])
+    assert runs[3]["message"] is None

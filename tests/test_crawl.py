@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from conftest import query
+from conftest import Readouts, query
+from news_site import NewsSite
 
 from readouts.demo import content
 from readouts.demo.server import Resource
+from storage.runs import ERROR_OUTCOMES
 
 ALL = ["demo-kremlin", "demo-whitehouse", "demo-commentary"]
 CHROME = [
@@ -231,13 +233,26 @@ def test_recheck_sends_conditional_requests_and_counts_304_as_unchanged(readouts
     assert "1 not modified" in result.stdout
 
 
-def test_max_pages_bounds_a_crawl(readouts, db_path):
-    result = readouts("crawl", "demo-kremlin", "--max-pages", "2")
-    assert result.returncode == 0, result.stderr
-    run = query(db_path, "SELECT pages_fetched FROM runs")[0]
-    # The limit is reached, not undercut: the demo site has far more than two pages (and
-    # robots.txt, which Scrapy's page count leaves out, is logged as a fetch).
-    assert 2 <= run["pages_fetched"] <= 3
+def test_max_pages_asks_for_exactly_that_many_pages_with_more_requests_in_flight(
+    tmp_path, db_path, server
+):
+    """Eight requests at a time to a 40-item site, three pages asked for: three fetched (plus
+    robots.txt), in a monitor run and in a re-check; the rest are neither made nor failures."""
+    news = Readouts(db_path, NewsSite(server, 40).sources(tmp_path / "news.toml", concurrency=8))
+    for mode in ([], ["--recheck"]):
+        asked_before = len(server.requests)
+        result = news("crawl", "news", *mode, "--max-pages", "3")
+        assert result.returncode == 0, result.stdout + result.stderr
+        asked = [r.path for r in server.requests[asked_before:] if r.path != "/robots.txt"]
+        assert len(asked) == 3, asked
+        run = query(db_path, "SELECT * FROM runs ORDER BY id DESC LIMIT 1")[0]
+        assert run["outcome"] == "ok"
+        assert run["message"].startswith("stopped at --max-pages 3: ")
+        assert run["message"] in result.stdout
+        fetches = query(db_path, "SELECT url, outcome FROM fetches WHERE run_id = ?", [run["id"]])
+        pages = [f for f in fetches if not f["url"].endswith("/robots.txt")]
+        assert sorted(f["url"] for f in pages) == sorted(server.url(path) for path in asked)
+        assert not [f for f in pages if f["outcome"] in ERROR_OUTCOMES], pages
 
 
 def test_every_fetch_is_in_the_fetch_log(readouts, db_path, server):
