@@ -69,7 +69,9 @@ def verify(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[Finding]
         ("citations", citation_steps.ARTICLE_WATERMARK, "commentary"),
         ("counterparts", COUNTERPARTS_WATERMARK, "readout"),
     ):
-        findings += checks.pending_versions(db, step, state[name], kind)
+        findings += checks.pending_versions(
+            db, step, state[name], kind, indexed_count=name == citation_steps.INDEX_WATERMARK
+        )
     findings += checks.missing_changes(db, state[CHANGES_WATERMARK])
     findings += checks.missing_index_rows(db, params)
     findings += checks.citation_spans(db)

@@ -114,9 +114,15 @@ def stored_bodies(db: Any) -> list[Finding]:
     return findings
 
 
-def pending_versions(db: Any, step: str, watermark: int, kind: str | None = None) -> list[Finding]:
-    """Versions (of documents of ``kind``) stored after the step's watermark: not through it yet."""
+def pending_versions(
+    db: Any, step: str, watermark: int, kind: str | None = None, *, indexed_count: bool = False
+) -> list[Finding]:
+    """Versions (of documents of ``kind``) stored after the step's watermark: not through it yet.
+    ``indexed_count``: a version in ``citation_indexed_versions`` is through (the index step
+    skips those, so its watermark stays behind them after a repair re-indexes older ones)."""
     where = " AND d.kind = ?" if kind else ""
+    if indexed_count:
+        where += " AND v.id NOT IN (SELECT version_id FROM citation_indexed_versions)"
     ids = [
         row[0]
         for row in db.execute(

@@ -313,3 +313,23 @@ def test_a_lost_removal_flag_is_named_and_raised_again_once(crawled):
     assert repaired.exit_code == 0, repaired.output
     assert [f["key"] for f in json.loads(repaired.output)["flags"]] == [flag["key"]]
     assert verify(crawled).output == CLEAN
+
+
+def test_repairing_the_oldest_readout_version_leaves_no_later_one_pending(crawled):
+    """The index step skips versions the index holds, so after re-indexing the oldest one its
+    watermark stays behind the others: they are through all the same."""
+    db = storage.open_database(crawled)
+    try:
+        oldest = db.execute("SELECT min(version_id) FROM citation_indexed_versions").fetchone()[0]
+        assert db.execute(
+            "SELECT count(*) FROM citation_indexed_versions WHERE version_id > ?", [oldest]
+        ).fetchone()[0]
+        db.execute("DELETE FROM citation_indexed_versions WHERE version_id = ?", [oldest])
+        db.conn.commit()
+    finally:
+        db.close()
+    assert verify(crawled).output == (
+        f"1 problem found:\n- readout version {oldest} is not in the citation index\n"
+    )
+    assert verify(crawled, "--repair").exit_code == 0
+    assert verify(crawled).output == CLEAN
