@@ -591,6 +591,7 @@ def counterparts(state: State, doc, confirm, reject, as_json):
         document = find_document(state.db, doc)
         if confirm or reject:
             other = find_document(state.db, confirm or reject)
+            _check_counterpart(document, other, "--confirm" if confirm else "--reject")
             verdict = "confirmed" if confirm else "rejected"
             set_counterpart_status(state.db, document["id"], other["id"], verdict)
     except DocumentNotFound as error:
@@ -600,6 +601,23 @@ def counterparts(state: State, doc, confirm, reject, as_json):
         click.echo(json.dumps(links, indent=2, ensure_ascii=False))
     else:
         click.echo(report.counterparts(document, links))
+
+
+def _check_counterpart(document: dict, other: dict, option: str) -> None:
+    """A counterpart is another source's readout of the same event: the link a user sets must
+    be one the detection could have made."""
+    if document["id"] == other["id"]:
+        problem = "a readout is not its own counterpart"
+    elif document["kind"] != "readout" or other["kind"] != "readout":
+        kinds = (
+            f"document {document['id']} is a {document['kind']}, {other['id']} a {other['kind']}"
+        )
+        problem = f"counterparts are readouts: {kinds}"
+    elif document["source"] == other["source"]:
+        problem = f"counterparts come from two sources: both are {document['source']}'s"
+    else:
+        return
+    raise click.BadParameter(problem, param_hint=option)
 
 
 @cli.command()

@@ -121,3 +121,30 @@ def test_counterparts_command_shows_what_only_one_side_reported(readouts, db_pat
     assert result.returncode == 0, result.stderr
     assert content.WHITEHOUSE_CALL["title"] in result.stdout
     assert "Only this readout says" in result.stdout and "Bashar al-Assad" in result.stdout
+
+
+def test_a_link_no_detection_could_make_is_refused_naming_why(readouts, db_path):
+    assert readouts("crawl", "demo-kremlin", "demo-whitehouse", "demo-commentary").returncode == 0
+    ids = {
+        (row["source"], row["kind"]): row["id"]
+        for row in query(db_path, "SELECT id, source, kind FROM documents ORDER BY id DESC")
+    }
+    kremlin, article = ids[("demo-kremlin", "readout")], ids[("demo-commentary", "commentary")]
+    other_kremlin = [
+        row["id"]
+        for row in query(db_path, "SELECT id FROM documents WHERE source = 'demo-kremlin'")
+        if row["id"] != kremlin
+    ][0]
+    before = query(db_path, "SELECT * FROM counterparts")
+    for other, why in (
+        (kremlin, "a readout is not its own counterpart"),
+        (
+            article,
+            f"counterparts are readouts: document {kremlin} is a readout, {article} a commentary",
+        ),
+        (other_kremlin, "counterparts come from two sources: both are demo-kremlin's"),
+    ):
+        result = readouts("counterparts", str(kremlin), "--confirm", str(other))
+        assert result.returncode == 2, result.stdout
+        assert f"Invalid value for --confirm: {why}" in result.stderr
+    assert query(db_path, "SELECT * FROM counterparts") == before
