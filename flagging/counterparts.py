@@ -113,7 +113,9 @@ def profile_row(row: dict[str, Any]) -> dict[str, Any]:
         "participants": json.dumps(sorted(found.participants)),
         "kinds": json.dumps(sorted(found.kinds)),
         "published_utc": events.utc_text(found.published),
-        "event_day": found.event_day.isoformat() if found.event_day else None,
+        # The lead's date, else the publication's day where it was published: the profile keeps
+        # the instant in UTC only, and 22:55 in Washington is already tomorrow in UTC.
+        "event_day": day.isoformat() if (day := events.day_of(found)) else None,
         "announcement": int(found.announcement),
     }
 

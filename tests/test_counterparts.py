@@ -148,3 +148,27 @@ def test_a_link_no_detection_could_make_is_refused_naming_why(readouts, db_path)
         assert result.returncode == 2, result.stdout
         assert f"Invalid value for --confirm: {why}" in result.stderr
     assert query(db_path, "SELECT * FROM counterparts") == before
+
+
+def test_a_late_evening_readout_keeps_its_own_day_once_stored_in_utc():
+    """Stored profiles keep the publication instant in UTC: the day is taken before, where it
+    was published (22:55 in Washington on 3 January is 4 January in UTC)."""
+    from flagging.counterparts import _as_profile, profile_row
+
+    def stored(title, text, published_at):
+        row = {"document_id": 1, "version_id": 1, "source": "s", "title": title, "text": text}
+        return _as_profile(profile_row({**row, "published_at": published_at}))
+
+    washington = stored(
+        "Readout of President Biden’s Call with President Zelenskyy of Ukraine",
+        "President Biden spoke with President Zelenskyy of Ukraine.",
+        "2022-01-03T22:55:00-05:00",
+    )
+    kyiv = stored(
+        "Conversation of Volodymyr Zelenskyy with Joseph Biden",
+        "President Volodymyr Zelenskyy had a telephone conversation with President Joseph Biden.",
+        "2022-01-03T23:40:00+02:00",
+    )
+    assert washington.published.date() == date(2022, 1, 4)  # in UTC
+    found = match_events(washington, kyiv)
+    assert found and found.evidence["event_days"] == ["2022-01-03", "2022-01-03"]
