@@ -663,6 +663,8 @@ def scan(state: State, paths, workers, scheduler, since, until, range_mb, as_jso
     from scan.job import ScanInputError, run_scan
     from scan.records import WarcReadError
 
+    if since and until and since > until:
+        raise click.BadParameter("--since is after --until", param_hint="--since")
     source = "news-scan" if "news-scan" in state.sources.sources else None
     try:
         summary = run_scan(

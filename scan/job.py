@@ -201,6 +201,7 @@ def _store(db: sqlite_utils.Database, result: RangeResult, summary: ScanSummary)
     summary.html_records += counts["html"]
     summary.candidates += counts["candidates"]
     summary.citing_articles += counts["citing"]
+    whole = not (task.since or task.until)  # a dated scan leaves the other dates to read
     summary.versions_stored += scans.save_range(
-        db, task.digest, task.path, task.start, task.end, counts, result.articles
+        db, task.digest, task.path, task.start, task.end, counts, result.articles, mark_done=whole
     )

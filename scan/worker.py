@@ -23,6 +23,7 @@ from analysis.citations.detect import detect
 from analysis.citations.links import article_links, url_key
 from analysis.citations.params import DEFAULT, Params
 from analysis.citations.text import words_of
+from analysis.urls import without_tracking
 from crawler.encoding import BadEncoding, decode_page
 from crawler.extraction import extract_article
 from scan.records import Capture, WarcReadError, html_captures
@@ -55,6 +56,7 @@ class RangeTask:
 class ScannedArticle:
     """A page that cites a readout, as the writer stores it."""
 
+    url: str  # filed as the crawler files it: without tracking parameters
     source: str
     site: str
     title: str
@@ -89,6 +91,8 @@ def _scan(task: RangeTask, snapshot: IndexSnapshot, params: Params, result: Rang
         day = capture.captured_at[:10]
         if (task.since and day < task.since) or (task.until and day > task.until):
             continue
+        if url_key(capture.url) in snapshot.url_keys:
+            continue  # a readout's own page (news crawls capture official sites): it cites none
         try:
             page, _ = decode_page(capture.body, capture.content_type)
         except BadEncoding:
@@ -120,7 +124,7 @@ def links_a_readout(page: str, url: str, snapshot: IndexSnapshot) -> bool:
     if own_host not in snapshot.hosts and not _hosts_pattern(snapshot.hosts).search(page):
         return False
     return any(
-        url_key(urljoin(url, "".join(groups))) in snapshot.url_keys
+        url_key(urljoin(url, html_lib.unescape("".join(groups)))) in snapshot.url_keys
         for groups in _HREF.findall(page)
     )
 
@@ -154,6 +158,7 @@ def cites(
     parts = urlsplit(capture.url)
     host = (parts.hostname or "").removeprefix("www.")
     return ScannedArticle(
+        url=without_tracking(capture.url.split("#", 1)[0]),
         source=source or host,
         site=f"{parts.scheme}://{parts.netloc}",
         title=extracted.title,

@@ -1,4 +1,5 @@
-"""Versions recovered from a web archive (the Wayback Machine), placed in a document's history.
+"""Versions recovered from a web archive (the Wayback Machine, an imported WARC file, a news
+crawl's WARC files read by ``readouts scan``), placed in a document's history.
 
 A capture is an observation made by someone else, in the past: it is dated by its capture time
 and may be older than every version we crawled ourselves. The rules of ``documents`` still hold
@@ -36,9 +37,10 @@ from storage.timeutil import utc_now
 
 
 def save_archived_version(
-    db: sqlite_utils.Database, snapshot: Snapshot, run_id: int | None
+    db: sqlite_utils.Database, snapshot: Snapshot, run_id: int | None, *, origin: str = ARCHIVE
 ) -> SaveResult:
-    """Place one archive capture (``snapshot.seen_at`` = capture time) in its document's history."""
+    """Place one archive capture (``snapshot.seen_at`` = capture time) in its document's history;
+    ``origin`` names the archive (the news scan files its WARC captures as ``scan``)."""
     if not (snapshot.title or "").strip() or not (snapshot.text or "").strip():
         raise EmptyVersionError(f"Refusing to store an empty version of {snapshot.url}")
     if not snapshot.seen_at:
@@ -59,12 +61,12 @@ def save_archived_version(
                 db.execute(
                     "INSERT INTO version_sightings (version_id, seen_at, origin, page_hash, run_id)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    [before[-1][0], captured, ARCHIVE, snapshot.page_hash, run_id],
+                    [before[-1][0], captured, origin, snapshot.page_hash, run_id],
                 )
             return SaveResult(document_id, None, None, created)
         former = [row[0] for row in history]
         if after and after[0][2] == digest:
-            _antedate(db, after[0][0], snapshot, run_id)
+            _antedate(db, after[0][0], snapshot, run_id, origin)
             _resolve_spans(db, document_id)
             _renumber(db, document_id)
             _forget_changes_after_reordering(db, document_id, former)
@@ -83,7 +85,7 @@ def save_archived_version(
                 digest,
                 snapshot.page_hash,
                 run_id,
-                ARCHIVE,
+                origin,
                 json.dumps(snapshot.metadata, ensure_ascii=False) if snapshot.metadata else None,
             ],
         ).lastrowid
@@ -114,7 +116,7 @@ def _document(db: sqlite_utils.Database, snapshot: Snapshot) -> tuple[int, bool]
 
 
 def _antedate(
-    db: sqlite_utils.Database, version_id: int, snapshot: Snapshot, run_id: int | None
+    db: sqlite_utils.Database, version_id: int, snapshot: Snapshot, run_id: int | None, origin: str
 ) -> None:
     """The version was already there at the capture time: date it from then, and keep its
     former first sighting."""
@@ -125,7 +127,7 @@ def _antedate(
     )
     db.execute(
         "UPDATE versions SET seen_at = ?, origin = ?, page_hash = ?, run_id = ? WHERE id = ?",
-        [snapshot.seen_at, ARCHIVE, snapshot.page_hash, run_id, version_id],
+        [snapshot.seen_at, origin, snapshot.page_hash, run_id, version_id],
     )
 
 

@@ -5,7 +5,11 @@ and stores, through one writer, only the articles that cite a readout: a ``scan`
 commentary document, its raw page and its WARC provenance (``scan_captures``). Progress is
 kept per WARC file (``scan_files``, keyed by the file's digest) and per record range
 (``scan_ranges``): a range's articles and its ``done`` mark commit together, so a killed scan
-resumes at the first range not done and stores nothing twice.
+resumes at the first range not done and stores nothing twice. Only a scan of every capture
+marks a range done: one limited to some dates has not read the rest.
+
+A scanned capture is an observation made by someone else, in the past, as a web archive's is:
+it takes its place in the document's history by its capture time (``save_archived_version``).
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ import numpy as np
 import sqlite_utils
 
 from analysis.citations.params import DEFAULT, Params
+from storage.archive import save_archived_version
 from storage.citation_index import readout_count
 from storage.database import write_transaction
-from storage.documents import Snapshot, save_version
+from storage.documents import Snapshot
 from storage.pages import save_page
 from storage.schema import SCAN
 from storage.timeutil import utc_now
@@ -116,9 +121,14 @@ def save_range(
     end: int,
     counts: dict[str, int],
     articles: Iterable[Any],
+    *,
+    mark_done: bool = True,
 ) -> int:
     """Store one range's citing articles and mark the range done, in one transaction; when
-    it is the file's last range the file is finished too. Return the versions stored."""
+    it is the file's last range the file is finished too. Return the versions stored.
+
+    A scan limited to some dates stores its articles with ``mark_done`` false: the range's
+    other captures are still to read by a scan of other dates."""
     stored = 0
     now = utc_now()
     with write_transaction(db):
@@ -126,21 +136,21 @@ def save_range(
             capture = article.capture
             ensure_source(db, article.source, article.site)
             page_hash = save_page(db, capture.body, capture.content_type, capture.captured_at)
-            result = save_version(
+            result = save_archived_version(
                 db,
                 Snapshot(
                     source=article.source,
-                    url=capture.url,
+                    url=article.url,
                     kind="commentary",
                     title=article.title,
                     text=article.text,
                     published_at=article.published_at,
                     language=article.language,
-                    seen_at=capture.captured_at,
+                    seen_at=capture.captured_at or now,
                     page_hash=page_hash,
-                    origin=SCAN,
                 ),
                 None,
+                origin=SCAN,
             )
             stored += result.version_id is not None
             db.execute(
@@ -159,22 +169,30 @@ def save_range(
                     now,
                 ],
             )
-        db.execute(
-            "INSERT INTO scan_ranges (file_digest, start, end, records, html_records, citing,"
-            " done_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(file_digest, start) DO UPDATE"
-            " SET records = excluded.records, html_records = excluded.html_records,"
-            " citing = excluded.citing, done_at = excluded.done_at",
-            [digest, start, end, counts["records"], counts["html"], counts["citing"], now],
-        )
-        db.execute(
-            "UPDATE scan_files SET records = t.records, html_records = t.html, citing = t.citing,"
-            " finished_at = CASE WHEN t.done >= scan_files.ranges THEN ? END"
-            " FROM (SELECT sum(records) AS records, sum(html_records) AS html,"
-            " sum(citing) AS citing, count(*) AS done FROM scan_ranges"
-            " WHERE file_digest = ? AND done_at IS NOT NULL) AS t WHERE digest = ?",
-            [now, digest, digest],
-        )
+        if mark_done:
+            _mark_done(db, digest, start, end, counts, now)
     return stored
+
+
+def _mark_done(
+    db: sqlite_utils.Database, digest: str, start: int, end: int, counts: dict[str, int], now: str
+) -> None:
+    """The range is done; the file is finished when its last range is."""
+    db.execute(
+        "INSERT INTO scan_ranges (file_digest, start, end, records, html_records, citing,"
+        " done_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(file_digest, start) DO UPDATE"
+        " SET records = excluded.records, html_records = excluded.html_records,"
+        " citing = excluded.citing, done_at = excluded.done_at",
+        [digest, start, end, counts["records"], counts["html"], counts["citing"], now],
+    )
+    db.execute(
+        "UPDATE scan_files SET records = t.records, html_records = t.html, citing = t.citing,"
+        " finished_at = CASE WHEN t.done >= scan_files.ranges THEN ? END"
+        " FROM (SELECT sum(records) AS records, sum(html_records) AS html,"
+        " sum(citing) AS citing, count(*) AS done FROM scan_ranges"
+        " WHERE file_digest = ? AND done_at IS NOT NULL) AS t WHERE digest = ?",
+        [now, digest, digest],
+    )
 
 
 def scan_summary(db: sqlite_utils.Database) -> list[dict[str, Any]]:

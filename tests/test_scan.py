@@ -15,14 +15,19 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
+import numpy as np
 import pytest
 from conftest import Readouts, query
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from analysis.citations.links import url_key
 from scan.job import run_scan
+from scan.worker import links_a_readout
 from storage import open_database
+from storage.scans import IndexSnapshot
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -105,9 +110,9 @@ delay = 0
     return {"sources": sources, "warc": warc, "server": server, "pages": pages}
 
 
-def write_warc(path, pages: dict[str, str]) -> None:
+def write_warc(path, pages: dict[str, str], captured: dict[str, str] | None = None) -> None:
     """Request and response records of ``pages``, then what a news crawl also holds: a 404
-    and a PDF (neither an article)."""
+    and a PDF (neither an article). ``captured`` gives some URLs their WARC-Date (else now)."""
     html = [
         ("200 OK", "text/html; charset=utf-8", url, page.encode()) for url, page in pages.items()
     ]
@@ -122,9 +127,14 @@ def write_warc(path, pages: dict[str, str]) -> None:
                 request = io.BytesIO(f"GET {url} HTTP/1.1\r\n\r\n".encode())
                 writer.write_record(writer.create_warc_record(url, "request", payload=request))
             headers = StatusAndHeaders(status, [("Content-Type", content_type)], "HTTP/1.1")
+            date = (captured or {}).get(url)
             writer.write_record(
                 writer.create_warc_record(
-                    url, "response", payload=io.BytesIO(body), http_headers=headers
+                    url,
+                    "response",
+                    payload=io.BytesIO(body),
+                    http_headers=headers,
+                    warc_headers_dict={"WARC-Date": date} if date else None,
                 )
             )
 
@@ -260,3 +270,124 @@ def test_a_killed_scan_resumes_where_it_stopped(news, tmp_path):
     assert query(db_path, "SELECT count(*) AS n FROM scan_captures") == [{"n": 4}]
     assert query(db_path, "SELECT count(*) AS n FROM versions v JOIN documents d ON"
                  " d.id = v.document_id WHERE d.kind = 'commentary'") == [{"n": 4}]  # fmt: skip
+
+
+def scan_in_process(db_path, warc, **options):
+    db = open_database(db_path)
+    try:
+        return run_scan(db, [str(warc)], workers=1, **options)
+    finally:
+        db.close()
+
+
+def crawled_archive(news, tmp_path, name: str):
+    """The readouts and the commentary pages, crawled."""
+    db_path = archive_with_readouts(news, tmp_path, name)
+    assert Readouts(db_path, news["sources"])("crawl", "press").returncode == 0
+    return db_path
+
+
+def test_captures_with_tracking_parameters_are_filed_under_the_crawled_url(news, tmp_path):
+    db_path = crawled_archive(news, tmp_path, "tracking")
+    before = query(db_path, "SELECT id, url FROM documents ORDER BY id")
+    quoting, linking = news["server"].url("/press/1"), news["server"].url("/press/4")
+    warc = tmp_path / "tracking.warc.gz"
+    write_warc(
+        warc,
+        {
+            quoting + "?utm_source=rss&utm_medium=feed": news["pages"][quoting],
+            linking + "?fbclid=abc123": news["pages"][linking],
+        },
+    )
+
+    summary = scan_in_process(db_path, warc)
+
+    assert (summary.citing_articles, summary.versions_stored, summary.flags) == (2, 0, [])
+    assert query(db_path, "SELECT id, url FROM documents ORDER BY id") == before
+    filed = query(db_path, "SELECT d.url FROM scan_captures c JOIN documents d"
+                  " ON d.id = c.document_id ORDER BY d.url")  # fmt: skip
+    assert filed == [{"url": quoting}, {"url": linking}]
+
+
+def test_cheap_pass_reads_a_link_whose_ampersands_are_escaped():
+    readout = "http://en.kremlin.example/events/president/news/67480"
+    key = url_key(readout)
+    snapshot = IndexSnapshot(
+        np.zeros(0, np.int64), np.zeros(0, np.int32), {key: 1}, {}, (key.split("/")[0],)
+    )
+    page = f'<p>Read <a href="{readout}?utm_source=twitter&amp;utm_medium=social">it</a>.</p>'
+
+    assert links_a_readout(page, "http://news.example/2021/12/31/call/", snapshot)
+
+
+def test_an_old_capture_takes_its_place_before_the_crawled_version(news, tmp_path):
+    db_path = crawled_archive(news, tmp_path, "old")
+    url = news["server"].url("/press/5")  # quotes nothing now; its 2021 text quoted readout 1
+    crawled = query(db_path, "SELECT id, first_seen, last_seen FROM documents WHERE url = ?", [url])
+    warc = tmp_path / "old.warc.gz"
+    write_warc(
+        warc,
+        {url: news["pages"][news["server"].url("/press/1")]},
+        {url: "2021-06-01T10:00:00Z"},
+    )
+
+    scan_in_process(db_path, warc)
+
+    versions = query(
+        db_path,
+        "SELECT version, seen_at, origin FROM versions WHERE document_id = ? ORDER BY version",
+        [crawled[0]["id"]],
+    )
+    assert [(v["version"], v["origin"]) for v in versions] == [(1, "scan"), (2, "crawl")]
+    assert versions[0]["seen_at"] == "2021-06-01T10:00:00+00:00"
+    document = query(db_path, "SELECT first_seen, last_seen FROM documents WHERE id = ?",
+                     [crawled[0]["id"]])[0]  # fmt: skip
+    assert document == {
+        "first_seen": "2021-06-01T10:00:00+00:00",
+        "last_seen": crawled[0]["last_seen"],
+    }
+
+
+def test_a_readout_page_in_a_news_crawl_is_no_citing_article(news, tmp_path):
+    db_path = archive_with_readouts(news, tmp_path, "self")
+    url = news["server"].url("/official/1")
+    before = query(db_path, "SELECT id, version, seen_at, origin FROM versions ORDER BY id")
+    warc = tmp_path / "self.warc.gz"
+    with urllib.request.urlopen(url) as response:
+        write_warc(warc, {url: response.read().decode()}, {url: "2022-01-03T00:00:00Z"})
+
+    summary = scan_in_process(db_path, warc)
+
+    assert (summary.html_records, summary.citing_articles) == (1, 0)
+    assert query(db_path, "SELECT id, version, seen_at, origin FROM versions ORDER BY id") == before
+    assert query(db_path, "SELECT id FROM documents WHERE last_seen < first_seen") == []
+
+
+def test_a_dated_scan_leaves_the_other_dates_of_its_files_to_a_later_scan(news, tmp_path):
+    db_path = archive_with_readouts(news, tmp_path, "dated")
+    january, march = news["server"].url("/press/1"), news["server"].url("/press/2")
+    warc = tmp_path / "dated.warc.gz"
+    write_warc(
+        warc,
+        {url: news["pages"][url] for url in (january, march)},
+        {january: "2022-01-05T08:00:00Z", march: "2022-03-05T08:00:00Z"},
+    )
+    captured = "SELECT d.url FROM scan_captures c JOIN documents d ON d.id = c.document_id"
+
+    dated = scan_in_process(db_path, warc, since="2022-01-01", until="2022-01-31")
+    assert query(db_path, captured) == [{"url": january}]
+    whole = scan_in_process(db_path, warc)
+    again = scan_in_process(db_path, warc)
+
+    assert (dated.files_skipped, whole.files_skipped, again.files_skipped) == (0, 0, 1)
+    assert whole.citing_articles == 2 and whole.versions_stored == 1
+    assert query(db_path, captured + " ORDER BY d.url") == [{"url": january}, {"url": march}]
+
+
+def test_since_after_until_is_a_usage_error(news, tmp_path):
+    result = Readouts(tmp_path / "usage.db", news["sources"])(
+        "scan", str(news["warc"]), "--since", "2022-02-01", "--until", "2022-01-01"
+    )
+
+    assert result.returncode == 2
+    assert "--since is after --until" in result.stderr
