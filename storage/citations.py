@@ -15,6 +15,7 @@ from typing import Any
 
 from analysis.citations.detect import CURRENT, DRIFTED, Citation
 from storage.timeutil import utc_now
+from storage.versions import latest_version_id
 
 # A citation found by the reported step (``flagging.reported``): an article sentence that says in
 # its own words what the readout says; its spans pair sentences, not quoted words.
@@ -126,7 +127,7 @@ def article_versions_after(db: Any, after: int, limit: int) -> list[dict[str, An
     return _dicts(
         db.execute(
             "SELECT v.id, v.document_id, v.text, v.metadata, v.page_hash, d.url, d.title,"
-            " d.source, v.id = (SELECT max(id) FROM versions WHERE document_id = v.document_id)"
+            f" d.source, v.id = {latest_version_id('v.document_id')}"
             " AS latest FROM versions v JOIN documents d ON d.id = v.document_id"
             " WHERE d.kind = 'commentary' AND v.id > ? ORDER BY v.id LIMIT ?",
             [after, limit],
@@ -140,7 +141,7 @@ def latest_article_versions(db: Any, article_ids: set[int], upto: int) -> list[d
     return _dicts(
         db.execute(
             _ARTICLE_VERSION + " WHERE v.document_id IN (SELECT value FROM json_each(?))"
-            " AND v.id = (SELECT max(id) FROM versions WHERE document_id = v.document_id)"
+            f" AND v.id = {latest_version_id('v.document_id')}"
             " AND v.id <= ? ORDER BY v.document_id",
             [json.dumps(sorted(article_ids)), upto],
         )

@@ -23,6 +23,7 @@ from storage.captures import restore_payload
 from storage.citations import REPORTED
 from storage.pages import restore_page
 from storage.schema import ARCHIVE, REPROCESS
+from storage.versions import latest_version_id
 
 # Checks whose findings no flag-job step can re-derive: the rows they need are gone or broken.
 INTEGRITY = "integrity"
@@ -234,7 +235,7 @@ def citation_spans(db: Any) -> list[Finding]:
     rows = db.execute(
         "SELECT c.id, c.method, c.spans, av.text, rv.text, c.article_version_id,"
         " c.readout_version_id,"
-        " (SELECT max(id) FROM versions WHERE document_id = c.article_id) FROM citations c"
+        f" {latest_version_id('c.article_id')} FROM citations c"
         " LEFT JOIN versions av ON av.id = c.article_version_id"
         " LEFT JOIN versions rv ON rv.id = c.readout_version_id ORDER BY c.id"
     ).fetchall()
@@ -367,7 +368,7 @@ def missing_flags(db: Any, versions_watermark: int) -> list[Finding]:
             Finding(FLAGS, f"version {version_id} has no edited_readout flag", [version_id])
         )
     for citation_id, article_version_id in db.execute(
-        "SELECT c.id, (SELECT max(id) FROM versions WHERE document_id = c.article_id)"
+        f"SELECT c.id, {latest_version_id('c.article_id')}"
         " FROM citations c WHERE NOT EXISTS (SELECT 1 FROM flags f"
         " WHERE f.key = 'new_citation:article:' || c.article_id || ':readout:' || c.readout_id)"
         " ORDER BY c.id"
@@ -407,8 +408,8 @@ def missing_profiles(db: Any, watermark: int) -> list[Finding]:
             [version_id],
         )
         for document_id, version_id in db.execute(
-            "SELECT d.id, v.id FROM documents d JOIN versions v ON v.id ="
-            " (SELECT id FROM versions WHERE document_id = d.id ORDER BY id DESC LIMIT 1)"
+            "SELECT d.id, v.id FROM documents d JOIN versions v"
+            f" ON v.id = {latest_version_id('d.id')}"
             " WHERE d.kind = 'readout' AND v.id <= ? AND NOT EXISTS (SELECT 1 FROM"
             " event_profiles p WHERE p.document_id = d.id AND p.version_id = v.id) ORDER BY d.id",
             [watermark],
@@ -470,8 +471,7 @@ def matched_articles(db: Any, watermark: int) -> list[dict[str, Any]]:
         "SELECT v.id, v.document_id, v.text, v.metadata, v.page_hash, d.url, d.title, d.source,"
         " (SELECT json_group_array(readout_id) FROM citations c WHERE c.article_id = d.id"
         "  AND c.method IS NOT 'reported') AS cited"
-        " FROM documents d JOIN versions v ON v.id ="
-        " (SELECT id FROM versions WHERE document_id = d.id ORDER BY id DESC LIMIT 1)"
+        f" FROM documents d JOIN versions v ON v.id = {latest_version_id('d.id')}"
         " WHERE d.kind = 'commentary' AND v.id <= ? ORDER BY v.id",
         [watermark],
     )

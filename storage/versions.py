@@ -14,6 +14,13 @@ import sqlite_utils
 Row = dict[str, Any]
 
 
+def latest_version_id(document: str) -> str:
+    """SQL for the id of the latest version of ``document`` (an SQL expression): the highest
+    version number, not the highest id, since an archive or news-scan capture older than the
+    versions stored takes its place before them with a later id."""
+    return f"(SELECT id FROM versions WHERE document_id = {document} ORDER BY version DESC LIMIT 1)"
+
+
 def versions_after(db: sqlite_utils.Database, after: int, limit: int) -> list[Row]:
     """Every version (readout or commentary), with its source."""
     return list(
@@ -97,11 +104,13 @@ def flag_rows(db: sqlite_utils.Database, version_ids: list[int]) -> list[Row]:
 
 
 def readout_versions_after(db: sqlite_utils.Database, after: int, limit: int) -> list[Row]:
-    """Readout versions (what the counterparts step profiles)."""
+    """Readout versions (what the counterparts step profiles), each with ``latest``: whether it
+    is its readout's latest version."""
     return list(
         db.query(
             "SELECT v.id, v.id AS version_id, v.document_id, v.title, v.text, v.published_at,"
-            " d.source FROM versions v JOIN documents d ON d.id = v.document_id"
+            f" d.source, v.id = {latest_version_id('v.document_id')} AS latest"
+            " FROM versions v JOIN documents d ON d.id = v.document_id"
             " WHERE v.id > ? AND d.kind = 'readout' ORDER BY v.id LIMIT ?",
             [after, limit],
         )
@@ -122,11 +131,11 @@ def latest_commentary_versions_after(
     """Article versions that are their document's latest (an older one is superseded)."""
     return list(
         db.query(
-            """
+            f"""
             SELECT v.id, v.document_id, v.text, v.title, v.seen_at, d.published_at, d.source
             FROM versions v JOIN documents d ON d.id = v.document_id
             WHERE v.id > ? AND d.kind = 'commentary'
-              AND v.id = (SELECT max(id) FROM versions WHERE document_id = v.document_id)
+              AND v.id = {latest_version_id("v.document_id")}
             ORDER BY v.id LIMIT ?
             """,
             [after, limit],

@@ -588,3 +588,33 @@ def test_a_batch_admits_the_rows_its_versions_indexed_one_by_one_would(tmp_path)
     assert tables[0] == tables[1]
     holders = [readout for hash_, readout in tables[0] if hash_ == first_shared]
     assert holders == [2, 3, 4, 99]  # the stored one, then the first in version order (2, 3, 4)
+
+
+def test_an_older_capture_stored_after_the_article_does_not_speak_for_it(db, archive):
+    """An archive or news-scan capture older than the versions stored takes its place before
+    them with a later id: the article's current version is still the latest by number."""
+    run_flag_job(db)
+    freedonia = "https://gov.example/readouts/2"
+    old_text = (
+        "Last year's piece. The two leaders “reviewed the fishing dispute in the Western Gulf and"
+        " agreed that their experts would meet in Geneva before the end of the month.”"
+    )
+    storage.save_archived_version(
+        db,
+        storage.Snapshot(
+            source="blog",
+            url="https://blog.example/quoting",
+            kind="commentary",
+            title="Railway friend",
+            text=old_text,
+            seen_at="2020-01-01T00:00:00+00:00",
+        ),
+        None,
+    )
+    assert run_flag_job(db) == []
+    cited = {(row["article_id"], row["readout_id"]) for row in _citations(db)}
+    assert cited == {(archive["quoting"], archive["https://gov.example/readouts/1"])}
+    assert (archive["quoting"], archive[freedonia]) not in cited
+    from flagging.verify import verify
+
+    assert verify(db) == []  # verify reads the same version as current
