@@ -7,12 +7,14 @@ import base64
 import json
 import sqlite3
 
+import pytest
 from conftest import Readouts
 from forward_proxy import ForwardProxy
 from news_site import NewsSite
 
 import storage
 from readouts.web.server import get_once, make_datasette
+from scheduler.sources import SourcesError, parse_sources
 from storage.schema import MIGRATIONS, _redact_source_secrets
 
 PROXY_USER, PROXY_PASSWORD = "proxyuser-7f3a", "proxypass-91c2"
@@ -103,22 +105,40 @@ def test_upgrade_cleans_secrets_an_older_release_stored(tmp_path):
     }
 
 
-def test_credentials_in_a_sources_urls_are_masked_in_the_archive(tmp_path, db_path):
+@pytest.mark.parametrize("field", ["start_urls", "base_url"])
+def test_credentials_in_a_page_url_are_a_sources_error_that_masks_them(tmp_path, db_path, field):
+    url = f"https://{PROXY_USER}:{PROXY_PASSWORD}@intranet.example/news/"
+    value = f'["{url}"]' if field == "start_urls" else f'"{url}"'
     sources = tmp_path / "s.toml"
     sources.write_text(
         f"""
 [sources.private]
 kind = "commentary"
-spider = "generic"
-start_urls = ["https://{PROXY_USER}:{PROXY_PASSWORD}@intranet.example/news/"]
+spider = "{"generic" if field == "start_urls" else "kremlin"}"
+{field} = {value}
 item_pattern = "/news/\\\\d+$"
 """,
         encoding="utf-8",
     )
-    result = Readouts(db_path, sources)("sources")
-    assert result.returncode == 0, result.stderr
-    assert secrets_in_file(db_path) == []
-    with sqlite3.connect(db_path) as conn:
-        base_url, config = conn.execute("SELECT base_url, config FROM sources").fetchone()
-    assert base_url == "https://****:****@intranet.example/news/"
-    assert json.loads(config)["start_urls"] == [base_url]
+    result = Readouts(db_path, sources)("crawl", "private")
+    assert result.returncode == 2
+    assert f"{sources}: source 'private', field '{field}': " in result.stderr
+    assert "https://****:****@intranet.example/news/" in result.stderr
+    assert "headers" in result.stderr  # where credentials go instead
+    assert [s for s in SECRETS if s in result.stderr] == []
+    assert not db_path.exists() or secrets_in_file(db_path) == []
+
+
+def test_a_sources_error_masks_the_credentials_of_the_url_it_quotes(tmp_path):
+    text = r"""
+[sources.px]
+kind = "readout"
+spider = "generic"
+start_urls = ["http://127.0.0.1:1/news/"]
+item_pattern = '/news/\d+$'
+proxy = "socks5://puser:NEWSECRETPASS@127.0.0.1:1080"
+"""
+    with pytest.raises(SourcesError) as error:
+        parse_sources(text, tmp_path / "s.toml")
+    assert "NEWSECRETPASS" not in str(error.value)
+    assert "'socks5://****:****@127.0.0.1:1080'" in str(error.value)
