@@ -19,6 +19,7 @@ from cssselect import GenericTranslator, SelectorError
 
 from crawler.spiders import SPIDERS, VARIANTS
 from scheduler.triggers import ScheduleError, parse_schedule
+from storage.notifications import channel_label
 from storage.schema import DOCUMENT_KINDS, FLAG_KINDS
 from storage.sources import SECRET
 
@@ -255,7 +256,7 @@ def _parse_notify(path: Path, tables: Any, sources: dict[str, Source]) -> list[N
             raise SourcesError(
                 path, f"{where}: no source named {', '.join(bad_sources)} in this file"
             )
-        label = table.get("name") or _private_url(path, where, table["url"])
+        label = table.get("name") or _default_label(path, where, table["url"])
         if any(channel.label == label for channel in channels):
             raise SourcesError(path, f"{where}: two channels named {label!r}; give each a 'name'")
         channels.append(
@@ -264,8 +265,9 @@ def _parse_notify(path: Path, tables: Any, sources: dict[str, Source]) -> list[N
     return channels
 
 
-def _private_url(path: Path, where: str, url: str) -> str:
-    """The URL with its secrets masked by apprise, which also proves apprise understands it."""
+def _default_label(path: Path, where: str, url: str) -> str:
+    """The name of a channel without a ``name`` (``channel_label``), from the URL as apprise
+    masks it; instantiating the URL also proves apprise understands it."""
     import apprise  # only files with [[notify]] tables pay for the import
 
     plugin = apprise.Apprise.instantiate(url)
@@ -275,7 +277,7 @@ def _private_url(path: Path, where: str, url: str) -> str:
             f"{where}: apprise does not understand the URL {url.split(':', 1)[0]}://… "
             "(see https://github.com/caronc/apprise/wiki for the URL of each service)",
         )
-    return plugin.url(privacy=True).split("?", 1)[0]
+    return channel_label(plugin.url(privacy=True).split("?", 1)[0])
 
 
 def _parse_settings(path: Path, table: Any) -> Settings:
