@@ -27,10 +27,14 @@ class State:
 
     @property
     def db(self):
+        """The archive, with the runs of processes that died closed as ``interrupted`` first:
+        no command reports a run a ``kill -9`` or a power cut ended as still running."""
         if self._db is None:
             import storage
+            from storage.runs import close_abandoned_runs
 
             self._db = storage.open_database(self.db_path)
+            close_abandoned_runs(self._db)
         return self._db
 
     @property

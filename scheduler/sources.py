@@ -19,7 +19,9 @@ from cssselect import GenericTranslator, SelectorError
 
 from crawler.spiders import SPIDERS, VARIANTS
 from scheduler.triggers import ScheduleError, parse_schedule
+from storage.notifications import channel_label
 from storage.schema import DOCUMENT_KINDS, FLAG_KINDS
+from storage.sources import SECRET
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -29,6 +31,9 @@ else:  # pragma: no cover
 DEFAULT_SOURCES = "sources.toml"
 # tomllib's error for a table declared twice: "Cannot declare ('sources', 'NAME') twice (at line N…"
 _DUPLICATE_SOURCE = re.compile(r"Cannot declare \('sources', '([^']+)'\) twice \(at line (\d+)")
+# The user name and password of any URL in a message: "scheme://" then everything up to the last
+# "@" before the host (a password may hold an "@").
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#'\"]*@")
 
 
 class SourcesError(Exception):
@@ -46,8 +51,14 @@ class SourcesError(Exception):
             where += f": source '{source}'"
         if field_name:
             where += f", field '{field_name}'"
-        super().__init__(f"{where}: {message}")
+        # The message is printed, and logged by the daemon: it quotes URLs without their secrets.
+        super().__init__(f"{where}: {mask_credentials(message)}")
         self.path, self.source, self.field = str(path), source, field_name
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with the user name and password of each URL in it masked as ``****:****``."""
+    return _USERINFO.sub(rf"\1{SECRET}:{SECRET}@", text)
 
 
 @dataclass
@@ -245,7 +256,7 @@ def _parse_notify(path: Path, tables: Any, sources: dict[str, Source]) -> list[N
             raise SourcesError(
                 path, f"{where}: no source named {', '.join(bad_sources)} in this file"
             )
-        label = table.get("name") or _private_url(path, where, table["url"])
+        label = table.get("name") or _default_label(path, where, table["url"])
         if any(channel.label == label for channel in channels):
             raise SourcesError(path, f"{where}: two channels named {label!r}; give each a 'name'")
         channels.append(
@@ -254,8 +265,9 @@ def _parse_notify(path: Path, tables: Any, sources: dict[str, Source]) -> list[N
     return channels
 
 
-def _private_url(path: Path, where: str, url: str) -> str:
-    """The URL with its secrets masked by apprise, which also proves apprise understands it."""
+def _default_label(path: Path, where: str, url: str) -> str:
+    """The name of a channel without a ``name`` (``channel_label``), from the URL as apprise
+    masks it; instantiating the URL also proves apprise understands it."""
     import apprise  # only files with [[notify]] tables pay for the import
 
     plugin = apprise.Apprise.instantiate(url)
@@ -265,7 +277,7 @@ def _private_url(path: Path, where: str, url: str) -> str:
             f"{where}: apprise does not understand the URL {url.split(':', 1)[0]}://… "
             "(see https://github.com/caronc/apprise/wiki for the URL of each service)",
         )
-    return plugin.url(privacy=True).split("?", 1)[0]
+    return channel_label(plugin.url(privacy=True).split("?", 1)[0])
 
 
 def _parse_settings(path: Path, table: Any) -> Settings:
@@ -393,12 +405,17 @@ def _check_source(path: Path, source: Source) -> None:
         )
     urls = source.start_urls + ([source.base_url] if source.base_url else [])
     for url in urls:
+        key = "base_url" if url == source.base_url else "start_urls"
         if not re.match(r"https?://[^/\s]+", url):
+            raise SourcesError(path, f"not an http(s) URL: {url!r}", name, key)
+        if _USERINFO.match(url):
             raise SourcesError(
                 path,
-                f"not an http(s) URL: {url!r}",
+                f"credentials in a page URL are not sent (and would be stored): {url!r}; "
+                'give them in headers (e.g. headers = { Authorization = "Basic …" }, '
+                "docs/access.md), which are sent and stored masked",
                 name,
-                "base_url" if url == source.base_url else "start_urls",
+                key,
             )
     if source.spider == "generic":
         if not source.start_urls:

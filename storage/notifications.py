@@ -11,8 +11,11 @@ replay years of flags into it.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -20,8 +23,49 @@ from storage.database import write_transaction
 from storage.timeutil import utc_now
 
 NOTIFICATION_STATUSES = ("pending", "delivered", "failed")
+# How older releases named a channel without a ``name``: its URL as apprise masks it, query cut
+# off. A generic webhook's path or an ntfy topic is its secret, and apprise leaves it in.
+URL_LABEL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*")
 # What `readouts status` suggests running to see the deliveries that gave up.
 FAILED_NOTIFICATIONS_QUERY = "SELECT * FROM notifications WHERE status = 'failed'"
+
+
+def channel_label(private_url: str) -> str:
+    """The name of a channel without a ``name``: its scheme and host, and a short hash of its
+    URL as apprise masks it (``private_url``) to tell channels to one host apart.
+
+    The path and query, which may be the secret, are left out; so is a "host" with neither a
+    dot nor a port (``ntfy://TOPIC`` puts the topic there). The hash is of the masked URL
+    older releases used as the name, so an upgrade can rename their channels
+    (``rename_url_labels``).
+    """
+    parts = urlsplit(private_url)
+    host = parts.netloc.rpartition("@")[2]
+    shown = f"{parts.scheme}://{host}" if "." in host or ":" in host else parts.scheme
+    return f"{shown} ({hashlib.sha256(private_url.encode()).hexdigest()[:8]})"
+
+
+def rename_url_labels(db: sqlite_utils.Database) -> None:
+    """Rename the channels older releases named by their masked URL (an upgrade step): their
+    deliveries and watermark move to ``channel_label``. ``secure_delete`` overwrites the old
+    names in the file too."""
+    prefix, suffix = "notify.", ".last_flag_id"
+    watermarks = db.execute(
+        "SELECT name FROM job_state WHERE name LIKE 'notify.%.last_flag_id'"
+    ).fetchall()
+    channels = db.execute("SELECT DISTINCT channel FROM notifications").fetchall()
+    labels = {name[len(prefix) : -len(suffix)] for (name,) in watermarks}
+    labels |= {channel for (channel,) in channels}
+    secure_delete = db.execute("PRAGMA secure_delete").fetchone()[0]
+    db.execute("PRAGMA secure_delete = ON")
+    for label in sorted(label for label in labels if URL_LABEL.fullmatch(label)):
+        renamed = channel_label(label)
+        db.execute("UPDATE notifications SET channel = ? WHERE channel = ?", [renamed, label])
+        db.execute(
+            "UPDATE OR REPLACE job_state SET name = ? WHERE name = ?",
+            [f"{prefix}{renamed}{suffix}", f"{prefix}{label}{suffix}"],
+        )
+    db.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
 
 
 def queue_new_flags(

@@ -802,6 +802,15 @@ def _number_citations_once(db: sqlite_utils.Database) -> None:
     )
 
 
+def _rename_secret_channel_labels(db: sqlite_utils.Database) -> None:
+    """Channels without a ``name`` were named by their URL as apprise masks it, which keeps a
+    webhook's secret path or an ntfy topic: they get names without it."""
+    # Imported here: storage.notifications imports storage.database, which imports this module.
+    from storage.notifications import rename_url_labels
+
+    rename_url_labels(db)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -827,6 +836,7 @@ MIGRATIONS: list[Migration] = [
     _reindex_only_changed_text,
     _fold_yo_in_the_citation_index,
     _number_citations_once,
+    _rename_secret_channel_labels,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

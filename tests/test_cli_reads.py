@@ -4,6 +4,8 @@ in either order, ``status --json`` — over a real archive built by storage and 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from conftest import Readouts
@@ -12,6 +14,7 @@ import storage
 from flagging import run_flag_job
 from storage.database import write_transaction
 from storage.flags import insert_flag, make_flag
+from storage.runs import start_run
 
 V1 = "The President spoke with the Prime Minister.\nThey discussed trade."
 V2 = "The President spoke with the Prime Minister.\nThey discussed trade and energy."
@@ -131,3 +134,24 @@ def test_status_json_says_no_daemon_nothing_running_and_counts_notifications(cli
         "running": [],
         "notifications": {"pending": 0, "delivered": 0, "failed": 0},
     }
+
+
+def dead_pid() -> int:
+    """The id of a process that has exited (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+@pytest.mark.parametrize("command", ["status", "sources", "flags"])
+def test_a_read_command_closes_the_run_of_a_dead_process_as_interrupted(cli, command):
+    db = storage.open_database(cli.db_path)
+    run_id = start_run(db, "a", "monitor")
+    with write_transaction(db):
+        db.execute("UPDATE runs SET pid = ? WHERE id = ?", [dead_pid(), run_id])
+    result = cli(command)
+    assert result.returncode == 0, result.stderr
+    run = db["runs"].get(run_id)
+    assert (run["outcome"], run["message"]) == ("interrupted", "the process running it ended")
+    assert run["finished_at"] is not None
+    assert json.loads(cli("status", "--json").stdout)["running"] == []

@@ -7,13 +7,17 @@ import base64
 import json
 import sqlite3
 
+import pytest
 from conftest import Readouts
 from forward_proxy import ForwardProxy
 from news_site import NewsSite
 
 import storage
 from readouts.web.server import get_once, make_datasette
-from storage.schema import MIGRATIONS, _redact_source_secrets
+from scheduler.sources import SourcesError, parse_sources
+from storage.database import write_transaction
+from storage.flags import insert_flag, make_flag
+from storage.schema import MIGRATIONS, _redact_source_secrets, _rename_secret_channel_labels
 
 PROXY_USER, PROXY_PASSWORD = "proxyuser-7f3a", "proxypass-91c2"
 TOKEN, COOKIE = "Bearer token-5d8e0b", "session=cookie-a4f61c"
@@ -103,22 +107,90 @@ def test_upgrade_cleans_secrets_an_older_release_stored(tmp_path):
     }
 
 
-def test_credentials_in_a_sources_urls_are_masked_in_the_archive(tmp_path, db_path):
+@pytest.mark.parametrize("field", ["start_urls", "base_url"])
+def test_credentials_in_a_page_url_are_a_sources_error_that_masks_them(tmp_path, db_path, field):
+    url = f"https://{PROXY_USER}:{PROXY_PASSWORD}@intranet.example/news/"
+    value = f'["{url}"]' if field == "start_urls" else f'"{url}"'
     sources = tmp_path / "s.toml"
     sources.write_text(
         f"""
 [sources.private]
 kind = "commentary"
-spider = "generic"
-start_urls = ["https://{PROXY_USER}:{PROXY_PASSWORD}@intranet.example/news/"]
+spider = "{"generic" if field == "start_urls" else "kremlin"}"
+{field} = {value}
 item_pattern = "/news/\\\\d+$"
 """,
         encoding="utf-8",
     )
-    result = Readouts(db_path, sources)("sources")
-    assert result.returncode == 0, result.stderr
-    assert secrets_in_file(db_path) == []
-    with sqlite3.connect(db_path) as conn:
-        base_url, config = conn.execute("SELECT base_url, config FROM sources").fetchone()
-    assert base_url == "https://****:****@intranet.example/news/"
-    assert json.loads(config)["start_urls"] == [base_url]
+    result = Readouts(db_path, sources)("crawl", "private")
+    assert result.returncode == 2
+    assert f"{sources}: source 'private', field '{field}': " in result.stderr
+    assert "https://****:****@intranet.example/news/" in result.stderr
+    assert "headers" in result.stderr  # where credentials go instead
+    assert [s for s in SECRETS if s in result.stderr] == []
+    assert not db_path.exists() or secrets_in_file(db_path) == []
+
+
+def test_a_sources_error_masks_the_credentials_of_the_url_it_quotes(tmp_path):
+    text = r"""
+[sources.px]
+kind = "readout"
+spider = "generic"
+start_urls = ["http://127.0.0.1:1/news/"]
+item_pattern = '/news/\d+$'
+proxy = "socks5://puser:NEWSECRETPASS@127.0.0.1:1080"
+"""
+    with pytest.raises(SourcesError) as error:
+        parse_sources(text, tmp_path / "s.toml")
+    assert "NEWSECRETPASS" not in str(error.value)
+    assert "'socks5://****:****@127.0.0.1:1080'" in str(error.value)
+
+
+HOOK = "json://127.0.0.1:18842/ok/hooks/catch/123456/SECRETHOOKKEY/"
+TOPIC = "ntfy://ntfyuser:ntfypass@127.0.0.1:18842/SECRETTOPIC"
+
+
+def channels(tmp_path, *urls: str) -> list:
+    tables = "".join(f'[[notify]]\nurl = "{url}"\n' for url in urls)
+    return parse_sources(tables, tmp_path / "s.toml").notify
+
+
+def test_a_channel_without_a_name_is_labelled_without_the_secret_in_its_url(tmp_path):
+    hook, topic, cloud = channels(tmp_path, HOOK, TOPIC, "ntfy://SECRETCLOUDTOPIC")
+    labels = [hook.label, topic.label, cloud.label]
+    assert [s for s in ("SECRET", "ntfyuser", "ntfypass") if s in " ".join(labels)] == []
+    assert hook.label.startswith("json://127.0.0.1:18842 (")
+    assert topic.label.startswith("ntfy://127.0.0.1:18842 (")
+    assert len(set(labels)) == 3
+
+
+def test_upgrade_renames_a_channel_labelled_by_its_url_with_its_deliveries(tmp_path):
+    path = tmp_path / "old.db"
+    db = storage.open_database(path)
+    with write_transaction(db):
+        insert_flag(db, make_flag("new_readout", "a", None, None, "New", key="k"))
+    flag_id = db.execute("SELECT id FROM flags").fetchone()[0]
+    db.close()
+    old_label = HOOK  # what older releases stored: the URL as apprise masks it, query cut off
+    with sqlite3.connect(path) as conn:
+        for channel in (old_label, "ops"):
+            conn.execute(
+                "INSERT INTO notifications (flag_id, channel, status) VALUES (?, ?, 'delivered')",
+                [flag_id, channel],
+            )
+            conn.execute(
+                "INSERT INTO job_state (name, value) VALUES (?, ?)",
+                [f"notify.{channel}.last_flag_id", str(flag_id)],
+            )
+        conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(_rename_secret_channel_labels)}")
+    storage.open_database(path).close()  # any command upgrades the archive
+    (hook,) = channels(tmp_path, HOOK)
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT channel, status FROM notifications ORDER BY channel").fetchall()
+        states = conn.execute("SELECT name FROM job_state WHERE name LIKE 'notify.%'").fetchall()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert sorted(rows) == sorted([(hook.label, "delivered"), ("ops", "delivered")])
+    assert sorted(states) == sorted(
+        [(f"notify.{hook.label}.last_flag_id",), ("notify.ops.last_flag_id",)]
+    )
+    assert b"SECRETHOOKKEY" not in path.read_bytes()

@@ -180,6 +180,14 @@ def test_missing_ids_answer_404(web):
         assert web.get(f"/-/readouts/{page}/999999").status_code == 404
 
 
+def test_malformed_ids_answer_404_like_missing_ones(web):
+    pages = ("document", "version", "change", "citation", "counterparts")
+    for bad_id in ("abc", "-1", "1.5", "99999999999999999999999"):
+        for page in pages:
+            assert web.get(f"/-/readouts/{page}/{bad_id}").status_code == 404, (page, bad_id)
+        assert web.get(f"/-/readouts/document/{bad_id}.atom").status_code == 404, bad_id
+
+
 def test_atom_feed_overall_and_per_source(web):
     feed = web.get(f"/{DB}/flags_feed.atom")
     assert feed.status_code == 200 and "<feed" in feed.text

@@ -30,12 +30,14 @@ STYLESHEET = resources.files(__package__).joinpath("static", "readouts.css")
 @hookimpl
 def register_routes():
     return [
-        (r"^/-/readouts/document/(?P<id>\d+)$", views.document),
-        (r"^/-/readouts/document/(?P<id>\d+)\.atom$", feed.document_feed),
-        (r"^/-/readouts/version/(?P<id>\d+)$", views.version),
-        (r"^/-/readouts/change/(?P<id>\d+)$", views.change),
-        (r"^/-/readouts/citation/(?P<id>\d+)$", views.citation),
-        (r"^/-/readouts/counterparts/(?P<id>\d+)$", views.counterpart),
+        # Any id reaches its view, which answers 404 for one that is not a row id: a path no
+        # route matches gets Datasette's 500 (its 404 handler fails outside an except block).
+        (r"^/-/readouts/document/(?P<id>[^/]+)\.atom$", feed.document_feed),
+        (r"^/-/readouts/document/(?P<id>[^/]+)$", views.document),
+        (r"^/-/readouts/version/(?P<id>[^/]+)$", views.version),
+        (r"^/-/readouts/change/(?P<id>[^/]+)$", views.change),
+        (r"^/-/readouts/citation/(?P<id>[^/]+)$", views.citation),
+        (r"^/-/readouts/counterparts/(?P<id>[^/]+)$", views.counterpart),
         (r"^/-/readouts/readouts\.css$", stylesheet),
     ]
 

@@ -27,7 +27,7 @@ FEED_TABLES = ("documents", "versions", "changes")
 
 async def document_feed(request, datasette):
     db = await views.ensure_visible(datasette, request, FEED_TABLES)
-    document_id = int(request.url_vars["id"])
+    document_id = views.row_id(request)
     doc = await views._one(db, queries.DOCUMENT, [document_id], "document")
     versions = await views._all(db, queries.FEED_VERSIONS, [document_id, ENTRIES + 1])
     feed = FeedGenerator()

@@ -32,6 +32,7 @@ DOCUMENT_TABLES = (
 DIFF_TABLES = ("documents", "versions", "changes")
 CITATION_TABLES = ("citations", "documents", "versions")
 COUNTERPART_TABLES = ("counterparts", "documents", "event_profiles")
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer: a larger id is no row, not an OverflowError
 
 
 def archive_name(datasette) -> str:
@@ -61,7 +62,7 @@ async def ensure_visible(datasette, request, tables: tuple[str, ...]):
 
 async def document(request, datasette):
     db = await ensure_visible(datasette, request, DOCUMENT_TABLES)
-    document_id = int(request.url_vars["id"])
+    document_id = row_id(request)
     doc = await _one(db, queries.DOCUMENT, [document_id], "document")
     source = await _first(db, queries.SOURCE, [doc["source"]])
     notes = json.loads(source["config"] or "{}") if source else {}
@@ -118,7 +119,7 @@ async def document(request, datasette):
 async def version(request, datasette):
     """A version's text, with the diff from the version before it (or ``?against=N``)."""
     db = await ensure_visible(datasette, request, DIFF_TABLES)
-    after = await _one(db, queries.VERSION, [int(request.url_vars["id"])], "version")
+    after = await _one(db, queries.VERSION, [row_id(request)], "version")
     against = request.args.get("against")
     number = int(against) if against and against.isdigit() else after["version"] - 1
     before = await _first(
@@ -138,7 +139,7 @@ async def version(request, datasette):
 
 async def change(request, datasette):
     db = await ensure_visible(datasette, request, DIFF_TABLES)
-    row = await _one(db, queries.CHANGE, [int(request.url_vars["id"])], "change")
+    row = await _one(db, queries.CHANGE, [row_id(request)], "change")
     before = await _first(db, queries.VERSION, [row["from_version_id"]])
     after = await _one(db, queries.VERSION, [row["to_version_id"]], "version")
     return await _diff_page(datasette, request, db, before, after, row)
@@ -195,7 +196,7 @@ def _stored_diff(change) -> list[tuple[int, str]] | None:
 
 async def citation(request, datasette):
     db = await ensure_visible(datasette, request, CITATION_TABLES)
-    row = await _one(db, queries.CITATION, [int(request.url_vars["id"])], "citation")
+    row = await _one(db, queries.CITATION, [row_id(request)], "citation")
     article = await _one(db, queries.DOCUMENT, [row["article_id"]], "article")
     readout = await _one(db, queries.DOCUMENT, [row["readout_id"]], "readout")
     article_version = await _version_or_latest(db, row["article_version_id"], row["article_id"])
@@ -289,7 +290,7 @@ async def counterpart(request, datasette):
     link = await _one(
         db,
         queries.COUNTERPART,
-        [int(request.url_vars["id"])],
+        [row_id(request)],
         "counterpart link",
     )
     evidence = accounts.load_json(link["evidence"], "evidence", link["id"])
@@ -350,6 +351,14 @@ async def _all(db, sql: str, params: list | dict) -> list[dict[str, Any]]:
 async def _first(db, sql: str, params: list) -> dict[str, Any] | None:
     rows = await _all(db, sql, params)
     return rows[0] if rows else None
+
+
+def row_id(request) -> int:
+    """The page's ``id``; NotFound unless it is a row id SQLite can hold (not ``abc``, not -1)."""
+    text = request.url_vars["id"]
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ROW_ID:
+        raise NotFound(f"No row {text!r} in this archive")
+    return int(text)
 
 
 async def _one(db, sql: str, params: list, what: str) -> dict[str, Any]:
