@@ -374,6 +374,11 @@ def status(state: State, as_json):
         f"notifications: {counts['delivered']} delivered, {counts['pending']} pending, "
         f"{counts['failed']} failed"
         + (f" ({FAILED_NOTIFICATIONS_QUERY})" if counts["failed"] else "")
+        + (
+            f", {counts['channel_removed']} not sent: channel removed from the sources file"
+            if counts["channel_removed"]
+            else ""
+        )
     )
 
 

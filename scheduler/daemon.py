@@ -3,8 +3,9 @@
 APScheduler's ``BackgroundScheduler`` fires one job per source (explicit id ``crawl:NAME``,
 ``coalesce``, ``max_instances=1``, a misfire grace of one period, a little jitter). A job runs
 ``readouts crawl NAME`` as a child process (see ``scheduler.runner``), which also runs the flag
-job; then the daemon sends the notifications. The main thread only sleeps, beats the heartbeat,
-retries notifications and answers signals.
+job; then it wakes the delivery worker (``scheduler.notify.DeliveryWorker``), a thread that
+alone talks to the notification channels. The main thread only sleeps, beats the heartbeat and
+answers signals: a channel that never answers holds up neither the heartbeat nor the runs.
 
 ``--once`` uses the same pieces without the scheduler: every source that is due runs once.
 """
@@ -15,6 +16,7 @@ import logging
 import os
 import random
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor as FuturesPool
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -24,7 +26,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 import storage
-from scheduler.notify import Notifier
+from scheduler.notify import DeliveryWorker, Notifier
 from scheduler.runner import Children, RunResult, Stopping, run_source, stop_child
 from scheduler.signals import SignalFlags
 from scheduler.snapshot import SourcesSnapshot
@@ -47,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 VERIFY_JOB = "verify"
 VERIFY_STATE = "verify.last_run"  # when the daemon last verified the archive (Unix seconds)
+DELIVERY_GRACE = 1.0  # on stopping: how long a delivery in flight may finish before it is abandoned
 
 
 class DaemonAlreadyRunning(Exception):
@@ -60,7 +63,7 @@ class DaemonOptions:
     run_timeout: float = 1800.0  # a source's own run_timeout wins
     stop_timeout: float = 60.0  # on SIGTERM: how long running crawls may go on
     kill_after: float = 30.0  # after SIGTERM to a crawl: how long before SIGKILL
-    tick: float = 30.0  # heartbeat and notification retry interval
+    tick: float = 30.0  # heartbeat and notification round interval
     max_runs: int = 2  # crawls at once
     max_jitter: float = 60.0  # random delay added to each run, at most a tenth of its period
     due_at: datetime | None = None  # --once: what is due as of this time (default: now)
@@ -97,6 +100,7 @@ class Daemon:
         self.children = Children()
         self.signals = SignalFlags()
         self.notifier = Notifier(options.db_path, self.sources.notify, retry_delay=options.tick)
+        self.deliveries = DeliveryWorker(self._notify, options.tick)
         self.scheduler: BackgroundScheduler | None = None
         self._space_lock = threading.Lock()
         self.disk_full = False  # said once when it happens, once when space is back
@@ -119,6 +123,7 @@ class Daemon:
                     f"this database, last heartbeat {other['heartbeat_at']}"
                 ) from None
             self._prepare(db)
+            self.deliveries.start()
             scheduler = self.scheduler = self._start_scheduler(db)
             logger.info(
                 "Daemon started (pid %d): %d source(s) scheduled, %d notification channel(s)",
@@ -133,6 +138,11 @@ class Daemon:
             scheduler.pause()
             self._stop_runs(db, daemon_id)
             scheduler.shutdown(wait=True)
+            self.notifier.close()
+            if not self.deliveries.stop(DELIVERY_GRACE):
+                logger.info(
+                    "A notification in flight was abandoned; it is retried at the next start"
+                )
             # A crawl stopped before Scrapy's own signal handling was in place cannot close its
             # run: close those of our children now rather than at the next start.
             close_abandoned_runs(db)
@@ -182,8 +192,9 @@ class Daemon:
                 "Marked %d run(s) left unfinished by a dead process as interrupted", closed
             )
         sync_sources(db, self.sources.sources.values())
-        # First call: new channels start at the newest flag; pending deliveries are retried.
-        self._notify()
+        # Before any run: a new channel starts at the newest flag, not after this start's runs.
+        # Sending (the backlog included) is the delivery worker's job, or --once's at its end.
+        self._notify(self.notifier.queue)
 
     def _run_job(self, name: str) -> RunResult | None:
         source = self.sources.sources.get(name)
@@ -213,7 +224,7 @@ class Daemon:
             self._space_ok(full=True)
         elif result.archive_problem == "locked":
             self._retry_later(name)
-        self._notify()
+        self.deliveries.wake()
         return result
 
     def _space_ok(self, *, full: bool = False) -> bool:
@@ -234,6 +245,7 @@ class Daemon:
             )
             logger.error("%s", text)
             self.notifier.announce("readouts: the archive's disk is full", text)
+            self.deliveries.wake()
         elif was_full and not now_full:
             logger.info("Space is back (%.0f MB free): runs resume", free / 2**20)
         return not now_full
@@ -256,9 +268,10 @@ class Daemon:
         if self.scheduler is not None and self.scheduler.get_job(f"crawl:{name}"):
             self.scheduler.modify_job(f"crawl:{name}", next_run_time=when)
 
-    def _notify(self) -> None:
+    def _notify(self, step: Callable[[], None] | None = None) -> None:
+        """One notification step (a whole round of deliveries unless given); never raises."""
         try:
-            self.notifier.process()
+            (step or self.notifier.process)()
         except ArchiveError as error:
             self._archive_refused(error)
         except Exception:  # the archive is what matters; a broken channel must not stop runs
@@ -388,7 +401,7 @@ class Daemon:
         )
 
     def _tick(self, db, daemon_id: int, scheduler: BackgroundScheduler) -> None:
-        """Reload if asked, beat the heartbeat, retry notifications. Never raises."""
+        """Reload if asked, beat the heartbeat. Never raises."""
         try:
             if self.signals.reload_requested:
                 self.signals.reload_requested = False
@@ -398,7 +411,6 @@ class Daemon:
             self._archive_refused(error)
         except Exception:
             logger.exception("Daemon housekeeping failed; trying again next tick")
-        self._notify()
 
     def _reload(self, db, scheduler: BackgroundScheduler) -> None:
         """SIGHUP: re-read the sources file; add, remove and reschedule jobs. A bad file changes

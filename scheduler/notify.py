@@ -5,12 +5,18 @@ a JSON webhook …), each limited to some flag kinds and sources if the user say
 are rows in the ``notifications`` table: a failed one is retried with a growing delay (the
 daemon's tick, doubled at each attempt, at most an hour) and given up only after
 ``MAX_ATTEMPTS``, with an error in the log and the row kept as ``failed``.
+
+In the daemon, deliveries run on a ``DeliveryWorker`` thread of their own: apprise waits up to
+4 s for a channel that does not answer, and nothing else (the heartbeat, the crawl jobs,
+start-up, shutdown) may wait on a channel.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -19,6 +25,7 @@ import apprise
 import storage
 from scheduler.sources import NotifyChannel
 from storage.notifications import (
+    close_removed_channels,
     due_deliveries,
     queue_new_flags,
     record_delivered,
@@ -37,62 +44,109 @@ class Notifier:
     def __init__(self, db_path: str, channels: list[NotifyChannel], retry_delay: float):
         self.db_path = db_path
         self.retry_delay = retry_delay
-        self._lock = threading.Lock()
-        self._apprise: dict[str, apprise.Apprise] = {}
+        self._lock = threading.Lock()  # one round of deliveries at a time
+        self._closed = threading.Event()
+        self._announcements: deque[tuple[str, str]] = deque()
         self.channels = channels
 
     @property
     def channels(self) -> list[NotifyChannel]:
-        return self._channels
+        return self._config[0]
 
     @channels.setter
     def channels(self, channels: list[NotifyChannel]) -> None:
-        with self._lock:
-            self._channels = list(channels)
-            self._apprise = {}
+        senders = {}
+        for channel in channels:
+            sender = apprise.Apprise()
+            sender.add(channel.url)
+            senders[channel.label] = sender
+        # One assignment, no lock: a reload never waits for a round in progress, which goes on
+        # with the channels it started with.
+        self._config: tuple[list[NotifyChannel], dict[str, apprise.Apprise]] = (
+            list(channels),
+            senders,
+        )
+
+    def queue(self) -> None:
+        """Queue the flags raised since the last call for every channel that wants them, and
+        close the pending deliveries of channels no longer in the sources file. Only the
+        archive is touched: the daemon calls this before its first run, so that a new
+        channel's watermark is set before any run raises flags."""
+        channels, _ = self._config
+        db = storage.open_database(self.db_path)
+        try:
+            gone = close_removed_channels(db, [channel.label for channel in channels])
+            if gone:
+                logger.warning(
+                    "%d pending notification(s) of channel(s) no longer in the sources file"
+                    " will not be sent (status 'channel_removed')",
+                    gone,
+                )
             for channel in channels:
-                sender = apprise.Apprise()
-                sender.add(channel.url)
-                self._apprise[channel.label] = sender
+                queued = queue_new_flags(db, channel.label, channel.wants)
+                if queued:
+                    logger.info("Queued %d notification(s) for %s", queued, channel.label)
+        finally:
+            db.close()
 
     def process(self, now: datetime | None = None) -> None:
-        """Queue the flags raised since the last call, then try every delivery due by ``now``
-        (the clock's time unless given)."""
-        if not self._channels:
-            return
+        """Send the announcements, queue new flags, then try every delivery due by ``now``
+        (the clock's time unless given). A channel that fails is not tried again in the same
+        round: its other deliveries wait for the next one, so a channel that never answers
+        costs one attempt per round, not one per flag."""
         with self._lock:
+            self._send_announcements()
+            self.queue()
+            channels, senders = self._config
+            if not channels:
+                return
             db = storage.open_database(self.db_path)
             try:
-                for channel in self._channels:
-                    queued = queue_new_flags(db, channel.label, channel.wants)
-                    if queued:
-                        logger.info("Queued %d notification(s) for %s", queued, channel.label)
+                for channel in channels:
                     moment = now or datetime.now(timezone.utc)
                     for delivery in due_deliveries(db, channel.label, moment.isoformat()):
-                        self._deliver(db, channel, delivery, moment)
+                        if self._closed.is_set():
+                            return
+                        if not self._deliver(db, channel, senders[channel.label], delivery, moment):
+                            break
             finally:
                 db.close()
 
     def announce(self, title: str, body: str) -> None:
-        """Tell every channel about the daemon itself (the disk is full), sent at once.
+        """Tell every channel about the daemon itself (the disk is full) at the next round.
 
-        Not queued: the archive that holds the queue may be the thing that cannot be written.
-        A failure is logged, not retried.
+        Kept in memory, not in the archive: the archive may be the thing that cannot be
+        written. Sent once; a failure is logged, not retried.
         """
-        with self._lock:
-            for channel in self._channels:
-                error = self._send_text(channel, title, body)
+        self._announcements.append((title, body))
+
+    def close(self) -> None:
+        """No attempt starts after this (shutdown): what is left stays pending in the archive."""
+        self._closed.set()
+
+    def _send_announcements(self) -> None:
+        channels, senders = self._config
+        while self._announcements and not self._closed.is_set():
+            title, body = self._announcements.popleft()
+            for channel in channels:
+                error = _send_text(channel, senders[channel.label], title, body)
                 if error:
                     logger.error("Could not notify %s: %s", channel.label, error)
 
     def _deliver(
-        self, db: Any, channel: NotifyChannel, delivery: dict[str, Any], now: datetime
-    ) -> None:
-        error = self._send(channel, delivery)
+        self,
+        db: Any,
+        channel: NotifyChannel,
+        sender: apprise.Apprise,
+        delivery: dict[str, Any],
+        now: datetime,
+    ) -> bool:
+        """One attempt, recorded; whether it was delivered."""
+        error = _send_text(channel, sender, *message(delivery))
         if error is None:
             record_delivered(db, delivery["id"])
             logger.info("Notified %s of flag %d", channel.label, delivery["flag_id"])
-            return
+            return True
         attempts = delivery["attempts"] + 1
         if attempts >= MAX_ATTEMPTS:
             record_failed_attempt(db, delivery["id"], error, None)
@@ -103,7 +157,7 @@ class Notifier:
                 attempts,
                 error,
             )
-            return
+            return False
         delay = min(self.retry_delay * 2 ** (attempts - 1), MAX_RETRY_DELAY)
         retry_at = (now + timedelta(seconds=delay)).replace(microsecond=0)
         record_failed_attempt(db, delivery["id"], error, retry_at.isoformat())
@@ -115,19 +169,57 @@ class Notifier:
             delay,
             error,
         )
+        return False
 
-    def _send(self, channel: NotifyChannel, delivery: dict[str, Any]) -> str | None:
-        """Send one flag; the error apprise reported, or None when it was delivered."""
-        return self._send_text(channel, *message(delivery))
 
-    def _send_text(self, channel: NotifyChannel, title: str, body: str) -> str | None:
-        with apprise.LogCapture(level=logging.WARNING) as captured:
-            try:
-                delivered = bool(self._apprise[channel.label].notify(title=title, body=body))
-            except Exception as error:  # a broken plugin must not stop the other deliveries
-                logger.exception("apprise failed on %s", channel.label)
-                return f"{type(error).__name__}: {error}"
-        return None if delivered else _last_line(captured.getvalue())
+class DeliveryWorker:
+    """Runs ``deliver`` on a thread of its own: at once when woken, else every ``interval`` s.
+
+    A daemon thread, so that stopping never waits on a channel: an attempt in flight at exit is
+    abandoned, its delivery stays ``pending`` in the archive and is retried at the next start.
+    """
+
+    def __init__(self, deliver: Callable[[], None], interval: float):
+        self._deliver = deliver
+        self._interval = interval
+        self._woken = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="notifications", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Run a round now (or right after the one in progress)."""
+        self._woken.set()
+
+    def stop(self, grace: float) -> bool:
+        """Start no more rounds; wait up to ``grace`` s for the one in progress. Whether the
+        thread ended."""
+        self._stopping.set()
+        self._woken.set()
+        if self._thread.is_alive():
+            self._thread.join(grace)
+        return not self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            self._deliver()
+            self._woken.wait(self._interval)
+            self._woken.clear()
+
+
+def _send_text(
+    channel: NotifyChannel, sender: apprise.Apprise, title: str, body: str
+) -> str | None:
+    """Send one message; the error apprise reported, or None when it was delivered."""
+    with apprise.LogCapture(level=logging.WARNING) as captured:
+        try:
+            delivered = bool(sender.notify(title=title, body=body))
+        except Exception as error:  # a broken plugin must not stop the other deliveries
+            logger.exception("apprise failed on %s", channel.label)
+            return f"{type(error).__name__}: {error}"
+    return None if delivered else _last_line(captured.getvalue())
 
 
 def _last_line(log: str) -> str:

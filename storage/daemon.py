@@ -1,8 +1,9 @@
 """The daemon's heartbeat: one ``daemon`` row per daemon start, so anyone can see it is alive.
 
-The daemon updates ``heartbeat_at`` every tick. A row still ``running`` whose heartbeat is
-several ticks old, or whose process is gone from this host, belongs to a daemon that died
-without saying so (killed, machine crashed); the next daemon marks it ``dead`` and takes over.
+The daemon updates ``heartbeat_at`` every tick. A row still ``running`` whose process is gone
+from this host, or (for a daemon of another host) whose heartbeat is several ticks old, belongs
+to a daemon that died without saying so (killed, machine crashed); the next daemon marks it
+``dead`` and takes over.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from storage.timeutil import utc_now
 
 STALE_TICKS = 3  # heartbeats missed before a daemon counts as gone
 UNFINISHED = ("running", "stopping")
+PID_REUSE_SLACK = 60  # s: a process started this long after a daemon registered is another one
 
 
 class DaemonAlive(Exception):
@@ -72,7 +74,7 @@ def stop_daemon(db: sqlite_utils.Database, daemon_id: int) -> None:
 
 
 def latest_daemon(db: sqlite_utils.Database) -> dict[str, Any] | None:
-    """The most recent daemon row, with ``alive``: it runs and its heartbeat is recent."""
+    """The most recent daemon row, with ``alive`` (see ``is_alive``)."""
     rows = list(db.query("SELECT * FROM daemon ORDER BY id DESC LIMIT 1"))
     if not rows:
         return None
@@ -82,14 +84,32 @@ def latest_daemon(db: sqlite_utils.Database) -> dict[str, Any] | None:
 
 
 def is_alive(row: dict[str, Any], now: datetime | None = None) -> bool:
-    """Running, beating, and (on this host) its process exists: a killed daemon's row is not
-    alive once its process is gone, even while its last heartbeat is fresh."""
+    """Whether the daemon of ``row`` still runs. On this host its process decides: alive while
+    it exists, whatever its heartbeat (a daemon busy or starved of CPU beats late, and must not
+    be taken over by a second one), dead once it is gone (killed: its heartbeat may still be
+    fresh). Another host's daemon can only be judged by its heartbeat."""
     if row["state"] not in UNFINISHED:
         return False
+    if row["host"] == socket.gethostname():
+        return (
+            row["pid"] != os.getpid()
+            and process_alive(row["pid"])
+            and not _started_after(row["pid"], datetime.fromisoformat(row["started_at"]))
+        )
     now = now or datetime.now(timezone.utc)
     heartbeat = datetime.fromisoformat(row["heartbeat_at"])
-    if now - heartbeat > timedelta(seconds=STALE_TICKS * (row["tick"] or 60) + 5):
+    return now - heartbeat <= timedelta(seconds=STALE_TICKS * (row["tick"] or 60) + 5)
+
+
+def _started_after(pid: int, moment: datetime) -> bool:
+    """Whether process ``pid`` started well after ``moment``: then it is not the daemon that
+    registered then, only a later process given the same pid. False when /proc cannot say."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            ticks = int(stat.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/stat", encoding="ascii") as stat:
+            boot = next(int(line.split()[1]) for line in stat if line.startswith("btime "))
+    except (OSError, IndexError, ValueError, StopIteration):
         return False
-    if row["host"] == socket.gethostname():
-        return row["pid"] != os.getpid() and process_alive(row["pid"])
-    return True
+    started = datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), timezone.utc)
+    return started > moment + timedelta(seconds=PID_REUSE_SLACK)

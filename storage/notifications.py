@@ -2,7 +2,9 @@
 
 A row is queued as soon as the daemon sees a flag a channel wants, and stays ``pending`` until
 a delivery succeeds (``delivered``) or the daemon gives up after many attempts (``failed``,
-logged as an error). Nothing is dropped silently: every attempt leaves its error in the row.
+logged as an error), or its channel is removed from the sources file (``channel_removed``:
+no one is left to send it, and a pending row would be counted as pending for ever). Nothing is
+dropped silently: every attempt leaves its error in the row.
 
 Each channel keeps a watermark (the last flag id it has seen) in ``job_state``. A channel seen
 for the first time starts at the newest flag, so adding a channel to an old archive does not
@@ -22,7 +24,7 @@ import sqlite_utils
 from storage.database import write_transaction
 from storage.timeutil import utc_now
 
-NOTIFICATION_STATUSES = ("pending", "delivered", "failed")
+NOTIFICATION_STATUSES = ("pending", "delivered", "failed", "channel_removed")
 # How older releases named a channel without a ``name``: its URL as apprise masks it, query cut
 # off. A generic webhook's path or an ntfy topic is its secret, and apprise leaves it in.
 URL_LABEL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*")
@@ -151,8 +153,25 @@ def record_failed_attempt(
         )
 
 
+def close_removed_channels(db: sqlite_utils.Database, channels: list[str]) -> int:
+    """Mark ``channel_removed`` the pending deliveries of every channel not in ``channels``
+    (the ones configured now); how many."""
+    where = "status = 'pending'"
+    if channels:
+        where += f" AND channel NOT IN ({', '.join('?' * len(channels))})"
+    found = db.execute(f"SELECT 1 FROM notifications WHERE {where} LIMIT 1", channels)
+    if found.fetchone() is None:
+        return 0  # the common case, every round: no write transaction
+    with write_transaction(db):
+        return db.execute(
+            f"UPDATE notifications SET status = 'channel_removed', next_attempt_at = NULL"
+            f" WHERE {where}",
+            channels,
+        ).rowcount
+
+
 def notification_counts(db: sqlite_utils.Database) -> dict[str, int]:
-    """How many deliveries are pending, delivered and failed."""
+    """How many deliveries are in each status."""
     counts = dict.fromkeys(NOTIFICATION_STATUSES, 0)
     for status, count in db.execute("SELECT status, count(*) FROM notifications GROUP BY status"):
         counts[status] = count

@@ -340,7 +340,7 @@ def _add_daemon_and_notifications(db: sqlite_utils.Database) -> None:
             "flag_id": int,
             "channel": str,
             "created_at": str,
-            "status": str,  # pending | delivered | failed (gave up)
+            "status": str,  # pending | delivered | failed (gave up) | channel_removed
             "attempts": int,
             "last_attempt_at": str,
             "next_attempt_at": str,

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import query
+from conftest import Readouts, query
 
 import storage
 from readouts.demo.server import Resource
@@ -552,3 +552,74 @@ def test_the_running_daemon_verifies_the_archive_on_its_schedule_and_logs_what_i
     assert runs(db_path) == crawled  # no source was due
     last = query(db_path, "SELECT value FROM job_state WHERE name = 'verify.last_run'")
     assert len(last) == 1 and int(last[0]["value"]) >= started
+
+
+def test_a_channel_that_never_answers_stalls_neither_runs_nor_heartbeat_nor_shutdown(
+    tmp_path, db_path, demo_site, server, start_daemon
+):
+    stall_route(server, "/silent")  # apprise gives up after 4 s, each attempt
+    server.set("/hook", Resource("ok", conditional=False))
+    extra = f"""
+[[notify]]
+name = "silent"
+url = "json://127.0.0.1:{server.port}/silent"
+
+[[notify]]
+name = "desk"
+url = "json://127.0.0.1:{server.port}/hook"
+"""
+    sources = write_sources(
+        tmp_path / "sources.toml",
+        demo_site,
+        {"demo-kremlin": "3s", "demo-whitehouse": None, "demo-commentary": None},
+        extra,
+    )
+    daemon = start_daemon(sources, "--stop-timeout", "3", "--kill-after", "3")
+    wait_for(lambda: len(finished(db_path, "demo-kremlin")) >= 4, "four runs", daemon)
+    assert "maximum number of running instances" not in daemon.log()
+
+    # The silent channel's deliveries are recorded and retried; the desk got its flags meanwhile.
+    rows = query(db_path, "SELECT * FROM notifications ORDER BY id")
+    assert {(r["channel"], r["status"]) for r in rows} == {
+        ("silent", "pending"),
+        ("desk", "delivered"),
+    }
+    silent = [r for r in rows if r["channel"] == "silent"]
+    assert len(silent) == 2 and max(r["attempts"] for r in silent) >= 2  # tried, and retried
+    assert len([r for r in rows if r["channel"] == "desk"]) == 2
+
+    readouts = Readouts(db_path, sources)
+    status = readouts("status").stdout.splitlines()[0]
+    assert status.startswith(f"daemon: running (pid {daemon.process.pid} "), status
+    second = readouts("daemon", "--tick", "0.5", timeout=60)
+    assert second.returncode == 1
+    assert f"a daemon (pid {daemon.process.pid} on " in second.stderr
+
+    started = time.monotonic()
+    assert daemon.stop() == 0
+    assert time.monotonic() - started < 3 + 3
+    assert query(db_path, "SELECT count(*) AS n FROM daemon") == [{"n": 1}]
+    assert_consistent(db_path)
+
+
+def test_deliveries_of_a_channel_removed_from_the_sources_file_are_closed_not_pending(
+    tmp_path, db_path, demo_site, server
+):
+    server.set("/hook", Resource("broken", status=500, conditional=False))
+    head = demo_site.sources_toml()
+    sources = tmp_path / "sources.toml"
+    readouts = Readouts(db_path, sources)
+    sources.write_text(
+        head + f'\n[[notify]]\nname = "old-desk"\nurl = "json://127.0.0.1:{server.port}/hook"\n'
+    )
+    readouts("daemon", "--once", "--jitter", "0")
+    assert {r["status"] for r in query(db_path, "SELECT status FROM notifications")} == {"pending"}
+
+    sources.write_text(head)
+    readouts("daemon", "--once", "--jitter", "0", "--due-at", "2031-01-01T00:00:00")
+
+    statuses = query(db_path, "SELECT DISTINCT status FROM notifications")
+    assert statuses == [{"status": "channel_removed"}]
+    (line,) = [x for x in readouts("status").stdout.splitlines() if x.startswith("notifications")]
+    assert line.startswith("notifications: 0 delivered, 0 pending, 0 failed, ")
+    assert line.endswith(" not sent: channel removed from the sources file")
