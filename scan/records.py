@@ -41,8 +41,10 @@ _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 _CONTENT_LENGTH = re.compile(
     rb"^content-length:[ \t]*(\d+)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE
 )
+# AttributeError: warcio's, on a response record whose headers stop before its target URI.
 _READ_ERRORS = (
-    ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError, http.client.HTTPException
+    ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError, AttributeError,
+    http.client.HTTPException,
 )  # fmt: skip
 
 
