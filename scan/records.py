@@ -5,7 +5,7 @@ the records that start inside it. Each record of a conformant ``.warc.gz`` is it
 member, so a range boundary is moved forward to the next member that opens with ``WARC/``. In
 an uncompressed ``.warc`` the records are followed from the first by their Content-Length (a
 ``WARC/1.0`` line inside a payload starts no record). A file compressed as one gzip stream
-(not conformant, but seen) cannot be split: it stays one range.
+(not conformant, but seen) is refused by warcio: an error at offset 0.
 
 A file must be read to its end: warcio stops quietly where a download was cut off, inside a
 record or between a record's headers, so every record is checked whole and the last one must
