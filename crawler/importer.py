@@ -47,11 +47,11 @@ class CorruptArchive(Exception):
 
     def __init__(self, file: str, offset: int, detail: str):
         super().__init__(
-            f"{file}: corrupt or truncated at record offset {offset}: {_readable(detail)}"
+            f"{file}: corrupt or truncated at record offset {offset}: {readable(detail)}"
         )
 
 
-def _readable(detail: str, limit: int = 200) -> str:
+def readable(detail: str, limit: int = 200) -> str:
     """A reader's error as one printable line: the bytes it quotes from a damaged file can be
     anything (control characters would garble a terminal)."""
     shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in " ".join(detail.split()))

@@ -669,8 +669,7 @@ def scan(state: State, paths, workers, scheduler, since, until, range_mb, as_jso
     """
     import os
 
-    from scan.job import ScanInputError, run_scan
-    from scan.records import WarcReadError
+    from scan.job import ScanInputError, SchedulerUnreachable, run_scan
 
     if since and until and since > until:
         raise click.BadParameter("--since is after --until", param_hint="--since")
@@ -687,8 +686,10 @@ def scan(state: State, paths, workers, scheduler, since, until, range_mb, as_jso
             range_bytes=int(range_mb * 1024 * 1024) or 1,
             progress=None if as_json else report.scan_progress,
         )
-    except (ScanInputError, WarcReadError) as error:
-        raise click.ClickException(str(error)) from None
+    except ScanInputError as error:
+        raise click.BadParameter(str(error), param_hint="PATHS") from None  # exit 2
+    except SchedulerUnreachable as error:
+        raise click.BadParameter(str(error), param_hint="--scheduler") from None
     if as_json:
         click.echo(json.dumps(summary.as_json(), indent=2))
     else:

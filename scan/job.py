@@ -36,6 +36,10 @@ class ScanInputError(ValueError):
     """A path that names no WARC file."""
 
 
+class SchedulerUnreachable(OSError):
+    """The Dask scheduler given cannot be reached."""
+
+
 @dataclass
 class ScanSummary:
     files: int = 0
@@ -84,13 +88,21 @@ def _rate(records: int, seconds: float) -> float | None:
 
 
 def expand_paths(paths: list[str]) -> list[str]:
-    """Paths, globs and URLs, in the order given; each file once."""
+    """Paths, globs and URLs, in the order given; each file once. A path that names nothing,
+    a glob that matches nothing and a directory are the caller's mistakes: ``ScanInputError``."""
     found: list[str] = []
     for path in paths:
-        matches = [path] if is_url(path) else sorted(glob.glob(path)) or [path]
+        literal = is_url(path) or os.path.exists(path)  # a name holding "[" may be a file's
+        matches = [path] if literal else sorted(glob.glob(path))
+        if not matches:
+            raise ScanInputError(
+                f"{path}: no such file" if path == glob.escape(path) else f"{path}: no file matches"
+            )
         for match in matches:
-            if not is_url(match) and not os.path.isfile(match):
-                raise ScanInputError(f"{match}: no such WARC file")
+            if os.path.isdir(match):
+                raise ScanInputError(
+                    f"{match} is a directory: name its files ('{match}/*.warc.gz')"
+                )
             if match not in found:
                 found.append(match)
     return found
@@ -154,7 +166,10 @@ def run_scan(
         snapshot = scans.index_snapshot(db)
         cluster = None
         if scheduler:
-            client = Client(scheduler)
+            try:
+                client = Client(scheduler)
+            except OSError as error:
+                raise SchedulerUnreachable(f"cannot reach the Dask scheduler: {error}") from None
         else:
             cluster = LocalCluster(
                 n_workers=workers or 1,
@@ -192,16 +207,17 @@ def run_scan(
 
 
 def _store(db: sqlite_utils.Database, result: RangeResult, summary: ScanSummary) -> None:
-    if result.error:  # a corrupt or truncated file: say so, keep the rest of the scan
-        summary.errors.append(result.error)
-        logger.error("%s", result.error)
-        return
+    """A range's articles and counts; a range read only up to a damaged record (``error``)
+    keeps what was read before it and is not done, so neither is its file."""
     task, counts = result.task, result.counts
+    if result.error:
+        summary.errors.append(result.error)
     summary.records += counts["records"]
     summary.html_records += counts["html"]
     summary.candidates += counts["candidates"]
     summary.citing_articles += counts["citing"]
-    whole = not (task.since or task.until)  # a dated scan leaves the other dates to read
+    # A dated scan leaves the other dates to read; a damaged range, the records after the damage.
+    whole = not (task.since or task.until or result.error)
     summary.versions_stored += scans.save_range(
         db, task.digest, task.path, task.start, task.end, counts, result.articles, mark_done=whole
     )

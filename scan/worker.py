@@ -74,7 +74,7 @@ class RangeResult:
         default_factory=lambda: {"records": 0, "html": 0, "candidates": 0, "citing": 0}
     )
     articles: list[ScannedArticle] = field(default_factory=list)
-    error: str | None = None  # the range could not be read to its end: nothing of it is kept
+    error: str | None = None  # the range could not be read to its end: what was read is kept
 
 
 def scan_range(task: RangeTask, snapshot: IndexSnapshot, params: Params = DEFAULT) -> RangeResult:
@@ -82,7 +82,7 @@ def scan_range(task: RangeTask, snapshot: IndexSnapshot, params: Params = DEFAUL
     try:
         _scan(task, snapshot, params, result)
     except WarcReadError as error:
-        result.error, result.articles = str(error), []
+        result.error = str(error)
     return result
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
 import shutil
 import signal
@@ -20,11 +21,14 @@ import urllib.request
 import numpy as np
 import pytest
 from conftest import Readouts, query
+from served import free_port
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from analysis.citations.links import url_key
 from scan.job import run_scan
+from scan.records import WarcReadError, html_captures
 from scan.worker import links_a_readout
 from storage import open_database
 from storage.scans import IndexSnapshot
@@ -110,7 +114,9 @@ delay = 0
     return {"sources": sources, "warc": warc, "server": server, "pages": pages}
 
 
-def write_warc(path, pages: dict[str, str], captured: dict[str, str] | None = None) -> None:
+def write_warc(
+    path, pages: dict[str, str], captured: dict[str, str] | None = None, gzip: bool = True
+) -> None:
     """Request and response records of ``pages``, then what a news crawl also holds: a 404
     and a PDF (neither an article). ``captured`` gives some URLs their WARC-Date (else now)."""
     html = [
@@ -121,7 +127,7 @@ def write_warc(path, pages: dict[str, str], captured: dict[str, str] | None = No
         ("200 OK", "application/pdf", "http://elsewhere.example/a.pdf", b"%PDF-1.4 not html"),
     ]
     with open(path, "wb") as stream:
-        writer = WARCWriter(stream, gzip=True)
+        writer = WARCWriter(stream, gzip=gzip)
         for status, content_type, url, body in html + others:
             if status == "200 OK" and content_type.startswith("text/html"):
                 request = io.BytesIO(f"GET {url} HTTP/1.1\r\n\r\n".encode())
@@ -224,11 +230,57 @@ def test_a_file_scanned_once_is_skipped(news, tmp_path):
     assert query(db_path, "SELECT count(*) AS n FROM scan_captures") == [{"n": 4}]
 
 
-def test_a_truncated_warc_is_named_with_the_offset_and_stores_nothing_half(news, tmp_path):
+def test_an_uncompressed_warc_is_scanned_like_a_gzipped_one_range_by_range(news, tmp_path):
+    db_path = archive_with_readouts(news, tmp_path, "plain")
+    plain = tmp_path / "news.warc"
+    write_warc(plain, news["pages"], gzip=False)
+    db = open_database(db_path)
+    try:
+        summary = run_scan(db, [str(plain)], workers=1, range_bytes=2000)
+    finally:
+        db.close()
+
+    assert summary.errors == []
+    assert (summary.records, summary.citing_articles) == (26, 4)
+    assert query(db_path, "SELECT count(*) AS n FROM scan_ranges")[0]["n"] > 3
+    assert query(db_path, "SELECT finished_at IS NOT NULL AS done FROM scan_files") == [{"done": 1}]
+
+
+def record_offsets(path) -> list[int]:
+    offsets = []
+    with open(path, "rb") as stream:
+        records = ArchiveIterator(stream)
+        for _ in records:
+            offsets.append(records.offset)
+            records.read_to_end()
+    return offsets
+
+
+def test_a_warc_cut_anywhere_fails_at_the_record_it_cuts_after_the_records_before(news, tmp_path):
+    data = news["warc"].read_bytes()
+    offsets = record_offsets(news["warc"])
+    cut_file = tmp_path / "cut.warc.gz"
+    for percent in range(5, 100, 5):
+        cut = len(data) * percent // 100
+        cut_file.write_bytes(data[:cut])
+        counts = {"records": 0, "html": 0}
+        read = []
+        with pytest.raises(WarcReadError) as raised:
+            read += [capture.offset for capture in html_captures(str(cut_file), 0, -1, counts)]
+        cut_record = max(offset for offset in offsets if offset < cut)
+        assert raised.value.offset == cut_record, percent
+        assert str(raised.value).startswith(f"{cut_file}: unreadable WARC record at offset ")
+        assert counts["records"] == offsets.index(cut_record)
+        assert all(offset < cut_record for offset in read)
+
+
+def test_a_truncated_warc_is_named_with_the_offset_keeps_what_was_read_and_is_not_done(
+    news, tmp_path
+):
     db_path = archive_with_readouts(news, tmp_path, "truncated")
     data = news["warc"].read_bytes()
     broken = tmp_path / "broken.warc.gz"
-    broken.write_bytes(data[: len(data) // 2])
+    broken.write_bytes(data[: len(data) * 3 // 10])
 
     result = Readouts(db_path, news["sources"])("scan", str(broken), "--workers", "1")
 
@@ -236,6 +288,80 @@ def test_a_truncated_warc_is_named_with_the_offset_and_stores_nothing_half(news,
     assert f"error: {broken}: unreadable WARC record at offset " in result.stdout
     assert "Traceback" not in result.stderr
     assert query(db_path, "SELECT count(*) AS n FROM scan_ranges") == [{"n": 0}]
+    assert query(db_path, "SELECT finished_at FROM scan_files") == [{"finished_at": None}]
+    kept = query(db_path, "SELECT count(*) AS n FROM scan_captures")[0]["n"]
+    assert 0 < kept < 4  # the citing pages before the cut
+
+
+def test_a_bad_url_is_an_error_naming_it_and_the_good_files_are_scanned(news, tmp_path):
+    db_path = archive_with_readouts(news, tmp_path, "urls")
+    missing = news["server"].url("/missing.warc.gz")
+    refused = f"http://127.0.0.1:{free_port()}/news.warc.gz"
+
+    result = Readouts(db_path, news["sources"])(
+        "scan", missing, str(news["warc"]), refused, "--workers", "2"
+    )
+
+    assert result.returncode == 1
+    assert f"error: {missing}: cannot fetch it: HTTP 404" in result.stdout
+    assert f"error: {refused}: cannot fetch it: " in result.stdout
+    # (stderr may hold a Dask worker's heartbeat traceback when the cluster closes on a busy
+    # machine: not the scan's)
+    assert "Traceback" not in result.stdout and "pickle" not in result.stderr
+    assert query(db_path, "SELECT count(*) AS n FROM scan_captures") == [{"n": 4}]
+
+
+def test_an_unreachable_scheduler_is_a_one_line_usage_error(news, tmp_path):
+    db_path = archive_with_readouts(news, tmp_path, "scheduler")
+    address = f"tcp://127.0.0.1:{free_port()}"
+    command = Readouts(db_path, news["sources"]).command(
+        "scan", str(news["warc"]), "--scheduler", address
+    )
+    quick = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "1s"}
+
+    result = subprocess.run(command, capture_output=True, text=True, env=quick, timeout=60)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith("Error: Invalid value for --scheduler: cannot reach the Dask scheduler")
+    assert address in error
+
+
+def test_a_path_naming_no_warc_file_is_a_usage_error_naming_it(news, tmp_path):
+    readouts = Readouts(tmp_path / "paths.db", news["sources"])
+    (tmp_path / "empty").mkdir()
+    for path, says in (
+        (str(tmp_path / "nothing.warc.gz"), "no such file"),
+        (str(tmp_path / "empty" / "*.warc.gz"), "no file matches"),
+        (str(tmp_path), "is a directory"),
+    ):
+        result = readouts("scan", path)
+
+        assert result.returncode == 2, path
+        assert f"Error: Invalid value for PATHS: {path}" in result.stderr
+        assert says in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_a_corrupt_or_empty_file_is_one_printable_error_each(news, tmp_path):
+    db_path = archive_with_readouts(news, tmp_path, "corrupt")
+    data = bytearray(news["warc"].read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 200] = bytes(
+        (byte * 7 + 13) % 256 for byte in data[middle : middle + 200]
+    )
+    corrupt, empty = tmp_path / "corrupt.warc.gz", tmp_path / "empty.warc.gz"
+    corrupt.write_bytes(bytes(data))
+    empty.write_bytes(b"")
+
+    result = Readouts(db_path, news["sources"])("scan", str(corrupt), str(empty), "--workers", "1")
+
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert output.count(f"{corrupt}: unreadable WARC record at offset ") == 1
+    assert all(char.isprintable() for line in output.splitlines() for char in line)
+    assert output.count(f"error: {empty}: the file is empty") == 1
 
 
 def test_a_killed_scan_resumes_where_it_stopped(news, tmp_path):
