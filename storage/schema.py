@@ -751,14 +751,9 @@ def _fold_yo_in_the_citation_index(db: sqlite_utils.Database) -> None:
         "SELECT 1 FROM versions WHERE text GLOB ? LIMIT 1", [f"*{marks}*"]
     ).fetchone():
         return
-    for table in (
-        "citation_ngrams",
-        "citation_indexed_versions",
-        "citation_url_keys",
-        "citation_article_ngrams",
-        "citation_article_links",
-    ):
-        db.execute(f"DELETE FROM {table}")
+    from storage.citation_index import clear  # the index's module: numpy, loaded only here
+
+    clear(db)
     db.execute(
         "UPDATE job_state SET value = '0' WHERE name IN ('citations.last_indexed_version_id',"
         " 'citations.last_article_version_id', 'citations.last_readout_version_id')"

@@ -86,32 +86,29 @@ def stored_bodies(db: Any) -> list[Finding]:
     the digest they are stored under (a damaged disk, a hand edit): the one check that reads
     every body, as an export or a re-extraction would, which refuse them."""
     findings = []
-    for digest, compression, stored in db.execute(
-        "SELECT digest, compression, body FROM capture_payloads ORDER BY rowid"
+    for bodies, restore, holders, holder in (
+        (
+            "SELECT digest, compression, body FROM capture_payloads ORDER BY rowid",
+            restore_payload,
+            "SELECT id FROM captures WHERE payload_digest = ? ORDER BY id",
+            "capture",
+        ),
+        (
+            "SELECT hash, compression, body FROM pages WHERE compression IS NOT 'payload'"
+            " ORDER BY rowid",
+            restore_page,
+            "SELECT id FROM versions WHERE page_hash = ? ORDER BY id",
+            "version",
+        ),
     ):
-        try:
-            restore_payload(db, digest, compression, stored or b"")
-        except DamagedBody as error:
-            ids = [
-                row[0]
-                for row in db.execute(
-                    "SELECT id FROM captures WHERE payload_digest = ? ORDER BY id", [digest]
+        for digest, compression, stored in db.execute(bodies):
+            try:
+                restore(db, digest, compression, stored or b"")
+            except DamagedBody as error:
+                ids = [row[0] for row in db.execute(holders, [digest])]
+                findings.append(
+                    Finding(STORED_BODIES, f"{error.args[0]} ({holder} {_ids(ids)})", ids)
                 )
-            ]
-            findings.append(Finding(STORED_BODIES, f"{error.args[0]} (capture {_ids(ids)})", ids))
-    for digest, compression, stored in db.execute(
-        "SELECT hash, compression, body FROM pages WHERE compression IS NOT 'payload' ORDER BY rowid"
-    ):
-        try:
-            restore_page(db, digest, compression, stored or b"")
-        except DamagedBody as error:
-            ids = [
-                row[0]
-                for row in db.execute(
-                    "SELECT id FROM versions WHERE page_hash = ? ORDER BY id", [digest]
-                )
-            ]
-            findings.append(Finding(STORED_BODIES, f"{error.args[0]} (version {_ids(ids)})", ids))
     return findings
 
 
