@@ -206,6 +206,21 @@ def _opened_member(package: zipfile.ZipFile, path: str, name: str) -> Iterator[I
         yield stream
 
 
+def unusable_header(record: Any, *, arc: bool = False) -> str | None:
+    """What makes a record's header unusable, if anything (checked before its body is read)."""
+    if record.length is None:
+        return "a record without its length: headers cut off"
+    if not arc and record.format != "warc":  # warcio takes any line for an ARC header
+        return "not a WARC record"
+    return None
+
+
+def cut_short(record: Any) -> str | None:
+    """Whether a record whose body has been read ended before its length (a truncated file)."""
+    missing = getattr(record.raw_stream, "limit", 0)
+    return f"the record ends {missing} byte(s) short" if missing else None
+
+
 def _archive_records(stream: IO[bytes], file: str, size: int) -> Iterator[Record]:
     arc = file.endswith((".arc", ".arc.gz"))
     records = ArchiveIterator(stream, arc2warc=arc, check_digests="raise")
@@ -214,15 +229,14 @@ def _archive_records(stream: IO[bytes], file: str, size: int) -> Iterator[Record
         # skip to the record's end before its body is read).
         for record in records:
             offset = records.offset
-            if record.length is None:
-                raise CorruptArchive(file, offset, "a record without its length: headers cut off")
-            if not arc and record.format != "warc":  # warcio takes any line for an ARC header
-                raise CorruptArchive(file, offset, "not a WARC record")
+            damage = unusable_header(record, arc=arc)
+            if damage:
+                raise CorruptArchive(file, offset, damage)
             captured = _capture(record, arc)
             record.raw_stream.read()
-            missing = getattr(record.raw_stream, "limit", 0)
-            if missing:
-                raise CorruptArchive(file, offset, f"the record ends {missing} byte(s) short")
+            damage = cut_short(record)
+            if damage:
+                raise CorruptArchive(file, offset, damage)
             if captured is not None:
                 yield Record(file=file, offset=offset, **captured)
     except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as error:

@@ -30,7 +30,7 @@ from typing import IO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from crawler.importer import readable
+from crawler.importer import cut_short, readable, unusable_header
 
 MAX_BODY = 5 * 1024 * 1024  # a larger "article" is not one; it is counted and skipped
 _WINDOW = 1 << 20
@@ -191,13 +191,9 @@ def html_captures(path: str, start: int, end: int, counts: dict[str, int]) -> It
 
 
 def _check_whole(record, path: str, offset: int) -> None:
-    if record.length is None:
-        raise WarcReadError(path, offset, "a record without its length: headers cut off")
-    if record.format != "warc":  # warcio takes any line for an ARC header
-        raise WarcReadError(path, offset, "not a WARC record")
-    missing = getattr(record.raw_stream, "limit", 0)
-    if missing:
-        raise WarcReadError(path, offset, f"the record ends {missing} byte(s) short")
+    damage = unusable_header(record) or cut_short(record)
+    if damage:
+        raise WarcReadError(path, offset, damage)
 
 
 @contextmanager
