@@ -132,7 +132,7 @@ def test_status_json_says_no_daemon_nothing_running_and_counts_notifications(cli
     assert status == {
         "daemon": None,
         "running": [],
-        "notifications": {"pending": 0, "delivered": 0, "failed": 0},
+        "notifications": {"pending": 0, "delivered": 0, "failed": 0, "channel_removed": 0},
     }
 
 
