@@ -1,16 +1,13 @@
 """The one place dates in pages are parsed: ISO 8601 text in, dates and UTC text out.
 
 Pages state dates every way there is (a bare day, a time with an offset, a naive time, "Z",
-"December 23, 2016", "25 апреля 2024 года"); every spider and algorithm reads them through these few functions so
+"December 23, 2016"); every spider and algorithm reads them through these few functions so
 that one page's date means the same thing in the archive, the flag job and the counterparts.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timezone
-
-import dateparser
 
 
 def instant(value: str | None) -> datetime | None:
@@ -68,20 +65,3 @@ def day_in_format(value: str | None, layout: str) -> str | None:
         return datetime.strptime((value or "").strip(), layout).date().isoformat()
     except ValueError:
         return None
-
-
-# A day stated in full has a year and at least one other number; anything else never reaches
-# dateparser, which takes ~10 ms a string.
-_YEAR_AND_DAY = re.compile(r"(?=.*\b(?:19|20)\d\d\b)(?=.*(?<!\d)\d{1,2}(?!\d))", re.DOTALL)
-
-
-def day_in_words(value: str | None) -> str | None:
-    """The ISO day a short text states with day, month and year, in any language dateparser
-    knows ("25 апреля 2024 года, 14:30", "Monday 5 March 2024"); None for anything less (a bare
-    year as in "© 2024 Office of the President", a month and a year, a time) or a future day."""
-    if not value or not _YEAR_AND_DAY.search(value):
-        return None
-    parsed = dateparser.parse(value, settings={"STRICT_PARSING": True})
-    if parsed is None or parsed.date() > date.today():
-        return None
-    return parsed.date().isoformat()

@@ -4,8 +4,9 @@ The generic spider cannot know a site's markup, so it relies on trafilatura (the
 open extractor in its own evaluation) and on the page's own date metadata. Site spiders use
 their selectors instead: a generic extractor drops parts a readout must keep.
 
-A page that states no date gets none: ``published_at`` stays empty rather than take the
-footer's copyright year or a number in a URL (htmldate's "extensive search" did both).
+A page that states no date gets none: htmldate's last resort guesses a year (a footer's
+"© 2024", a number in a URL) and gives it as 1 January; such a guess is dropped unless the page
+says that day.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import lxml.html
 import trafilatura
 
-from analysis.dates import day_in_words, iso_datetime
+from analysis.dates import iso_datetime
 
 # Lines that are ad or style code leaking into article text (e.g. "@media (min-width…){.adsbygoogle…}").
 _CODE_LINE = re.compile(
@@ -48,13 +49,11 @@ _DATE_META = (
     "publish-date",
     "date",
 )
-# htmldate's settings (through trafilatura): the publication date, not the last update, and no
-# "extensive search": its last resort reads a date out of the raw HTML, and took "© 2010–2026
-# Office of …" in a footer for 2010-01-01 and "…/2000/01/rdf-schema#" for 2000-01-01.
-_HTMLDATE = {"original_date": True, "extensive_search": False}
-# A dateline is one of the first few lines under the heading, and short.
-_DATELINE_NODES = 4
-_DATELINE_CHARS = 80
+# How a page may state 1 January of a year, the day htmldate gives a bare year ("© 2024").
+_NEW_YEAR = (
+    r"\b{year}-01-01(?!\d)|\b0?1[./]0?1[./]{year}\b|\b(?:1|01)(?:st)?\s+(?:jan\w*|янв\w*)\.?,?\s+{year}"
+    r"|\bjan\w*\.?\s+0?1(?:st)?,?\s+{year}"
+)
 
 
 @dataclass
@@ -79,10 +78,9 @@ def extract_article(
     """
     tree = _parse(html)
     # Read the page's own metadata first: trafilatura prunes the tree it is given.
-    published_at = dateline = language = selected = None
+    published_at = language = selected = None
     if tree is not None:
         published_at = page_published_at(tree)
-        dateline = None if published_at else date_under_heading(tree)
         language = (tree.get("lang") or "").split("-")[0].lower() or None
         if content_selector:
             selected = "\n".join(
@@ -96,7 +94,6 @@ def extract_article(
         include_tables=True,
         favor_precision=True,
         prune_xpath=prune_xpath,
-        date_extraction_params=_HTMLDATE,
     )
     text = title = date = None
     if document is not None:
@@ -108,7 +105,7 @@ def extract_article(
     return Extracted(
         title=clean_line(title),
         text=text or None,
-        published_at=published_at or date or dateline,
+        published_at=published_at or _stated(date, html),
         language=language,
     )
 
@@ -191,24 +188,12 @@ def page_published_at(tree: lxml.html.HtmlElement) -> str | None:
     return None
 
 
-def date_under_heading(tree: lxml.html.HtmlElement) -> str | None:
-    """The day a dateline under the page's first ``<h1>`` spells out in words, in any language
-    ("25 апреля 2024 года, 14:30"): htmldate, without its extensive search, reads only numeric
-    and English dates. Lines above the heading are not read: a "today" widget sits there."""
-    headings = tree.xpath("//body//h1")
-    if not headings:
-        return None
-    texts = headings[0].xpath(
-        "following::text()[normalize-space()]"
-        "[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
-    )
-    for text in texts[:_DATELINE_NODES]:
-        line = clean_line(text)
-        if len(line) <= _DATELINE_CHARS:
-            day = day_in_words(line)
-            if day:
-                return day
-    return None
+def _stated(day: str | None, html: str) -> str | None:
+    """htmldate's day, unless it is a year it guessed (1 January) that the page never states."""
+    if day and day[5:10] == "01-01":
+        if not re.search(_NEW_YEAR.format(year=day[:4]), html, re.IGNORECASE):
+            return None
+    return day
 
 
 def _json_ld_date(script: str) -> str | None:
