@@ -47,17 +47,25 @@ WALL_HEADING = re.compile(
     r"|(?:scheduled\s+)?maintenance(?:\s+mode|\s+in\s+progress)?|we(?:'|’)ll\s+be\s+back\s+soon",
     re.IGNORECASE,
 )
-# What a bot check or a maintenance notice says in its text: looked for only on a very short
-# page (a readout that merely mentions a captcha or maintenance work is longer).
-WALL_TEXT = re.compile(
+# What a bot check says in its text, looked for only on a very short page (a readout that
+# merely mentions a captcha is longer): no article says these.
+BOT_CHECK_TEXT = re.compile(
     r"checking\s+(?:your\s+browser|if\s+the\s+site\s+connection\s+is\s+secure)"
     r"|verify(?:ing)?\s+(?:that\s+)?you\s+are\s+(?:a\s+)?human"
     r"|enable\s+javascript\s+and\s+cookies\s+to\s+continue"
-    r"|подтвердите,?\s+что\s+(?:вы\s+не\s+робот|запросы\s+отправляли\s+вы)|проверка\s+браузера"
-    r"|сайт\s+временно\s+недоступен|(?:ведутся|проводятся)\s+(?:плановые\s+)?технические\s+работы"
+    r"|подтвердите,?\s+что\s+(?:вы\s+не\s+робот|запросы\s+отправляли\s+вы)|проверка\s+браузера",
+    re.IGNORECASE,
+)
+# What a maintenance notice says: a wall only on a very short page with no heading of its own
+# (a real notice, "The consular service is temporarily unavailable", has one).
+MAINTENANCE_TEXT = re.compile(
+    r"сайт\s+временно\s+недоступен|(?:ведутся|проводятся)\s+(?:плановые\s+)?технические\s+работы"
     r"|(?:site|service)\s+is\s+temporarily\s+unavailable|(?:down\s+for|under)\s+maintenance",
     re.IGNORECASE,
 )
+# The rest of a title beside a wall's words is the site's name: a few words at most ("Access
+# denied – statement on the blocking of Russian media" is a statement's title).
+SITE_NAME_WORDS = 5
 SHORT_PAGE = 800  # characters of visible text
 # Where bot checks send a visitor: Yandex SmartCaptcha's /showcaptcha, /checkcaptcha,
 # Cloudflare's /cdn-cgi/challenge-platform/…, DDoS-Guard's, a site's /captcha or /maintenance
@@ -104,12 +112,19 @@ def access_wall(response: Response) -> str | None:
     first heading is a wall's, or the page is very short and its text is a wall's."""
     if not isinstance(response, HtmlResponse):
         return None
-    for text in _headings(response):
-        parts = TITLE_PARTS.split(text)
-        if any(WALL_HEADING.fullmatch(part.strip(" .…!?:")) for part in parts):
-            return f"access wall: {text[:80]!r}"
+    title, heading = _headings(response)
+    for text in (title, heading):
+        parts = [part.strip(" .…!?:") for part in TITLE_PARTS.split(text)]
+        for index, part in enumerate(parts):
+            rest = parts[:index] + parts[index + 1 :]
+            if WALL_HEADING.fullmatch(part) and all(
+                len(other.split()) <= SITE_NAME_WORDS for other in rest
+            ):
+                return f"access wall: {text[:80]!r}"
     text = _short_text(response)
-    found = WALL_TEXT.search(text) if text else None
+    found = BOT_CHECK_TEXT.search(text) if text else None
+    if not found and text and not heading:
+        found = MAINTENANCE_TEXT.search(text)
     if found:
         return f"access wall: a short page saying {found.group(0)!r}"
     return None

@@ -206,6 +206,8 @@ def test_a_readout_mentioning_captchas_and_maintenance_is_stored(site, path):
         ("Технические работы на Крымском мосту завершены", False),
         ("Just a moment of silence for the victims", False),
         ("On the maintenance of peace in the region | Ministry", False),
+        ("Access denied – statement on the blocking of Russian media", False),
+        ("Доступ ограничен: заявление МИД о блокировке российских СМИ | МИД России", False),
     ],
 )
 def test_a_wall_is_told_by_its_whole_title_not_by_its_words(title, wall):
@@ -228,3 +230,22 @@ def test_a_wall_is_told_by_its_whole_title_not_by_its_words(title, wall):
 )
 def test_a_redirect_to_a_challenge_page_is_a_wall_not_a_move(target, wall):
     assert (wall_redirect(target) is not None) == wall
+
+
+@pytest.mark.parametrize(
+    "body, wall",
+    [
+        ("<p>Checking your browser before accessing the site.</p>", True),
+        ("<p>Подтвердите, что вы не робот</p>", True),
+        ("<p>На сайте проводятся плановые технические работы.</p>", True),
+        ("<h1>Consular section</h1><p>The visa service is temporarily unavailable.</p>", False),
+        (
+            "<h1>Объявление</h1><p>На сайте консульства проводятся плановые технические работы.</p>",
+            False,
+        ),
+    ],
+)
+def test_a_short_page_is_a_wall_by_what_it_says_unless_a_notice_with_its_own_heading(body, wall):
+    html = f"<html><head><title>Embassy</title></head><body>{body}</body></html>"
+    response = HtmlResponse("http://127.0.0.1/news/1", body=html.encode(), encoding="utf-8")
+    assert (access_wall(response) is not None) == wall
