@@ -11,6 +11,7 @@ from scrapy.http import HtmlResponse
 
 from crawler.effective_status import not_found_page
 from readouts.demo.server import Resource, SiteServer
+from readouts.demo.sitegen import sources_toml
 
 TEXT = "The ministers discussed grain exports and the safety of shipping in the Black Sea. " * 6
 
@@ -168,16 +169,12 @@ def test_links_to_one_page_with_and_without_tracking_parameters_make_one_documen
         server.set("/news/1", article("Call with the Prime Minister", TEXT))
         server.set("/news/2", article("Meeting with the Governor", TEXT))
         server.set(
-            "/news",
+            "/news/",
             "<html><body><a href='/news/1'>x</a> <a href='/news/1?utm_source=tw&utm_medium=x'>x</a>"
             " <a href='/news/2?fbclid=AbC'>x</a> <a href='/news/2?ref=home'>x</a></body></html>",
         )
         sources = tmp_path / "sources.toml"
-        sources.write_text(
-            f'[sources.site]\nkind = "readout"\nspider = "generic"\n'
-            f'start_urls = ["{server.url("/news")}"]\nitem_pattern = "/news/\\\\d+$"\ndelay = 0\n',
-            encoding="utf-8",
-        )
+        sources.write_text(sources_toml(server.base_url), encoding="utf-8")
         readouts = Readouts(tmp_path / "archive.db", sources)
         assert readouts("crawl", "site").returncode == 0
         urls = [
