@@ -57,8 +57,6 @@ def counterparts_step(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         # (as its first version in the batch, whose title a new link's flag names).
         last, first, profiles = {}, {}, {}
         for row in rows:
-            if not row["latest"]:  # superseded, or an archive capture older than the latest
-                continue
             last[row["document_id"]] = row
             first.setdefault(row["document_id"], row)
         for document_id, row in last.items():

@@ -104,13 +104,11 @@ def flag_rows(db: sqlite_utils.Database, version_ids: list[int]) -> list[Row]:
 
 
 def readout_versions_after(db: sqlite_utils.Database, after: int, limit: int) -> list[Row]:
-    """Readout versions (what the counterparts step profiles), each with ``latest``: whether it
-    is its readout's latest version."""
+    """Readout versions (what the counterparts step profiles)."""
     return list(
         db.query(
             "SELECT v.id, v.id AS version_id, v.document_id, v.title, v.text, v.published_at,"
-            f" d.source, v.id = {latest_version_id('v.document_id')} AS latest"
-            " FROM versions v JOIN documents d ON d.id = v.document_id"
+            " d.source FROM versions v JOIN documents d ON d.id = v.document_id"
             " WHERE v.id > ? AND d.kind = 'readout' ORDER BY v.id LIMIT ?",
             [after, limit],
         )
