@@ -5,6 +5,12 @@ other sources published within two days (an indexed range query, never all again
 each candidate, store the links with their evidence and topic alignment, and flag each new link
 once as ``counterpart_found``, in the transaction that stores it. A link a user rejected is
 never flagged again.
+
+A source's own leader is implied in its readouts (``events.with_principals``), counted from its
+stored profiles. When that count changes a source's principals, every readout of the source is
+linked again under the new ones: otherwise which links exist would depend on the order the
+readouts were crawled and flagged in (with ten readouts stored, a guest in three of them passes
+for the source's own leader until more arrive).
 """
 
 from __future__ import annotations
@@ -22,10 +28,12 @@ from flagging.batches import run_in_batches
 from storage.counterparts import (
     profile_participants,
     profiles_between,
+    profiles_of_sources,
     save_counterpart,
     save_event_profile,
 )
 from storage.flags import insert_flag, make_flag
+from storage.job_state import get_text_state, set_text_state
 from storage.versions import readout_versions_after, version_texts
 
 logger = logging.getLogger(__name__)
@@ -34,6 +42,7 @@ PRINCIPAL_SHARE = 0.3  # a name in this share of a source's readouts is that sou
 PRINCIPAL_MIN_READOUTS = 10
 BATCH = 200
 WATERMARK = "counterparts.last_version_id"
+PRINCIPALS = "counterparts.principals"  # the principals the stored links were made under
 
 
 def counterparts_step(db: sqlite_utils.Database) -> list[dict[str, Any]]:
@@ -65,7 +74,8 @@ def counterparts_step(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         principals = counts.principals()
         raised = []
         for document_id, row in first.items():
-            raised += link_counterparts(db, row, profiles[document_id], principals)
+            raised += link_counterparts(db, row["title"], profiles[document_id], principals)
+        raised += _relink_on_new_principals(db, principals, linked=set(first))
         counts.after = rows[-1]["id"]
         return raised
 
@@ -104,6 +114,32 @@ class _PrincipalCounts:
         }
 
 
+def _relink_on_new_principals(
+    db: sqlite_utils.Database, principals: dict[str, set[str]], linked: set[int]
+) -> list[dict[str, Any]]:
+    """Link again the readouts (but those just ``linked``) of every source whose principals
+    differ from the ones its links were made under."""
+    before = {
+        source: set(names)
+        for source, names in json.loads(get_text_state(db, PRINCIPALS) or "{}").items()
+    }
+    changed = sorted(
+        source
+        for source in before.keys() | principals.keys()
+        if before.get(source, set()) != principals.get(source, set())
+    )
+    if not changed:
+        return []
+    set_text_state(
+        db, PRINCIPALS, json.dumps({source: sorted(names) for source, names in principals.items()})
+    )
+    raised = []
+    for profile in profiles_of_sources(db, changed):
+        if profile["document_id"] not in linked:
+            raised += link_counterparts(db, profile["title"], profile, principals)
+    return raised
+
+
 def profile_row(row: dict[str, Any]) -> dict[str, Any]:
     found = events.profile(row["title"] or "", row["text"] or "", row["published_at"])
     return {
@@ -129,12 +165,12 @@ def source_principals(db: sqlite_utils.Database) -> dict[str, set[str]]:
 
 def link_counterparts(
     db: sqlite_utils.Database,
-    row: dict[str, Any],
+    title: str | None,
     mine: dict[str, Any],
     principals: dict[str, set[str]],
 ) -> list[dict[str, Any]]:
-    """Link the document of ``row`` (its stored profile: ``mine``) to the readouts of other
-    sources describing the same event; flag each new link."""
+    """Link the readout profiled as ``mine`` (titled ``title``) to the readouts of other sources
+    describing the same event; flag each new link."""
     if mine["published_utc"] is None:
         return []
     start, end = _window(mine["published_utc"])
@@ -170,7 +206,7 @@ def link_counterparts(
                 mine["source"],
                 mine["document_id"],
                 mine["version_id"],
-                f"Counterpart ({found.confidence:.0%}): {row['title']} ↔ {other['source']} "
+                f"Counterpart ({found.confidence:.0%}): {title} ↔ {other['source']} "
                 f"document {other['document_id']}",
                 related_document_id=other["document_id"],
                 key=f"counterpart_found:{min(mine['document_id'], other['document_id'])}:"

@@ -44,6 +44,18 @@ def profile_participants(db: sqlite_utils.Database) -> list[tuple[str, str]]:
     return db.execute("SELECT source, participants FROM event_profiles").fetchall()
 
 
+def profiles_of_sources(db: sqlite_utils.Database, sources: list[str]) -> list[dict[str, Any]]:
+    """The stored profiles of these sources' readouts, with the profiled version's title."""
+    marks = ", ".join("?" for _ in sources)
+    return list(
+        db.query(
+            f"SELECT p.*, v.title FROM event_profiles p JOIN versions v ON v.id = p.version_id"
+            f" WHERE p.source IN ({marks}) ORDER BY p.document_id",
+            sources,
+        )
+    )
+
+
 def profiles_between(
     db: sqlite_utils.Database, start: str, end: str, not_source: str
 ) -> list[dict[str, Any]]:

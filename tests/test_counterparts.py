@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from conftest import query
@@ -172,3 +172,64 @@ def test_a_late_evening_readout_keeps_its_own_day_once_stored_in_utc():
     assert washington.published.date() == date(2022, 1, 4)  # in UTC
     found = match_events(washington, kyiv)
     assert found and found.evidence["event_days"] == ["2022-01-03", "2022-01-03"]
+
+
+GUESTS = ["Emmanuel Macron", "Olaf Scholz", "Recep Erdogan", "Narendra Modi", "Fumio Kishida"]
+
+
+def _call(source: str, number: int):
+    """Both sources' readouts of Putin's call ``number`` (three days apart, guests in turn)."""
+    import storage
+
+    day, guest = date(2024, 1, 1) + timedelta(days=3 * number), GUESTS[number % len(GUESTS)]
+    if source == "kremlin":
+        title = f"Telephone conversation with President {guest}"
+        text = f"Vladimir Putin had a telephone conversation with President {guest}."
+    else:
+        title = f"Readout of President Putin call with President {guest.split()[-1]}"
+        text = f"President Vladimir Putin spoke today with President {guest}."
+    return storage.Snapshot(
+        source=source,
+        url=f"http://{source}.test/{number}",
+        kind="readout",
+        title=title,
+        text=text,
+        published_at=f"{day}T12:00:00+03:00",
+        seen_at=f"{day}T20:00:00Z",
+    )
+
+
+def _links(db) -> set[tuple[str, str]]:
+    return {
+        tuple(sorted(pair))
+        for pair in db.execute(
+            "SELECT a.url, b.url FROM counterparts c JOIN documents a ON a.id = c.readout_a_id"
+            " JOIN documents b ON b.id = c.readout_b_id"
+        )
+    }
+
+
+def test_links_do_not_depend_on_the_order_readouts_were_flagged_in(tmp_path):
+    """Ten readouts in, a guest met three times passes for the source's own leader (Macron for
+    one, Scholz for the other), and the readouts of Erdogan's call, each then naming a leader
+    the other does not, are not linked. Two more readouts each, and those false principals are
+    gone: the links must then be the ones a run over everything at once makes."""
+    import storage
+    from flagging.job import run_flag_job
+
+    early = {"kremlin": [0, 5, 10, 1, 2, 3, 4, 6, 7, 8], "partner": [1, 6, 11, 0, 2, 3, 4, 5, 7, 8]}
+    late = {"kremlin": [9, 11], "partner": [9, 10]}
+    in_turn, at_once = (storage.open_database(tmp_path / name) for name in ("turn.db", "once.db"))
+    for numbers in (early, late):
+        for source, wanted in numbers.items():
+            for number in wanted:
+                storage.save_version(in_turn, _call(source, number), None)
+                storage.save_version(at_once, _call(source, number), None)
+        run_flag_job(in_turn)
+        if numbers is early:
+            assert ("http://kremlin.test/2", "http://partner.test/2") not in _links(in_turn)
+    run_flag_job(at_once)
+    assert ("http://kremlin.test/2", "http://partner.test/2") in _links(at_once)
+    assert _links(in_turn) == _links(at_once)
+    flags = in_turn.execute("SELECT count(*) FROM flags WHERE kind = 'counterpart_found'")
+    assert flags.fetchone()[0] == len(_links(at_once))
