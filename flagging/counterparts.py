@@ -26,6 +26,7 @@ import sqlite_utils
 from analysis import events, topics
 from flagging.batches import run_in_batches
 from storage.counterparts import (
+    drop_stale_suggestions,
     profile_participants,
     profiles_between,
     profiles_of_sources,
@@ -170,18 +171,20 @@ def link_counterparts(
     principals: dict[str, set[str]],
 ) -> list[dict[str, Any]]:
     """Link the readout profiled as ``mine`` (titled ``title``) to the readouts of other sources
-    describing the same event; flag each new link."""
-    if mine["published_utc"] is None:
-        return []
-    start, end = _window(mine["published_utc"])
-    candidates = profiles_between(db, start, end, mine["source"])
-    raised = []
+    describing the same event; flag each new link. Its links that no longer match (its text
+    was corrected to name another leader, or its source's principals changed) are dropped
+    unless a user confirmed or rejected them."""
+    candidates = []
+    if mine["published_utc"] is not None:
+        candidates = profiles_between(db, *_window(mine["published_utc"]), mine["source"])
+    raised, matched = [], set()
     me = events.with_principals(_as_profile(mine), principals.get(mine["source"], set()))
     for other in candidates:
         them = events.with_principals(_as_profile(other), principals.get(other["source"], set()))
         found = events.match_events(me, them)
         if found is None:
             continue
+        matched.add(other["document_id"])
         a_text, b_text = _texts(db, mine["version_id"], other["version_id"])
         people = set(found.evidence["shared_participants"])
         alignment = topics.align(a_text, b_text, people=people)
@@ -214,6 +217,7 @@ def link_counterparts(
             )
             if insert_flag(db, flag):
                 raised.append(flag)
+    drop_stale_suggestions(db, mine["document_id"], matched)
     return raised
 
 

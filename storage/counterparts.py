@@ -100,6 +100,19 @@ def save_counterpart(
         return cursor.lastrowid, True
 
 
+def drop_stale_suggestions(db: sqlite_utils.Database, document_id: int, kept: set[int]) -> int:
+    """Delete the links of a readout no user has decided on, but those to the readouts in
+    ``kept``; return how many went. (Their ``counterpart_found`` flags stay, as the record that
+    the link was once found.)"""
+    return db.execute(
+        "DELETE FROM counterparts WHERE status = 'suggested'"
+        " AND (readout_a_id = :doc OR readout_b_id = :doc)"
+        " AND CASE WHEN readout_a_id = :doc THEN readout_b_id ELSE readout_a_id END"
+        " NOT IN (SELECT value FROM json_each(:kept))",
+        {"doc": document_id, "kept": json.dumps(sorted(kept))},
+    ).rowcount
+
+
 def set_counterpart_status(db: sqlite_utils.Database, a_id: int, b_id: int, status: str) -> int:
     """Record a user's verdict on a link (creating the link if detection missed it)."""
     if status not in COUNTERPART_STATUSES:

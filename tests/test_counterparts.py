@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 
 import pytest
@@ -233,3 +234,39 @@ def test_links_do_not_depend_on_the_order_readouts_were_flagged_in(tmp_path):
     assert _links(in_turn) == _links(at_once)
     flags = in_turn.execute("SELECT count(*) FROM flags WHERE kind = 'counterpart_found'")
     assert flags.fetchone()[0] == len(_links(at_once))
+
+
+def test_a_readout_corrected_to_name_another_leader_loses_its_suggested_links_only(tmp_path):
+    """Links follow the readout's profile: a suggested link that no longer matches goes (its
+    flag stays, as the record), one a user confirmed stays."""
+    import storage
+    from flagging.job import run_flag_job
+    from storage.counterparts import set_counterpart_status
+
+    db = storage.open_database(tmp_path / "archive.db")
+    for number in (2, 3):
+        for source in ("kremlin", "partner"):
+            storage.save_version(db, _call(source, number), None)
+    run_flag_job(db)
+    assert _links(db) == {
+        ("http://kremlin.test/2", "http://partner.test/2"),
+        ("http://kremlin.test/3", "http://partner.test/3"),
+    }
+    ids = dict(db.execute("SELECT url, id FROM documents"))
+    set_counterpart_status(
+        db, ids["http://kremlin.test/3"], ids["http://partner.test/3"], "confirmed"
+    )
+    for number in (2, 3):
+        corrected = _call("kremlin", number)
+        storage.save_version(
+            db,
+            dataclasses.replace(
+                corrected, text=corrected.text.replace(GUESTS[number], "Fumio Kishida")
+            ),
+            None,
+        )
+    run_flag_job(db)
+    assert _links(db) == {("http://kremlin.test/3", "http://partner.test/3")}
+    assert db.execute("SELECT count(*) FROM flags WHERE kind = 'counterpart_found'").fetchone() == (
+        2,
+    )
