@@ -35,7 +35,7 @@ from storage.counterparts import (
 )
 from storage.flags import insert_flag, make_flag
 from storage.job_state import get_text_state, set_text_state
-from storage.versions import readout_versions_after, version_texts
+from storage.versions import current_readout_versions, readout_versions_after, version_texts
 
 logger = logging.getLogger(__name__)
 
@@ -62,21 +62,19 @@ def counterparts_step(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         return readout_versions_after(db, after, limit)
 
     def handle(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        # A document keeps the profile of its latest version, and its links follow that profile:
-        # with several versions in the batch, the last is profiled and the document linked once
-        # (as its first version in the batch, whose title a new link's flag names).
-        last, first, profiles = {}, {}, {}
-        for row in rows:
-            last[row["document_id"]] = row
-            first.setdefault(row["document_id"], row)
-        for document_id, row in last.items():
-            profiles[document_id] = profile = profile_row(row)
+        # A document keeps the profile of its current version (the highest version number: an
+        # archive capture older than the versions stored comes later, with a later id), and its
+        # links follow that profile: each document with versions in the batch once.
+        current = current_readout_versions(db, sorted({row["document_id"] for row in rows}))
+        profiles = {}
+        for row in current:
+            profiles[row["document_id"]] = profile = profile_row(row)
             counts.replace(save_event_profile(db, profile), profile)
         principals = counts.principals()
         raised = []
-        for document_id, row in first.items():
-            raised += link_counterparts(db, row["title"], profiles[document_id], principals)
-        raised += _relink_on_new_principals(db, principals, linked=set(first))
+        for row in current:
+            raised += link_counterparts(db, row["title"], profiles[row["document_id"]], principals)
+        raised += _relink_on_new_principals(db, principals, linked=set(profiles))
         counts.after = rows[-1]["id"]
         return raised
 

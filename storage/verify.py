@@ -397,7 +397,8 @@ def missing_status_flags(db: Any, watermark: int) -> list[Finding]:
 
 
 def missing_profiles(db: Any, watermark: int) -> list[Finding]:
-    """Readouts the counterparts step has passed whose latest version has no event profile."""
+    """Readouts the counterparts step has passed (all their versions) whose current version has
+    no event profile."""
     return [
         Finding(
             PROFILES,
@@ -405,9 +406,9 @@ def missing_profiles(db: Any, watermark: int) -> list[Finding]:
             [version_id],
         )
         for document_id, version_id in db.execute(
-            "SELECT d.id, v.id FROM documents d JOIN versions v ON v.id ="
-            " (SELECT max(id) FROM versions WHERE document_id = d.id)"
-            " WHERE d.kind = 'readout' AND v.id <= ? AND NOT EXISTS (SELECT 1 FROM"
+            f"SELECT d.id, v.id FROM documents d JOIN versions v ON v.id = {latest_version_id('d.id')}"
+            " WHERE d.kind = 'readout' AND (SELECT max(id) FROM versions WHERE document_id = d.id)"
+            " <= ? AND NOT EXISTS (SELECT 1 FROM"
             " event_profiles p WHERE p.document_id = d.id AND p.version_id = v.id) ORDER BY d.id",
             [watermark],
         ).fetchall()

@@ -7,6 +7,7 @@ last one's).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlite_utils
@@ -104,13 +105,25 @@ def flag_rows(db: sqlite_utils.Database, version_ids: list[int]) -> list[Row]:
 
 
 def readout_versions_after(db: sqlite_utils.Database, after: int, limit: int) -> list[Row]:
-    """Readout versions (what the counterparts step profiles)."""
+    """Readout versions (their ids: the counterparts step profiles each document's current
+    version, ``current_readout_versions``)."""
     return list(
         db.query(
-            "SELECT v.id, v.id AS version_id, v.document_id, v.title, v.text, v.published_at,"
-            " d.source FROM versions v JOIN documents d ON d.id = v.document_id"
+            "SELECT v.id, v.document_id FROM versions v JOIN documents d ON d.id = v.document_id"
             " WHERE v.id > ? AND d.kind = 'readout' ORDER BY v.id LIMIT ?",
             [after, limit],
+        )
+    )
+
+
+def current_readout_versions(db: sqlite_utils.Database, document_ids: list[int]) -> list[Row]:
+    """The current version of each of these documents (what the counterparts step profiles)."""
+    return list(
+        db.query(
+            "SELECT v.id AS version_id, v.document_id, v.title, v.text, v.published_at, d.source"
+            f" FROM documents d JOIN versions v ON v.id = {latest_version_id('d.id')}"
+            " WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.id",
+            [json.dumps(document_ids)],
         )
     )
 

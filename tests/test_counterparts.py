@@ -270,3 +270,32 @@ def test_a_readout_corrected_to_name_another_leader_loses_its_suggested_links_on
     assert db.execute("SELECT count(*) FROM flags WHERE kind = 'counterpart_found'").fetchone() == (
         2,
     )
+
+
+def test_an_older_capture_imported_later_does_not_replace_the_readouts_profile(tmp_path):
+    """An archive capture older than the versions stored (a draft naming another leader) takes
+    its place in the history with a later id: the profile, and so the links, stay those of the
+    current version."""
+    import storage
+    from flagging.job import run_flag_job
+
+    db = storage.open_database(tmp_path / "archive.db")
+    for source in ("kremlin", "partner"):
+        storage.save_version(db, _call(source, 2), None)
+    run_flag_job(db)
+    pair = {("http://kremlin.test/2", "http://partner.test/2")}
+    assert _links(db) == pair
+    current = _call("kremlin", 2)
+    draft = dataclasses.replace(
+        current,
+        text=current.text.replace(GUESTS[2], "Fumio Kishida"),
+        seen_at=current.published_at.replace("12:00", "12:30"),
+    )
+    storage.save_archived_version(db, draft, None)
+    run_flag_job(db)
+    assert _links(db) == pair
+    profiled = db.execute(
+        "SELECT participants FROM event_profiles p JOIN documents d"
+        " ON d.id = p.document_id WHERE d.url = 'http://kremlin.test/2'"
+    )
+    assert "erdogan" in profiled.fetchone()[0]
