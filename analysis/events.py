@@ -185,14 +185,33 @@ _SPOKESPERSON = re.compile(r"^(?:Statement|Readout|Remarks)\s+(?:by|from|of)\s+.
 
 
 EVENT_KINDS = {
-    "call": re.compile(r"\b(telephone|phone|call|calls|spoke|spoken|speaks)\b", re.I),
-    "video_call": re.compile(
-        r"\b(video ?call|videoconference|video conference|secure video)\b", re.I
+    "call": re.compile(
+        r"\b(telephone|phone|call|calls|spoke|spoken|speaks"
+        r"|телефонн\w*|по телефону|созвонил\w*)\b",
+        re.I,
     ),
-    "meeting": re.compile(r"\b(meeting|met|meets|talks|summit|visit|bilateral)\b", re.I),
+    "video_call": re.compile(
+        r"\b(video ?call|videoconference|video conference|secure video"
+        r"|видеоконференц\w*|видеосвяз\w*)\b",
+        re.I,
+    ),
+    "meeting": re.compile(
+        r"\b(meeting|met|meets|talks|summit|visit|bilateral"
+        r"|встреч\w*|встретил\w*|переговор\w*|саммит\w*|визит\w*)\b",
+        re.I,
+    ),
 }
 # Announcements of an event to come are not readouts of it.
-_ANNOUNCEMENT = re.compile(r"\b(upcoming|will hold|will have|will speak|will meet|to hold)\b", re.I)
+_ANNOUNCEMENT = re.compile(
+    r"\b(upcoming|will hold|will have|will speak|will meet|to hold"
+    r"|состоится|состоятся|предстоящ\w*|проведут|проведёт|проведет)\b",
+    re.I,
+)
+# Russian titles decline ("с Президентом Франции"): a title is known by its stem.
+_RUSSIAN_TITLE = regex.compile(
+    r"(Президент|Премьер|Канцлер|Корол|Принц|Эмир|Султан|Шейх|Председател|Министр|Генсек"
+    r"|Генеральн|Секретар|Госсекретар|Вице|Помощник|Посол|Губернатор|Мэр|Папа)\p{L}*(-\p{L}+)?"
+)
 _MONTHS = {
     m: i
     for i, m in enumerate(
@@ -217,6 +236,14 @@ _ON_DATE = re.compile(
     r"\b[Oo]n\s+(January|February|March|April|May|June|July|August|September|October|November|December)"
     r"\s+(\d{1,2})\b"
 )
+_RUSSIAN_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        "января февраля марта апреля мая июня июля августа сентября октября ноября декабря".split(),
+        start=1,
+    )
+}
+_RUSSIAN_DATE = re.compile(r"(?<!\d)(\d{1,2})\s+(" + "|".join(_RUSSIAN_MONTHS) + r")\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -252,20 +279,23 @@ def surnames(text: str, *, context: str = "") -> set[str]:
         word = token.rstrip(".,")
         possessive = bool(_POSSESSIVE.search(word))
         word = _POSSESSIVE.sub("", word)
+        title = word in TITLES or bool(_RUSSIAN_TITLE.fullmatch(word))
         is_name_word = (
             word[:1].isupper()
             and not word.isupper()  # acronyms and "MODERATOR:" labels
             and word not in _NOT_NAMES
+            and not title
             and not _used_in_lower_case(word.lower(), context)
         ) or (run and (word in _PARTICLES or _is_initial(word)))
         if is_name_word:
             run.append(word)
-            if possessive or token.endswith(","):
+            # A name ends at a comma, a possessive or a sentence's full stop (not an initial's).
+            if possessive or token.endswith(",") or token.endswith(".") and not _is_initial(word):
                 close()
                 run, after_title = [], False
             continue
         close()
-        after_title = word in TITLES
+        after_title = title
         run = []
     close()
     return {name for name in found if len(name) > 2}
@@ -290,10 +320,18 @@ def _is_initial(word: str) -> bool:
     return len(word) <= 2 and word[:1].isupper() and (len(word) == 1 or word.endswith("."))
 
 
+# Russian case endings of surnames: "Путин", "Путина", "Путиным"; "Зеленский", "Зеленским".
+_RUSSIAN_ENDING = regex.compile(r"(ого|ему|ому|ими|ыми|ым|им|ом|ем|ой|ою|ей|ий|ый|у|ю|а|я|е|ы|и)$")
+
+
 def name_key(surname: str) -> str:
-    """Spellings of one name compared equal: "Zelenskyy" / "Zelensky", "Niinistö" / "Niinisto"."""
+    """Spellings of one name compared equal: "Zelenskyy" / "Zelensky", "Niinistö" / "Niinisto",
+    and a Russian surname in any case ("Макрон", "Макроном"; ё read as е)."""
     folded = unicodedata.normalize("NFKD", surname.lower())
     letters = "".join(c for c in folded if c.isalpha())
+    if regex.match(r"\p{Cyrillic}", letters):
+        stem = _RUSSIAN_ENDING.sub("", letters)
+        letters = stem if len(stem) >= 3 else letters
     return regex.sub(r"(.)\1+", r"\1", letters)
 
 
@@ -319,10 +357,15 @@ def profile(title: str, text: str, published_at: str | None) -> EventProfile:
 
 
 def _event_day(opening: str, published: datetime | None) -> date | None:
-    match = _ON_DATE.search(opening)
-    if not match or published is None:
+    """The day a lead states ("On December 30, …", "30 декабря …")."""
+    if published is None:
         return None
-    month, day = _MONTHS[match.group(1).lower()], int(match.group(2))
+    if match := _ON_DATE.search(opening):
+        month, day = _MONTHS[match.group(1).lower()], int(match.group(2))
+    elif match := _RUSSIAN_DATE.search(opening):
+        month, day = _RUSSIAN_MONTHS[match.group(2).lower()], int(match.group(1))
+    else:
+        return None
     year = published.year - (1 if month == 12 and published.month == 1 else 0)
     try:
         return date(year, month, day)

@@ -257,14 +257,11 @@ def test_a_readout_corrected_to_name_another_leader_loses_its_suggested_links_on
         db, ids["http://kremlin.test/3"], ids["http://partner.test/3"], "confirmed"
     )
     for number in (2, 3):
-        corrected = _call("kremlin", number)
-        storage.save_version(
-            db,
-            dataclasses.replace(
-                corrected, text=corrected.text.replace(GUESTS[number], "Fumio Kishida")
-            ),
-            None,
+        first = _call("kremlin", number)
+        title, text = (
+            s.replace(GUESTS[number], "Fumio Kishida") for s in (first.title, first.text)
         )
+        storage.save_version(db, dataclasses.replace(first, title=title, text=text), None)
     run_flag_job(db)
     assert _links(db) == {("http://kremlin.test/3", "http://partner.test/3")}
     assert db.execute("SELECT count(*) FROM flags WHERE kind = 'counterpart_found'").fetchone() == (
@@ -299,3 +296,64 @@ def test_an_older_capture_imported_later_does_not_replace_the_readouts_profile(t
         " ON d.id = p.document_id WHERE d.url = 'http://kremlin.test/2'"
     )
     assert "erdogan" in profiled.fetchone()[0]
+
+
+KREMLIN_RU_LUKASHENKO = profile(
+    "Телефонный разговор с Президентом Белоруссии Александром Лукашенко",
+    "5 марта Владимир Путин провёл телефонный разговор с Президентом Республики Беларусь"
+    " Александром Лукашенко. Обсуждались вопросы союзного строительства.",
+    "2024-03-05T21:10:00+03:00",
+)
+
+
+def test_russian_readouts_of_one_call_name_the_same_people_in_any_case():
+    minsk = profile(
+        "Телефонный разговор Александра Лукашенко с Владимиром Путиным",
+        "Александр Лукашенко провел телефонный разговор с Президентом России Владимиром Путиным.",
+        "2024-03-05T19:40:00+03:00",
+    )
+    assert KREMLIN_RU_LUKASHENKO.participants == minsk.participants == {"путин", "лукашенко"}
+    assert KREMLIN_RU_LUKASHENKO.kinds == minsk.kinds == {"call"}
+    assert KREMLIN_RU_LUKASHENKO.event_day == date(2024, 3, 5)
+    found = match_events(KREMLIN_RU_LUKASHENKO, minsk)
+    assert found and found.confidence >= 0.9
+
+
+@pytest.mark.parametrize(
+    "title, lead",
+    [
+        # The same evening, Putin called another leader.
+        (
+            "Телефонный разговор с Президентом Франции Эммануэлем Макроном",
+            "Состоялся телефонный разговор Владимира Путина с Президентом Французской Республики"
+            " Эммануэлем Макроном.",
+        ),
+        # The announcement of a call is not a readout of it.
+        (
+            "Состоится телефонный разговор с Александром Лукашенко",
+            "Владимир Путин проведёт телефонный разговор с Президентом Белоруссии Александром"
+            " Лукашенко.",
+        ),
+        # A meeting, not the call.
+        (
+            "Встреча с Президентом Азербайджана Ильхамом Алиевым",
+            "В Кремле состоялась встреча Владимира Путина с Президентом Азербайджанской"
+            " Республики Ильхамом Алиевым.",
+        ),
+    ],
+)
+def test_other_russian_readouts_are_not_counterparts(title, lead):
+    assert (
+        match_events(profile(title, lead, "2024-03-05T20:00:00+03:00"), KREMLIN_RU_LUKASHENKO)
+        is None
+    )
+
+
+def test_a_name_ending_the_title_is_not_run_into_the_lead():
+    """ "…with President Recep Erdogan. Vladimir Putin had…" names Erdogan and Putin."""
+    found = profile(
+        "Telephone conversation with President Recep Erdogan",
+        "Vladimir Putin had a telephone conversation with the President of Türkiye.",
+        "2024-03-05T20:00:00+03:00",
+    )
+    assert found.participants == {"erdogan", "putin"}
