@@ -170,6 +170,10 @@ def run_scan(
                 client = Client(scheduler)
             except OSError as error:
                 raise SchedulerUnreachable(f"cannot reach the Dask scheduler: {error}") from None
+            except ValueError as error:  # "missing port number", "unknown address scheme"
+                raise SchedulerUnreachable(
+                    f"not a Dask scheduler address (tcp://host:port): {error}"
+                ) from None
         else:
             cluster = LocalCluster(
                 n_workers=workers or 1,

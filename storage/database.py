@@ -98,6 +98,8 @@ def open_database(path: str | Path, *, upgrade: bool = True) -> sqlite_utils.Dat
     path = Path(path)
     if path.is_dir():
         raise NotAnArchive(path, "it is a directory")
+    if not path.parent.is_dir():
+        raise NotAnArchive(path, f"there is no folder {path.parent}")
     conn = sqlite3.connect(str(path), timeout=busy_timeout(), isolation_level=None)
     try:
         if upgrade:

@@ -402,7 +402,7 @@ def missing_profiles(db: Any, watermark: int) -> list[Finding]:
     return [
         Finding(
             PROFILES,
-            f"readout {document_id} has no event profile of its version {version_id}",
+            f"readout {document_id} has no event profile of its current version (id {version_id})",
             [version_id],
         )
         for document_id, version_id in db.execute(

@@ -192,6 +192,16 @@ def test_a_file_that_is_not_an_archive_is_exit_2_naming_it_and_left_untouched(tm
     assert sorted(os.listdir(tmp_path)) == ["other.db"]
 
 
+def test_a_db_in_a_folder_that_does_not_exist_is_exit_2_naming_it(tmp_path):
+    path = tmp_path / "no-such-folder" / "archive.db"
+    result = Readouts(path, tmp_path / "none.toml")("flags")
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"Error: {path} is not a readouts archive: there is no folder {path.parent}."
+        " Nothing was written to it.\n"
+    )
+
+
 def test_a_directory_as_db_is_exit_2_naming_it(tmp_path):
     result = Readouts(tmp_path, tmp_path / "none.toml")("flags")
     assert result.returncode == 2

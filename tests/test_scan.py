@@ -328,6 +328,27 @@ def test_an_unreachable_scheduler_is_a_one_line_usage_error(news, tmp_path):
     assert address in error
 
 
+@pytest.mark.parametrize(
+    "address, says",
+    [("10.0.0.5", "missing port number"), ("http://127.0.0.1:8786", "unknown address scheme")],
+)
+def test_a_scheduler_address_dask_cannot_read_is_a_one_line_usage_error(
+    news, tmp_path, address, says
+):
+    db_path = archive_with_readouts(news, tmp_path, "address")
+    command = Readouts(db_path, news["sources"]).command(
+        "scan", str(news["warc"]), "--scheduler", address
+    )
+
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith("Error: Invalid value for --scheduler: not a Dask scheduler address")
+    assert says in error
+
+
 def test_a_path_naming_no_warc_file_is_a_usage_error_naming_it(news, tmp_path):
     readouts = Readouts(tmp_path / "paths.db", news["sources"])
     (tmp_path / "empty").mkdir()
