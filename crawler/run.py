@@ -25,7 +25,7 @@ from crawler import parsing, wayback
 from crawler.page_limit import HELD_BACK
 from crawler.pipelines import ARCHIVE_ERROR, NOT_STORED
 from crawler.spiders import spider_class
-from storage.runs import close_abandoned_runs, fetch_results
+from storage.runs import close_abandoned_runs, fetch_results, last_walk_cut_short
 
 # What a site that will not serve us answers (or does not: no connection at all).
 REFUSAL_STATUSES = {401, 403, 407, 429, 451}
@@ -185,6 +185,7 @@ class _Crawls:
             since=options.since,
             until=options.until,
             known=storage.known_documents(self.db, source.name),
+            catch_up=last_walk_cut_short(self.db, source.name, run_id),
             wayback_url=self.wayback_url,
         )
         return deferred.addCallback(lambda _: run_id)

@@ -98,6 +98,18 @@ def close_abandoned_runs(db: sqlite_utils.Database) -> int:
     return len(abandoned)
 
 
+def last_walk_cut_short(db: sqlite_utils.Database, source: str, before_run: int) -> bool:
+    """Whether the last finished monitor or re-check run of ``source`` (before run
+    ``before_run``) ended short of its walk: killed, failed, or with fetches that failed. What
+    it did not store is still on the listings, below items it did store."""
+    row = db.execute(
+        "SELECT outcome FROM runs WHERE source = ? AND mode IN ('monitor', 'recheck')"
+        " AND id < ? AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+        [source, before_run],
+    ).fetchone()
+    return row is not None and row[0] != "ok"
+
+
 def runs_of(db: sqlite_utils.Database, pid: int, since: str) -> list[dict[str, Any]]:
     """Every run started by process ``pid`` since ``since``."""
     return list(

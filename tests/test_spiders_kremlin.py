@@ -160,7 +160,8 @@ def test_kremlin_monitor_stores_items_with_moscow_time_lead_metadata_and_transla
         ("kremlin-ru", "ok", 0),
     ]
 
-    # Monitor again after a new item: page 1 holds known items, so page 2 is not fetched again.
+    # Monitor again after a new item: page 1 holds known items, but the last run ended with an
+    # error (the broken page), so this one walks on to page 2 and tries the broken page again.
     EVENTS["70004"] = (
         "2026-08-13",
         "09:00",
@@ -179,8 +180,11 @@ def test_kremlin_monitor_stores_items_with_moscow_time_lead_metadata_and_transla
         readouts("crawl", "kremlin-en")
     finally:
         del EVENTS["70004"]
-    assert fetch_outcomes(db_path) == {f"{base}/en/events/president/news/70004": "new"}
-    assert len(server.requests_for("/en/events/president/news/page/2")) == page_2_before
+    assert fetch_outcomes(db_path) == {
+        f"{base}/en/events/president/news/70004": "new",
+        broken: "parse_error",
+    }
+    assert len(server.requests_for("/en/events/president/news/page/2")) == page_2_before + 1
 
 
 def test_kremlin_backfill_fetches_only_items_the_listing_dates_in_range(server, db_path, tmp_path):

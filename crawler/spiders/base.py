@@ -77,6 +77,7 @@ class ReadoutSpider(scrapy.Spider):
         since: date | None = None,
         until: date | None = None,
         known: dict[str, dict[str, Any]] | None = None,
+        catch_up: bool = False,
         wayback_url: str = wayback.DEFAULT_URL,
         **kwargs: Any,
     ):
@@ -86,6 +87,9 @@ class ReadoutSpider(scrapy.Spider):
         self.since = since
         self.until = until
         self.known = known or {}
+        # The last monitor walk was cut short (killed, or fetches failed): what it missed lies
+        # below items it stored, so this one pages on past known items, up to ``monitor_pages``.
+        self.catch_up = catch_up
         self.wayback_url = wayback_url
         self.queued: set[str] = set()
         self.listing_urls: set[str] = set(getattr(source, "start_urls", None) or [])

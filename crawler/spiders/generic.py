@@ -3,7 +3,8 @@
 It follows listing pages whose absolute URL matches ``follow_pattern``, fetches item pages
 matching ``item_pattern`` and extracts title, date and main text with trafilatura.
 In monitor mode it stops paging once a listing page holds nothing new (or after
-``monitor_pages`` listing pages); a backfill pages on until the listings end.
+``monitor_pages`` listing pages; all of them when the last monitor walk was cut short); a
+backfill pages on until the listings end.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class GenericSpider(ReadoutSpider):
             elif self.follow_pattern.search(url) and url not in self.listings_seen:
                 listings.append(url)
         depth = response.meta.get("listing_depth", 1)
-        if self.mode != "backfill" and (not found_new or depth >= self.source.monitor_pages):
+        settled = not found_new and not self.catch_up
+        if self.mode != "backfill" and (settled or depth >= self.source.monitor_pages):
             return
         for url in listings:
             self.listings_seen.add(url)

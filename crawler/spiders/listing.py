@@ -3,9 +3,10 @@
 The walk is the same everywhere: take the entries of a page (item URL, and the date the
 listing shows when it shows one); fetch the new ones; then decide whether to turn the page.
 
-- Monitor: turn pages until one holds an item already archived, at most ``monitor_pages``.
+- Monitor: turn pages until one holds an item already archived, at most ``monitor_pages``
+  (all ``monitor_pages`` when the last monitor walk was cut short: ``catch_up``).
 - Backfill: entries the listing dates outside ``--since/--until`` are skipped without being
-  fetched; paging stops once the listing has gone past ``since``. Items already archived are
+  fetched; paging stops once most of a page's dated entries are before ``since``. Items already archived are
   not fetched again, so a backfill started again carries on where the last one stopped.
 
 A page is turned only when it links to the next one, so the walk ends with the listing.
@@ -93,10 +94,12 @@ class ListingSpider(ReadoutSpider):
     def turn_page(self, entries: list[Entry], page: int) -> bool:
         """Whether the listing page after this one is worth fetching."""
         if self.mode == "backfill":
-            dates = [entry.published_at[:10] for entry in entries if entry.published_at]
-            return not (self.since and dates and min(dates) < self.since.isoformat())
+            # Past ``since`` once most of the page is: one pinned or bumped older entry on top
+            # of the newest ones does not end the walk.
+            dates = sorted(entry.published_at[:10] for entry in entries if entry.published_at)
+            return not (self.since and dates and dates[len(dates) // 2] < self.since.isoformat())
         reached_known = any(entry.url in self.known for entry in entries)
-        return not reached_known and page < self.source.monitor_pages
+        return (self.catch_up or not reached_known) and page < self.source.monitor_pages
 
 
 def _links_to(response: TextResponse, url: str) -> bool:

@@ -1,0 +1,66 @@
+"""Listing walks miss nothing: a monitor walk cut short is made good by the next one (what it
+did not store lies below items it did store, so the next run pages on past them), and one
+pinned older entry on a listing page does not end a backfill."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from conftest import Readouts, query
+
+from crawler.spiders.kremlin import KremlinSpider
+from crawler.spiders.listing import Entry
+from readouts.demo.server import Resource, SiteServer
+
+
+def _item(number: int) -> str:
+    return (
+        f"<html lang='en'><head><title>Readout {number}</title></head><body><article>"
+        f"<h1>Readout {number}</h1><p>The leaders spoke about trade route {number} and agreed"
+        f" to meet again on the {number}th.</p></article></body></html>"
+    )
+
+
+def _listing(numbers, next_page: str | None) -> str:
+    links = "".join(f'<li><a href="/news/{n}">Readout {n}</a></li>' for n in numbers)
+    more = f'<a href="{next_page}">Older</a>' if next_page else ""
+    return f"<html><body><ul>{links}</ul>{more}</body></html>"
+
+
+def test_items_below_a_listing_page_that_failed_are_fetched_by_the_next_monitor_run(tmp_path):
+    with SiteServer() as site:
+        site.set("/news", _listing(range(10, 5, -1), "/news/page/2"))
+        for number in range(1, 11):
+            site.set(f"/news/{number}", _item(number))
+        site.set("/news/page/2", Resource("down", status=500))
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[sources.site]\nkind = "readout"\nspider = "generic"\n'
+            f'start_urls = ["{site.url("/news")}"]\nitem_pattern = "/news/\\\\d+$"\n'
+            f'follow_pattern = "/news/page/\\\\d+$"\ndelay = 0\n',
+            encoding="utf-8",
+        )
+        readouts = Readouts(tmp_path / "archive.db", sources)
+
+        assert readouts("crawl", "site").returncode == 1  # page 2 failed: the walk was cut short
+        site.set("/news/page/2", _listing(range(5, 0, -1), None))
+        caught_up = readouts("crawl", "site")
+        walked_to_page_2 = len(site.requests_for("/news/page/2"))
+        calm = readouts("crawl", "site")
+
+    assert caught_up.returncode == 0, caught_up.stderr
+    stored = query(tmp_path / "archive.db", "SELECT url FROM documents ORDER BY id")
+    assert sorted(int(row["url"].rsplit("/", 1)[1]) for row in stored) == list(range(1, 11))
+    assert calm.returncode == 0
+    # Once a walk ended well, monitor runs stop again at the first page of known items.
+    assert len(site.requests_for("/news/page/2")) == walked_to_page_2
+
+
+def test_one_pinned_older_entry_does_not_end_a_backfill():
+    spider = KremlinSpider.__new__(KremlinSpider)  # turn_page reads only the mode and range
+    spider.mode, spider.since = "backfill", date(2026, 1, 15)
+    newest = [Entry(f"/news/{n}", f"2026-03-{n:02d}") for n in range(20, 10, -1)]
+    pinned = [Entry("/news/pinned", "2026-01-05"), *newest]
+    assert spider.turn_page(pinned, 1)
+    past = [Entry(f"/news/{n}", f"2026-01-{n:02d}") for n in range(14, 4, -1)]
+    assert not spider.turn_page([Entry("/news/pinned-new", "2026-03-01"), *past], 7)
