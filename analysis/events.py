@@ -203,7 +203,7 @@ EVENT_KINDS = {
 }
 # Announcements of an event to come are not readouts of it.
 _ANNOUNCEMENT = re.compile(
-    r"\b(upcoming|will hold|will have|will speak|will meet|to hold"
+    r"\b(upcoming|will hold|will have|will speak|will meet|will talk|to hold|to talk|to meet"
     r"|состоится|состоятся|предстоящ\w*|проведут|проведёт|проведет)\b",
     re.I,
 )

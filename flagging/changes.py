@@ -163,7 +163,7 @@ def _summary(
     if added_paragraphs:
         parts.append(f"{added_paragraphs} paragraph(s) added")
     if change.title_changed:
-        parts.append(f"title changed from {before['title']!r}")
+        parts.append(f"title changed from “{' '.join((before['title'] or '').split())}”")
     if change.date_changed:
         parts.append(
             f"publication date changed from {before['published_at']} to {after['published_at']}"

@@ -73,7 +73,7 @@ def test_title_and_date_changes_are_classified(db):
     save(db, ORIGINAL, title="Telephone conversation with the President", date="2026-01-06")
     flags = run_flag_job(db)
     assert changes(db)[0]["kinds"] == ["title_changed", "date_changed"]
-    assert "title changed from 'Telephone conversation'" in flags[-1]["summary"]
+    assert "title changed from “Telephone conversation”" in flags[-1]["summary"]
     assert "publication date changed from 2026-01-05 to 2026-01-06" in flags[-1]["summary"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -211,15 +212,18 @@ def _links(db) -> set[tuple[str, str]]:
 
 
 def test_links_do_not_depend_on_the_order_readouts_were_flagged_in(tmp_path):
-    """Ten readouts in, a guest met three times passes for the source's own leader (Macron for
-    one, Scholz for the other), and the readouts of Erdogan's call, each then naming a leader
-    the other does not, are not linked. Two more readouts each, and those false principals are
-    gone: the links must then be the ones a run over everything at once makes."""
+    """Ten readouts in, a guest met in five of them passes for the source's own leader (Macron
+    for one, Scholz for the other), and the readouts of Erdogan's call, each then naming a
+    leader the other does not, are not linked. Seven more readouts each, and those false
+    principals are gone: the links must then be the ones a run over everything at once makes."""
     import storage
     from flagging.job import run_flag_job
 
-    early = {"kremlin": [0, 5, 10, 1, 2, 3, 4, 6, 7, 8], "partner": [1, 6, 11, 0, 2, 3, 4, 5, 7, 8]}
-    late = {"kremlin": [9, 11], "partner": [9, 10]}
+    early = {
+        "kremlin": [0, 5, 10, 15, 20, 1, 2, 3, 4, 6],
+        "partner": [1, 6, 11, 16, 21, 0, 2, 3, 4, 5],
+    }
+    late = {"kremlin": [7, 8, 9, 11, 12, 13, 14], "partner": [7, 8, 9, 10, 12, 13, 14]}
     in_turn, at_once = (storage.open_database(tmp_path / name) for name in ("turn.db", "once.db"))
     for numbers in (early, late):
         for source, wanted in numbers.items():
@@ -357,3 +361,25 @@ def test_a_name_ending_the_title_is_not_run_into_the_lead():
         "2024-03-05T20:00:00+03:00",
     )
     assert found.participants == {"erdogan", "putin"}
+
+
+def test_a_guest_met_often_is_not_the_sources_own_leader():
+    """Putin in 7 of 16 White House readouts (winter 2021–22), Biden in all: only Biden is the
+    White House's own, or every White House readout would name Putin."""
+    from flagging.counterparts import _PrincipalCounts
+
+    counts = _PrincipalCounts()
+    for number in range(16):
+        named = ["biden", "putin"] if number < 7 else ["biden", f"guest{number}"]
+        counts.replace(None, {"source": "wh", "participants": json.dumps(named)})
+    assert counts.principals() == {"wh": {"biden"}}
+
+
+def test_an_announcement_to_talk_by_phone_is_not_a_readout():
+    announced = profile(
+        "Vladimir Putin and Joseph Biden to talk by phone on December 30",
+        "Vladimir Putin and Joseph Biden will talk by phone on December 30.",
+        "2021-12-29T15:00:00+03:00",
+    )
+    assert announced.announcement
+    assert match_events(announced, WHITEHOUSE_30_DEC) is None

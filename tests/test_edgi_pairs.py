@@ -125,7 +125,7 @@ def test_rewritten_page_is_classified_with_its_new_title(crawled):
     assert "title_changed" in kinds and "paragraph_removed" in kinds
     assert "text_edited" in kinds or "truncated" in kinds
     assert change["words_removed"] > 100 and change["share_changed"] > 0.3
-    assert "title changed from 'Federal Partner Collaboration'" in flag["summary"]
+    assert "title changed from “Federal Partner Collaboration”" in flag["summary"]
 
 
 def test_without_its_rule_the_day_date_widget_reads_as_a_date_change(crawled):
