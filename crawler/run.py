@@ -25,7 +25,7 @@ from crawler import parsing, wayback
 from crawler.page_limit import HELD_BACK
 from crawler.pipelines import ARCHIVE_ERROR, NOT_STORED
 from crawler.spiders import spider_class
-from storage.runs import close_abandoned_runs, fetch_results, last_walk_cut_short
+from storage.runs import close_abandoned_runs, fetch_results, last_walk_cut_short, run_counts
 
 # What a site that will not serve us answers (or does not: no connection at all).
 REFUSAL_STATUSES = {401, 403, 407, 429, 451}
@@ -234,6 +234,16 @@ class _Crawls:
                     f"stopped at --max-pages {self.options.max_pages}:"
                     f" {stats.get_value(HELD_BACK)} more page(s) found, not fetched"
                 )
+                if (
+                    self.options.mode == "backfill"
+                    and not run_counts(self.db, run_id)["versions_stored"]
+                ):
+                    # Each run walks the listings from the newest page again: a limit spent on
+                    # the listings in front of the first item not stored yet never gets further.
+                    limited += (
+                        "; nothing stored: the listings before the items not stored yet take"
+                        " more pages than that, raise --max-pages"
+                    )
                 message = f"{message}; {limited}" if message else limited
             try:
                 runs.append(storage.finish_run(self.db, run_id, outcome=outcome, message=message))

@@ -98,3 +98,23 @@ def test_backfill_bounded_by_max_pages_carries_on_run_after_run(tmp_path, db_pat
     assert [r["outcome"] for r in runs] == ["ok"] * 4
     assert all(r["message"].startswith("stopped at --max-pages 5: ") for r in runs[:3])
     assert runs[3]["message"] is None
+
+
+def test_a_bounded_backfill_spent_on_listings_says_to_raise_the_limit(tmp_path, db_path, server):
+    """Every run walks the listings from the newest page: with the first pages' items stored, a
+    limit smaller than the listings in front of the rest stores nothing, and says so."""
+    site = NewsSite(server, ITEMS)
+    readouts = Readouts(db_path, site.sources(tmp_path / "s.toml", concurrency=8))
+    assert readouts("crawl", "news", *RANGE, "--max-pages", "8").returncode == 0
+    stored = stored_urls(db_path)
+
+    result = readouts("crawl", "news", *RANGE, "--max-pages", "1")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert stored_urls(db_path) == stored
+    message = query(db_path, "SELECT message FROM runs ORDER BY id DESC LIMIT 1")[0]["message"]
+    assert message.endswith(
+        "nothing stored: the listings before the items not stored yet take"
+        " more pages than that, raise --max-pages"
+    )
+    assert "raise --max-pages" in result.stdout
