@@ -93,7 +93,8 @@ class GovukSpider(ReadoutSpider):
         depth = response.meta["listing_depth"]
         if not results or start >= data.get("total", 0):
             return
-        if self.mode != "backfill" and (reached_known or depth >= self.source.monitor_pages):
+        settled = reached_known and not self.catch_up
+        if self.mode != "backfill" and (settled or depth >= self.source.monitor_pages):
             return
         yield self._search_request(start, depth + 1)
 
