@@ -820,6 +820,12 @@ def _add_reported_articles(db: sqlite_utils.Database) -> None:
     db["reported_articles"].create_index(["published_utc"], if_not_exists=True)
     if not db.execute("SELECT count(*) FROM reported_articles").fetchone()[0]:
         db.execute("DELETE FROM job_state WHERE name = 'reported.last_version_id'")
+    # Those articles are matched with every readout profiled so far: the step that matches
+    # articles again for new readouts starts past them.
+    db.execute(
+        "INSERT OR IGNORE INTO job_state (name, value) SELECT 'reported.last_readout_version_id',"
+        " value FROM job_state WHERE name = 'counterparts.last_version_id'"
+    )
 
 
 MIGRATIONS: list[Migration] = [
