@@ -19,6 +19,7 @@ from analysis.citations.params import DEFAULT, Params
 from flagging import citations as citation_steps
 from flagging.changes import WATERMARK as CHANGES_WATERMARK
 from flagging.job import STATUS_WATERMARK, run_flag_job
+from flagging.reported import READOUT_WATERMARK as REPORTED_READOUTS_WATERMARK
 from storage import verify as checks
 from storage.database import write_transaction
 from storage.job_state import get_state, set_state
@@ -129,6 +130,8 @@ def _prepare(db: sqlite_utils.Database, findings: list[Finding]) -> None:
                 checks.CITATIONS, checks.CITATION_SPANS, checks.FLAGS
             ),
             COUNTERPARTS_WATERMARK: first(checks.PROFILES),
+            # The readouts profiled again: the articles that may report them are matched again.
+            REPORTED_READOUTS_WATERMARK: first(checks.PROFILES),
             STATUS_WATERMARK: first(checks.STATUS_FLAGS),  # ids: status events
         }
         for name, version_id in rewinds.items():

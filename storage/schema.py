@@ -806,6 +806,28 @@ def _rename_secret_channel_labels(db: sqlite_utils.Database) -> None:
     rename_url_labels(db)
 
 
+def _add_reported_articles(db: sqlite_utils.Database) -> None:
+    """When each article the reported step matched was published (UTC) and whom it names, so a
+    readout stored after the articles that report it finds them (derived data). The articles
+    stored so far are matched once more by the next flag job, which fills it in (their
+    citations come out the same; no flag is raised twice)."""
+    db["reported_articles"].create(
+        {"document_id": int, "version_id": int, "published_utc": str, "names": str},
+        pk="document_id",
+        if_not_exists=True,
+        not_null={"version_id", "published_utc", "names"},
+    )
+    db["reported_articles"].create_index(["published_utc"], if_not_exists=True)
+    if not db.execute("SELECT count(*) FROM reported_articles").fetchone()[0]:
+        db.execute("DELETE FROM job_state WHERE name = 'reported.last_version_id'")
+    # Those articles are matched with every readout profiled so far: the step that matches
+    # articles again for new readouts starts past them.
+    db.execute(
+        "INSERT OR IGNORE INTO job_state (name, value) SELECT 'reported.last_readout_version_id',"
+        " value FROM job_state WHERE name = 'counterparts.last_version_id'"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -832,6 +854,7 @@ MIGRATIONS: list[Migration] = [
     _fold_yo_in_the_citation_index,
     _number_citations_once,
     _rename_secret_channel_labels,
+    _add_reported_articles,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

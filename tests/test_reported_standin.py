@@ -15,12 +15,13 @@ import re
 
 import numpy as np
 import pytest
-from conftest import query
+from conftest import Readouts, query
 
 import storage
 from analysis import embeddings
 from flagging import reported
 from flagging.job import run_flag_job
+from flagging.verify import verify
 from readouts.demo import content
 from readouts.demo.site import Page
 from storage.database import write_transaction
@@ -268,3 +269,49 @@ def test_a_second_run_of_the_reported_step_adds_nothing(crawled, encoder):
         {**row, "updated_at": None} for row in citations
     ]
     assert query(crawled, "SELECT * FROM flags ORDER BY id") == flags
+
+
+def test_an_article_stored_before_the_readout_it_reports_gets_the_same_citation_and_flag(
+    tmp_path, demo_sources, server, encoder
+):
+    """Each crawl runs in a child process without the model (its reported step waits), then the
+    flag job runs here with the stand-in: whichever comes first, the article or the readouts, the
+    reported citations and their flags are the same, and ``verify`` finds nothing missing."""
+    archives = {}
+    for name, crawls in {
+        "commentary-first": [["demo-commentary"], ["demo-kremlin", "demo-whitehouse"]],
+        "readouts-first": [["demo-kremlin", "demo-whitehouse"], ["demo-commentary"]],
+    }.items():
+        readouts = Readouts(tmp_path / f"{name}.db", demo_sources)
+        for sources in crawls:
+            result = readouts("crawl", *sources)
+            assert result.returncode == 0, result.stderr
+            db = storage.open_database(readouts.db_path)
+            try:
+                run_flag_job(db)
+                assert verify(db) == []
+            finally:
+                db.close()
+        archives[name] = _reported_by_url(readouts.db_path, server)
+    citations, flags = archives["commentary-first"]
+    assert archives["readouts-first"] == (citations, flags)
+    report, kremlin = content.AGENCY_REPORT_PATH, content.KREMLIN_CALL_PATH
+    assert [c[:2] for c in citations] == [(report, kremlin)]
+    assert [f[1:] for f in flags] == [(report, kremlin)]
+
+
+def _reported_by_url(db_path, server) -> tuple[list[tuple], list[tuple]]:
+    """Reported citations (with their spans and confidence) and their flags, named by paths."""
+    by_id = paths(db_path, server)
+    citations = sorted(
+        (by_id[row["article_id"]], by_id[row["readout_id"]], row["confidence"], row["spans"])
+        for row in query(db_path, "SELECT * FROM citations WHERE method = 'reported'")
+    )
+    flags = sorted(
+        (row["summary"], by_id[row["document_id"]], by_id[row["related_document_id"]])
+        for row in query(
+            db_path,
+            "SELECT * FROM flags WHERE kind = 'new_citation' AND summary LIKE 'Reported%'",
+        )
+    )
+    return citations, flags
