@@ -5,7 +5,9 @@ HTML page that answered 200, at an item URL of a configured source (or an HTML p
 answer naming such a document in ``WARC-Readouts-Document-URI``, as our own export does for an
 item read from an API), is parsed by that source's
 own spider code (``crawler.offline``) and placed in the document's history at its capture time,
-exactly like a Wayback Machine capture: history, not news.
+exactly like a Wayback Machine capture: history, not news. A 404/410 answer (or a "not
+found" page) and a 304 store no page but count towards the document's status, as a crawl's
+fetches do (``storage.imports.store_observation``).
 
 Every record is stored in its own transaction together with its row in ``imported_records``, so
 importing a file twice adds nothing and a killed import carries on where it stopped. A file that

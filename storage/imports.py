@@ -107,8 +107,7 @@ def store_observation(
 def _is_current(db: sqlite_utils.Database, document_id: int, captured_at: str) -> bool:
     """Whether a capture is no older than the document's last answer and its removal."""
     latest = db.execute(
-        "SELECT max(coalesce(last_seen, ''), coalesce(removed_at, '')) FROM documents"
-        " WHERE id = ?",
+        "SELECT max(coalesce(last_seen, ''), coalesce(removed_at, '')) FROM documents WHERE id = ?",
         [document_id],
     ).fetchone()[0]
     return captured_at >= latest
