@@ -5,7 +5,9 @@ HTML page that answered 200, at an item URL of a configured source (or an HTML p
 answer naming such a document in ``WARC-Readouts-Document-URI``, as our own export does for an
 item read from an API), is parsed by that source's
 own spider code (``crawler.offline``) and placed in the document's history at its capture time,
-exactly like a Wayback Machine capture: history, not news.
+exactly like a Wayback Machine capture: history, not news. A 404/410 answer (or a "not
+found" page) and a 304 store no page but count towards the document's status, as a crawl's
+fetches do (``storage.imports.store_observation``).
 
 Every record is stored in its own transaction together with its row in ``imported_records``, so
 importing a file twice adds nothing and a killed import carries on where it stopped. A file that
@@ -33,6 +35,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from crawler import items
 from crawler.offline import HeldPage, OfflineParser, source_for_url
+from crawler.spiders.base import GONE_STATUSES
 from storage import captures, imports
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,8 @@ logger = logging.getLogger(__name__)
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 JSON_TYPES = ("application/json",)  # API answers: how some spiders read items (GOV.UK, WordPress)
+# Answers that hold no page but say whether the document is there: gone, or there unchanged.
+OBSERVED_STATUSES = (*GONE_STATUSES, 304)
 
 
 class CorruptArchive(Exception):
@@ -116,7 +121,8 @@ def _import_record(
     db: Any, record: Record, parsers: dict[str, OfflineParser], forced: bool
 ) -> str | None:
     """Store one capture; its outcome, or None when it is no item page of a source."""
-    if record.status != 200 or not _is_page(record):
+    observed = record.status in OBSERVED_STATUSES  # no page, but news of the document's status
+    if not observed and (record.status != 200 or not _is_page(record)):
         return None
     match = source_for_url(record.document_url or record.url, parsers)
     if match is None and forced:
@@ -126,6 +132,9 @@ def _import_record(
         return None
     if imports.is_imported(db, record.key):
         return "already imported"
+    if observed:
+        name, url = match
+        return _observe(db, record, url, record.status, gone=record.status != 304)
     body, content_type = record.body, record.content_type
     if body is None:  # a revisit: the same payload as a capture imported before
         original = imports.revisited_page(db, record.payload_digest)
@@ -147,6 +156,8 @@ def _import_record(
         else:
             page.redirected_to = record.url
     result = parser.parse(page)
+    if result.outcome == items.GONE:  # a "not found" page: gone, as in a crawl
+        return _observe(db, record, url, result.http_status or 404, gone=True)
     if result.outcome != items.PAGE:
         logger.warning("%s at %d (%s): %s", record.file, record.offset, url, result.error)
         return result.outcome.replace("_", " ")
@@ -162,6 +173,22 @@ def _import_record(
     if stored is None:
         return "already imported"
     return "new version" if stored.changed else "known content"
+
+
+def _observe(db: Any, record: Record, url: str, http_status: int, *, gone: bool) -> str:
+    """Count a capture without a page (404/410, a "not found" page, 304) towards the status of
+    the document at ``url``, as the crawl counts its own fetches."""
+    stored = imports.store_observation(
+        db,
+        imports.CaptureRecord(
+            record.key, record.file, record.offset, url, record.captured_at, record.payload_digest
+        ),
+        http_status,
+        gone=gone,
+    )
+    if stored is None:
+        return "unknown document"
+    return "gone" if gone else "not modified"
 
 
 def read_records(path: str) -> Iterator[Record]:

@@ -21,7 +21,8 @@ is queued in ``history_rewrites`` for the flag job to recompute them.
 So captures may arrive in any order (Scrapy fetches them concurrently, a user backfills one
 year then an earlier one) and the history comes out the same. Captures never change a
 document's status or its validators (ETag, Last-Modified): the archive says what a page said,
-not whether it still exists.
+not whether it still exists. (``readouts import`` counts its own captures towards the status,
+when they are newer than what the archive knows: ``storage.imports``.)
 """
 
 from __future__ import annotations

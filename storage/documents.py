@@ -193,6 +193,15 @@ def mark_same_page(
     )
 
 
+def mark_answered(
+    db: sqlite_utils.Database, url: str, seen_at: str, http_status: int = 200
+) -> int | None:
+    """A capture made elsewhere (an imported WARC record) shows the document answering at
+    ``seen_at`` (200, or 304): as for a re-check, a document removed after 404s is back, and its
+    404 count starts again. Its validators stay ours: that exchange was not."""
+    return _mark_unchanged(db, url, None, seen_at, http_status)
+
+
 def _mark_unchanged(
     db: sqlite_utils.Database,
     url: str,
@@ -214,7 +223,7 @@ def _mark_unchanged(
             " missing_runs_until = NULL, last_http_status = ? WHERE id = ?",
             [seen_at, http_status, document_id],
         )
-        if http_status != 304:
+        if validators:  # a 304, or a capture from elsewhere, keeps the validators we hold
             db.execute(
                 "UPDATE documents SET etag = ?, last_modified = ? WHERE id = ?",
                 [validators.get("etag"), validators.get("last_modified"), document_id],

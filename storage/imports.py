@@ -1,9 +1,17 @@
 """Captures imported from WARC/WACZ/ARC files: which records are in, and what they became.
 
 One row per imported record, written in the same transaction as the raw page and the version
-it produced: a record with a row is wholly stored, so a second import of the file, or the
-rest of a killed one, skips it. The payload digest lets a later ``revisit`` record (same
-payload, another date) find the page it refers to.
+it produced (or, for a 404/410 or 304 answer, the observation it counted): a record with a row
+is wholly stored, so a second import of the file, or the rest of a killed one, skips it. The
+payload digest lets a later ``revisit`` record (same payload, another date) find the page it
+refers to.
+
+A capture also counts towards its document's status, through the crawl's own rules
+(``storage.documents``: removed after two 404/410 observations, back when it answers again),
+but only when it is no older than what the archive already knows of that status (the
+document's last answer, its removal): records are replayed in file order, which is capture
+order in our export and in a crawler's WARC. An older capture is history: it may add a version,
+never change a status.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import sqlite_utils
 
 from storage.archive import save_archived_version
 from storage.database import write_transaction
-from storage.documents import SaveResult, Snapshot
+from storage.documents import SaveResult, Snapshot, mark_answered, mark_gone
 from storage.pages import load_page, save_page
 from storage.timeutil import utc_now
 
@@ -66,21 +74,66 @@ def store_capture(
             return None
         snapshot.page_hash = save_page(db, body, content_type, record.captured_at)
         result = save_archived_version(db, snapshot, None)
-        db.execute(
-            "INSERT INTO imported_records (record_key, file, offset, url, captured_at,"
-            " payload_digest, page_hash, document_id, version_id, imported_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                record.key,
-                record.file,
-                record.offset,
-                record.url,
-                record.captured_at,
-                record.payload_digest,
-                snapshot.page_hash,
-                result.document_id,
-                result.version_id,
-                utc_now(),
-            ],
-        )
+        if _is_current(db, result.document_id, record.captured_at):
+            mark_answered(db, snapshot.url, record.captured_at)
+        _mark_imported(db, record, snapshot.page_hash, result.document_id, result.version_id)
     return result
+
+
+def store_observation(
+    db: sqlite_utils.Database,
+    record: CaptureRecord,
+    http_status: int,
+    *,
+    gone: bool,
+) -> int | None:
+    """Count a capture that holds no page for the document at ``record.url``: it was ``gone`` (404,
+    410, a "not found" page), or answered 304 (there, unchanged). Its document's id, or None
+    when the archive has no such document (nothing to count: the record is left for a later
+    import) or another import stored the record meanwhile."""
+    with write_transaction(db):
+        row = db.execute("SELECT id FROM documents WHERE url = ?", [record.url]).fetchone()
+        if row is None or is_imported(db, record.key):
+            return None
+        if _is_current(db, row[0], record.captured_at):
+            if gone:
+                mark_gone(db, record.url, None, http_status, record.captured_at)
+            else:
+                mark_answered(db, record.url, record.captured_at, http_status)
+        _mark_imported(db, record, None, row[0], None)
+    return row[0]
+
+
+def _is_current(db: sqlite_utils.Database, document_id: int, captured_at: str) -> bool:
+    """Whether a capture is no older than the document's last answer and its removal."""
+    latest = db.execute(
+        "SELECT max(coalesce(last_seen, ''), coalesce(removed_at, '')) FROM documents WHERE id = ?",
+        [document_id],
+    ).fetchone()[0]
+    return captured_at >= latest
+
+
+def _mark_imported(
+    db: sqlite_utils.Database,
+    record: CaptureRecord,
+    page_hash: str | None,
+    document_id: int,
+    version_id: int | None,
+) -> None:
+    db.execute(
+        "INSERT INTO imported_records (record_key, file, offset, url, captured_at,"
+        " payload_digest, page_hash, document_id, version_id, imported_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            record.key,
+            record.file,
+            record.offset,
+            record.url,
+            record.captured_at,
+            record.payload_digest,
+            page_hash,
+            document_id,
+            version_id,
+            utc_now(),
+        ],
+    )

@@ -15,6 +15,8 @@ import pytest
 from conftest import Readouts, query
 from killharness import archive_problems, run_and_kill
 
+from readouts.demo import content
+from readouts.demo.site import Page
 from readouts.demo.sitegen import item_path, make_readout, site_pages, sources_toml
 from storage.timeutil import utc_now
 
@@ -288,3 +290,49 @@ def test_a_site_spider_reads_imported_captures_as_it_reads_live_pages(tmp_path, 
     assert set(got) == set(expected) and len(got) >= 4  # both languages, each to its source
     for url, document in got.items():
         assert [document[name] for name in fields] == [expected[url][name] for name in fields]
+
+
+def test_a_wget_404_counts_once_and_only_a_second_one_in_a_later_file_removes_the_readout(
+    tmp_path, demo_site, readouts
+):
+    """A 404 in another tool's WARC is one observation, however often the file is imported;
+    a second 404, captured later, makes the readout ``removed`` with its ``removed_readout``."""
+    base = demo_site.server.base_url
+    warcs = []
+    for number in range(3):
+        if number == 1:
+            demo_site.remove(content.SECOND_READOUT_PATH)
+        directory = tmp_path / f"wget{number}"
+        directory.mkdir()
+        paths = list(demo_site.LISTINGS.values()) if number == 0 else [content.SECOND_READOUT_PATH]
+        warcs.append(wget_warc(base, paths, directory))
+    status = (
+        "SELECT d.status, d.missing_count, (SELECT count(*) FROM flags f WHERE"
+        " f.document_id = d.id AND f.kind = 'removed_readout') AS flags FROM documents d"
+        " WHERE d.url = ?"
+    )
+    url = demo_site.server.url(content.SECOND_READOUT_PATH)
+    assert readouts("import", str(warcs[0])).returncode == 0
+    for outcome in ("gone: 1", "already imported: 1"):
+        once = readouts("import", str(warcs[1]))
+        assert once.returncode == 0, once.stderr
+        assert outcome in once.stdout
+        assert query(readouts.db_path, status, [url]) == [
+            {"status": "live", "missing_count": 1, "flags": 0}
+        ]
+    twice = readouts("import", str(warcs[2]))
+    assert twice.returncode == 0, twice.stderr
+    assert "gone: 1" in twice.stdout
+    assert query(readouts.db_path, status, [url]) == [
+        {"status": "removed", "missing_count": 2, "flags": 1}
+    ]
+
+    # An archive that saw the readout answer after those captures keeps it: they are history.
+    demo_site.add(Page(content.SECOND_READOUT_PATH, "kremlin", content.SECOND_READOUT))
+    later = Readouts(tmp_path / "later.db", readouts.sources_path)
+    assert later("crawl", "demo-kremlin").returncode == 0
+    for warc in warcs[1:]:
+        assert later("import", str(warc)).returncode == 0
+    assert query(later.db_path, status, [url]) == [
+        {"status": "live", "missing_count": 0, "flags": 0}
+    ]

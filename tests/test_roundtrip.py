@@ -19,7 +19,7 @@ from test_spiders_wordpress import api_post, serve_api_site, slug_path
 import storage
 from readouts.demo import content
 from readouts.demo.server import Resource
-from readouts.demo.site import DemoSite
+from readouts.demo.site import DemoSite, Page
 
 MACRON = pm_call(
     "pm-call-with-president-macron-12-march-2024",
@@ -135,3 +135,52 @@ def test_wacz_export_imported_into_an_empty_archive_gives_the_same_documents_and
     # Imported history raises only the latest capture's flag, and verify agrees it is whole.
     checked = imported("verify")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+STATUS_EVENTS = (
+    "SELECT d.url, e.old_status, e.new_status, e.http_status FROM status_events e"
+    " JOIN documents d ON d.id = e.document_id ORDER BY e.id"
+)
+STATUS_FLAGS = (
+    "SELECT f.kind, d.url FROM flags f JOIN documents d ON d.id = f.document_id"
+    " WHERE f.kind IN ('removed_readout', 'restored_readout') ORDER BY f.id"
+)
+
+
+def archive_state(db_path) -> tuple:
+    documents = sorted(query(db_path, DOCUMENTS), key=str)
+    return documents, query(db_path, STATUS_EVENTS), query(db_path, STATUS_FLAGS)
+
+
+def test_a_removal_and_a_restoration_come_back_from_export_and_import(
+    tmp_path, demo_site, demo_sources
+):
+    """A readout answering 404 on two runs is ``removed`` with its ``removed_readout``; back,
+    it is ``live`` with its ``restored_readout``: the import replays the 404 captures (the
+    second a revisit of the first) and the 200 after them through the crawl's own rules."""
+    crawled = Readouts(tmp_path / "crawled.db", demo_sources)
+    crawl_kremlin = ("crawl", "demo-kremlin", "--recheck")
+    assert crawled(*crawl_kremlin).returncode == 0
+    demo_site.remove(content.SECOND_READOUT_PATH)
+    for _ in range(2):
+        time.sleep(1.1)  # capture times are to the second: keep the runs apart
+        assert crawled(*crawl_kremlin).returncode == 0
+    removed = archive_state(crawled.db_path)
+    assert [event["new_status"] for event in removed[1]] == ["removed"]
+    assert crawled("export", str(tmp_path / "removed.wacz")).returncode == 0
+
+    demo_site.add(Page(content.SECOND_READOUT_PATH, "kremlin", content.SECOND_READOUT))
+    time.sleep(1.1)
+    assert crawled(*crawl_kremlin).returncode == 0
+    restored = archive_state(crawled.db_path)
+    assert [event["new_status"] for event in restored[1]] == ["removed", "live"]
+    assert crawled("export", str(tmp_path / "restored.wacz")).returncode == 0
+
+    for name, expected in (("removed", removed), ("restored", restored)):
+        imported = Readouts(tmp_path / f"{name}.db", demo_sources)
+        package = str(tmp_path / f"{name}.wacz")
+        result = imported("import", package)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert archive_state(imported.db_path) == expected
+        again = imported("import", package)
+        assert again.returncode == 0 and archive_state(imported.db_path) == expected

@@ -202,7 +202,7 @@ TABLES: dict[str, dict[str, Any]] = {
             "bytes": "Size of the response body",
             "error": "What went wrong, when something did",
             "outcome": "new, changed, unchanged, not_modified, gone, parse_error, failed, retried, …",
-            "page_hash": "The raw page stored (pages table)",
+            "page_hash": "The raw page stored (pages table; empty: a 404/410 or 304 answer)",
             "document_id": "The document it concerned",
         },
     },
@@ -259,7 +259,7 @@ TABLES: dict[str, dict[str, Any]] = {
     },
     "imported_records": {
         "description": "WARC/ARC records brought in by readouts import: one row per capture "
-        "stored, with the file and offset it came from.",
+        "stored or counted (a 404/410 or 304 answer), with the file and offset it came from.",
         "sort_desc": "imported_at",
         "columns": {
             "record_key": "WARC-Record-ID (for ARC records: a digest of URL, date and payload)",
