@@ -34,19 +34,26 @@ UNREPAIRABLE = {
     checks.INTEGRITY,
     checks.FOREIGN_KEYS,
     checks.STORED_BODIES,
+    checks.CONTENT_HASHES,
     checks.DANGLING_FLAGS,
     checks.DUPLICATE_FLAG_KEYS,
 }
 MAX_ROUNDS = 3  # a repaired index can reveal citations to re-match: one more round finds them
+EDITED = (
+    "a version no longer matches its content hash, and the flag job would index, match and flag"
+    " its text as it now reads; put back the stored text (from a backup) first"
+)
 
 
 @dataclass
 class Repair:
-    """What ``repair`` found first, what it left, and the flags it raised."""
+    """What ``repair`` found first, what it left, the flags it raised, and why it re-derived
+    nothing (``withheld``) when it would not."""
 
     found: list[Finding]
     left: list[Finding]
     flags: list[dict[str, Any]] = field(default_factory=list)
+    withheld: str | None = None
 
 
 def verify(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[Finding]:
@@ -62,7 +69,7 @@ def verify(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[Finding]
             STATUS_WATERMARK,
         )
     }
-    findings = checks.integrity(db) + checks.stored_bodies(db)
+    findings = checks.integrity(db) + checks.stored_bodies(db) + checks.content_hashes(db)
     for step, name, kind in (
         ("changes", CHANGES_WATERMARK, None),
         ("flags", VERSIONS_WATERMARK, None),
@@ -74,7 +81,7 @@ def verify(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[Finding]
             db, step, state[name], kind, indexed_count=name == citation_steps.INDEX_WATERMARK
         )
     findings += checks.missing_changes(db, state[CHANGES_WATERMARK])
-    findings += checks.missing_index_rows(db, params)
+    findings += checks.missing_index_rows(db, state[citation_steps.INDEX_WATERMARK], params)
     findings += checks.citation_spans(db)
     for article in checks.matched_articles(db, state[citation_steps.ARTICLE_WATERMARK]):
         found = {c.readout_id for c in citation_steps.find_citations(db, article, params)}
@@ -88,8 +95,14 @@ def verify(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[Finding]
 
 
 def repair(db: sqlite_utils.Database, params: Params = DEFAULT) -> Repair:
-    """Re-derive what ``verify`` finds missing, then check again."""
+    """Re-derive what ``verify`` finds missing, then check again.
+
+    Nothing is re-derived while a version no longer matches its content hash: every step
+    derives from the stored texts, so a repair would index, match and flag the edited text."""
     found = findings = verify(db, params)
+    if any(f.check == checks.CONTENT_HASHES for f in found):
+        logger.info("Repair withheld: %s", EDITED)
+        return Repair(found, found, withheld=EDITED)
     raised: list[dict[str, Any]] = []
     for _ in range(MAX_ROUNDS):
         repairable = [f for f in findings if f.check not in UNREPAIRABLE]

@@ -229,6 +229,8 @@ def verify_repair(repair) -> str:
     lines = [verify_findings(repair.found)]
     if not repair.found:
         return lines[0]
+    if repair.withheld:
+        return "\n".join([*lines, f"Nothing repaired: {repair.withheld}."])
     lines.append(
         f"Repair: the flag job re-derived what was missing; {plural(len(repair.flags), 'flag')}"
         " raised."

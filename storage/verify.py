@@ -20,7 +20,9 @@ from analysis.citations.params import DEFAULT, Params
 from analysis.citations.text import words_of
 from storage.bodies import DamagedBody
 from storage.captures import restore_payload
+from storage.changes import ignore_patterns_by_source
 from storage.citations import REPORTED
+from storage.normalize import content_hash
 from storage.pages import restore_page
 from storage.schema import ARCHIVE, REPROCESS
 from storage.versions import latest_version_id
@@ -29,6 +31,7 @@ from storage.versions import latest_version_id
 INTEGRITY = "integrity"
 FOREIGN_KEYS = "foreign_keys"
 STORED_BODIES = "stored_bodies"
+CONTENT_HASHES = "content_hashes"
 DANGLING_FLAGS = "dangling_flags"
 DUPLICATE_FLAG_KEYS = "duplicate_flag_keys"
 # Derived rows a step (or the FTS ``rebuild``) re-creates.
@@ -84,31 +87,70 @@ def integrity(db: Any) -> list[Finding]:
 def stored_bodies(db: Any) -> list[Finding]:
     """Capture payloads and raw pages whose stored bytes no longer decompress or no longer have
     the digest they are stored under (a damaged disk, a hand edit): the one check that reads
-    every body, as an export or a re-extraction would, which refuse them."""
+    every body, as an export or a re-extraction would, which refuse them.
+
+    A body a hand edit turned into TEXT (``body || x'00'``, ``replace()``) is read as the bytes
+    it holds, which Python could not decode as text, and is damaged even if they are intact:
+    every reader expects a BLOB."""
     findings = []
-    for bodies, restore, holders, holder in (
+    for bodies, restore, name, holders, holder in (
         (
-            "SELECT digest, compression, body FROM capture_payloads ORDER BY rowid",
+            "SELECT digest, compression, CAST(body AS BLOB), typeof(body) FROM capture_payloads"
+            " ORDER BY rowid",
             restore_payload,
+            "payload",
             "SELECT id FROM captures WHERE payload_digest = ? ORDER BY id",
             "capture",
         ),
         (
-            "SELECT hash, compression, body FROM pages WHERE compression IS NOT 'payload'"
-            " ORDER BY rowid",
+            "SELECT hash, compression, CAST(body AS BLOB), typeof(body) FROM pages"
+            " WHERE compression IS NOT 'payload' ORDER BY rowid",
             restore_page,
+            "page",
             "SELECT id FROM versions WHERE page_hash = ? ORDER BY id",
             "version",
         ),
     ):
-        for digest, compression, stored in db.execute(bodies):
+        for digest, compression, stored, stored_as in db.execute(bodies):
             try:
                 restore(db, digest, compression, stored or b"")
-            except DamagedBody as error:
-                ids = [row[0] for row in db.execute(holders, [digest])]
-                findings.append(
-                    Finding(STORED_BODIES, f"{error.args[0]} ({holder} {_ids(ids)})", ids)
+                problem = (
+                    f"{name} {digest}: its stored bytes were turned into text (a hand edit)"
+                    if stored_as == "text"
+                    else None
                 )
+            except DamagedBody as error:
+                problem = error.args[0]
+            if problem:
+                ids = [row[0] for row in db.execute(holders, [digest])]
+                findings.append(Finding(STORED_BODIES, f"{problem} ({holder} {_ids(ids)})", ids))
+    return findings
+
+
+def content_hashes(db: Any) -> list[Finding]:
+    """Versions whose title, date or text no longer give the ``content_hash`` stored with them:
+    changed after they were stored (a hand edit), so no step may derive anything from them.
+
+    The hash is taken as storage takes it, with the source's ``ignore_patterns``; a version
+    stored before its source had them matches without them."""
+    patterns = ignore_patterns_by_source(db)
+    findings = []
+    for version_id, source, title, published_at, text, stored in db.execute(
+        "SELECT v.id, d.source, v.title, v.published_at, v.text, v.content_hash FROM versions v"
+        " JOIN documents d ON d.id = v.document_id ORDER BY v.id"
+    ):
+        ignored = patterns.get(source) or []
+        if stored != content_hash(title, published_at, text, ignored) and (
+            not ignored or stored != content_hash(title, published_at, text)
+        ):
+            findings.append(
+                Finding(
+                    CONTENT_HASHES,
+                    f"version {version_id}: its title, date or text no longer give its"
+                    " content_hash (changed after it was stored)",
+                    [version_id],
+                )
+            )
     return findings
 
 
@@ -164,19 +206,22 @@ def missing_changes(db: Any, watermark: int) -> list[Finding]:
     ]
 
 
-def missing_index_rows(db: Any, params: Params = DEFAULT) -> list[Finding]:
+def missing_index_rows(db: Any, watermark: int, params: Params = DEFAULT) -> list[Finding]:
     """Readout versions missing from the citation index, wholly or in part.
 
-    A version's n-grams are derived again and looked up; one absent for its readout is missing
-    unless the n-gram is common (already ``max + 1`` readouts have it, so indexing skipped it).
+    A version the index step has not reached (above its ``watermark``) is pending, not missing:
+    ``pending_versions`` names it. A version's n-grams are derived again and looked up; one
+    absent for its readout is missing unless the n-gram is common (already ``max + 1`` readouts
+    have it, so indexing skipped it).
     """
     findings = []
     unindexed = [
         row[0]
         for row in db.execute(
             "SELECT v.id FROM versions v JOIN documents d ON d.id = v.document_id"
-            " WHERE d.kind = 'readout' AND v.id NOT IN"
-            " (SELECT version_id FROM citation_indexed_versions) ORDER BY v.id"
+            " WHERE d.kind = 'readout' AND v.id <= ? AND v.id NOT IN"
+            " (SELECT version_id FROM citation_indexed_versions) ORDER BY v.id",
+            [watermark],
         ).fetchall()
     ]
     for version_id in unindexed:

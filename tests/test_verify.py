@@ -333,3 +333,109 @@ def test_repairing_the_oldest_readout_version_leaves_no_later_one_pending(crawle
     )
     assert verify(crawled, "--repair").exit_code == 0
     assert verify(crawled).output == CLEAN
+
+
+def test_a_version_edited_by_hand_is_named_and_repair_derives_nothing_from_it(crawled):
+    """A title or text changed by SQL no longer gives the version's content hash. Nothing can say
+    what the page said, and every flag-job step would take the edited text for it: ``--repair``
+    re-derives nothing (not the index n-grams the new words lack, not a citation, not a flag)."""
+    db = storage.open_database(crawled)
+    try:
+        readout, text = db.execute(
+            "SELECT v.id, v.text FROM versions v JOIN documents d ON d.id = v.document_id"
+            " WHERE d.kind = 'readout' ORDER BY v.id LIMIT 1"
+        ).fetchone()
+        article = db.execute(
+            "SELECT max(v.id) FROM versions v JOIN documents d ON d.id = v.document_id"
+            " WHERE d.kind = 'commentary'"
+        ).fetchone()[0]
+        forged = text + "\nThe sides agreed on the unilateral surrender of every disputed province."
+        with db.conn:
+            db.execute("UPDATE versions SET text = ? WHERE id = ?", [forged, readout])
+            db.execute("UPDATE versions SET title = 'Fabricated title' WHERE id = ?", [article])
+    finally:
+        db.close()
+    derived = (
+        "SELECT (SELECT count(*) || ':' || total(hash) FROM citation_ngrams),"
+        " (SELECT group_concat(version_id) FROM citation_indexed_versions),"
+        " (SELECT group_concat(key) FROM flags), (SELECT group_concat(id || spans) FROM citations)"
+    )
+    before = rows(crawled, derived)
+
+    result = verify(crawled, "--json")
+    assert result.exit_code == 1
+    edited = [f for f in json.loads(result.output)["findings"] if f["check"] == "content_hashes"]
+    assert edited == [
+        {
+            "check": "content_hashes",
+            "message": f"version {version}: its title, date or text no longer give its"
+            " content_hash (changed after it was stored)",
+            "ids": [version],
+        }
+        for version in sorted((readout, article))
+    ]
+    repaired = verify(crawled, "--repair")
+    assert repaired.exit_code == 1
+    assert repaired.output.endswith(
+        "Nothing repaired: a version no longer matches its content hash, and the flag job would"
+        " index, match and flag its text as it now reads; put back the stored text (from a"
+        " backup) first.\n"
+    )
+    assert rows(crawled, derived) == before
+
+
+@pytest.mark.parametrize(
+    "edit, problem",
+    [
+        ("body || x'00'", "its stored bytes were turned into text (a hand edit)"),
+        (
+            "replace(body, 'no such bytes', '')",
+            "its stored bytes were turned into text (a hand edit)",
+        ),
+        (
+            "substr(body, 1, length(body) - 5) || x'0102030405'",
+            "its stored bytes do not decompress",
+        ),
+    ],
+)
+def test_a_stored_body_a_hand_edit_turned_into_text_is_named_damaged_in_one_line(
+    crawled, edit, problem
+):
+    """``||`` and ``replace()`` give TEXT, which Python cannot decode from compressed bytes."""
+    digest, captures = readout_payload(crawled)
+    db = storage.open_database(crawled)
+    with db.conn:
+        db.execute(f"UPDATE capture_payloads SET body = {edit} WHERE digest = ?", [digest])
+    db.close()
+    result = verify(crawled)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    (line,) = [line for line in result.output.splitlines() if digest in line]
+    assert line.startswith(f"- payload {digest}: {problem}")
+    assert line.endswith(f"(capture {', '.join(map(str, captures))})")
+
+
+def test_a_readout_version_the_index_step_has_not_reached_is_pending_not_missing(crawled):
+    """Verify while a crawl stores versions (its flag job not run yet): a fresh readout version
+    waits for each step once; it is not also missing from the citation index."""
+    (source,) = rows(crawled, "SELECT source FROM documents WHERE kind = 'readout' LIMIT 1")[0]
+    db = storage.open_database(crawled)
+    try:
+        version = storage.save_version(
+            db,
+            storage.Snapshot(
+                source=source,
+                url="http://kremlin.example/events/fresh",
+                kind="readout",
+                title="Telephone conversation with the President of Finland",
+                text="The presidents discussed border crossings and the transit of goods.",
+            ),
+            None,
+        ).version_id
+    finally:
+        db.close()
+    assert verify(crawled).output == "4 problems found:\n" + "".join(
+        f"- 1 version(s) not yet through the flag job's {step} step (version {version})\n"
+        for step in ("changes", "flags", "citation index", "counterparts")
+    )
+    assert verify(crawled, "--repair").exit_code == 0
+    assert verify(crawled).output == CLEAN
