@@ -779,10 +779,12 @@ def verify(state: State, repair, as_json):
     """Check that the archive is whole; exit 1 and list what is missing or wrong.
 
     Checks that every version went through every flag-job step (changes, citation index,
-    citations, event profiles, flags), that citation spans say what their texts say, that flags
-    point to existing rows with unique keys, that the full-text index matches the versions, and
-    SQLite's integrity and foreign-key checks. With --repair the flag job re-derives what is
-    missing, then the archive is checked again (exit 0 when it is whole).
+    citations, event profiles, flags), that each version still gives its content hash and each
+    stored body its digest, that citation spans say what their texts say, that flags point to
+    existing rows with unique keys, that the full-text index matches the versions, and SQLite's
+    integrity and foreign-key checks. With --repair the flag job re-derives what is missing
+    (nothing while a version no longer gives its content hash), then the archive is checked
+    again (exit 0 when it is whole).
 
     \b
     Example:

@@ -439,3 +439,20 @@ def test_a_readout_version_the_index_step_has_not_reached_is_pending_not_missing
     )
     assert verify(crawled, "--repair").exit_code == 0
     assert verify(crawled).output == CLEAN
+
+
+def test_content_hashes_are_taken_with_the_ignore_patterns_the_versions_were_stored_under(
+    crawled, readouts, demo_sources
+):
+    """Storage hashes a text without what the source's ``ignore_patterns`` match: a version
+    stored after they were added matches with them, one stored before matches without them."""
+    before = rows(crawled, "SELECT count(*) FROM versions")
+    demo_sources.write_text(
+        demo_sources.read_text().replace(
+            'language = "en"\n', 'language = "en"\nignore_patterns = ["President"]\n'
+        ),
+        encoding="utf-8",
+    )
+    assert readouts("crawl", "demo-kremlin", "--recheck").returncode == 0
+    assert rows(crawled, "SELECT count(*) FROM versions") > before  # re-hashed: new versions
+    assert verify(crawled).output == CLEAN
