@@ -23,6 +23,7 @@ import sqlite_utils
 from storage.database import write_transaction
 from storage.normalize import content_hash
 from storage.timeutil import utc_now
+from storage.versions import latest_version_id
 
 REMOVAL_THRESHOLD = 2  # consecutive 404/410 observations before a document counts as removed
 
@@ -301,8 +302,8 @@ def _set_status(
     )
     db.execute(
         "INSERT INTO status_events (document_id, run_id, at, old_status, new_status, http_status,"
-        " note) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [document_id, run_id, at, old_status, new_status, http_status, note],
+        f" note, version_id) VALUES (?, ?, ?, ?, ?, ?, ?, {latest_version_id('?')})",
+        [document_id, run_id, at, old_status, new_status, http_status, note, document_id],
     )
 
 
@@ -321,14 +322,14 @@ def known_documents(db: sqlite_utils.Database, source: str) -> dict[str, dict[st
 
 
 def status_events_after(db: sqlite_utils.Database, after: int, limit: int) -> list[dict[str, Any]]:
-    """Status events above id ``after``, with their document and its latest version's id."""
+    """Status events above id ``after``, with their document and the version live at the event
+    (the latest version, for events stored before they named it)."""
     return list(
         db.query(
-            """
+            f"""
             SELECT e.id, e.document_id, e.new_status, e.http_status, e.at, e.note, d.source,
                    d.kind, d.title, d.url,
-                   (SELECT id FROM versions WHERE document_id = d.id
-                    ORDER BY version DESC LIMIT 1) AS version_id
+                   coalesce(e.version_id, {latest_version_id("d.id")}) AS version_id
             FROM status_events e JOIN documents d ON d.id = e.document_id
             WHERE e.id > ? ORDER BY e.id LIMIT ?
             """,

@@ -828,6 +828,15 @@ def _add_reported_articles(db: sqlite_utils.Database) -> None:
     )
 
 
+def _name_the_version_a_status_event_saw(db: sqlite_utils.Database) -> None:
+    """``status_events.version_id``: the version live when the document went away or came back,
+    which its ``removed_readout`` / ``restored_readout`` flag names (it named the latest version
+    when the flag job ran: a version stored after the event, if the job ran late). Older events
+    keep NULL and their flags the old choice."""
+    if "version_id" not in db["status_events"].columns_dict:
+        db["status_events"].add_column("version_id", int)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -855,6 +864,7 @@ MIGRATIONS: list[Migration] = [
     _number_citations_once,
     _rename_secret_channel_labels,
     _add_reported_articles,
+    _name_the_version_a_status_event_saw,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -332,3 +332,37 @@ def test_two_real_crawls_of_different_sites_at_once_while_the_flag_job_loops_mat
     assert unprocessed(concurrent) == [] and unprocessed(calm) == []
     checked = busy("verify")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_removal_flag_names_the_version_live_at_the_removal_however_late_the_job_runs(
+    tmp_path,
+):
+    """Edited, removed (404 twice), then back with a third version: the ``removed_readout``
+    flag names version 2 whether the flag job ran after each step or once at the end."""
+    from flagging.job import run_flag_job
+
+    steps = [
+        lambda db: storage.save_version(db, readout("kremlin", 0), None),
+        lambda db: storage.save_version(db, readout("kremlin", 0, edition=1), None),
+        *[lambda db: _gone(db, "http://kremlin.test/0")] * 2,
+        lambda db: storage.save_version(db, readout("kremlin", 0, edition=2), None),
+    ]
+    for name, after_each in (("stepwise.db", True), ("late.db", False)):
+        db = storage.open_database(tmp_path / name)
+        for step in steps:
+            step(db)
+            if after_each:
+                run_flag_job(db)
+        run_flag_job(db)
+        db.close()
+    late = outcome(tmp_path / "late.db")
+    assert late == outcome(tmp_path / "stepwise.db")
+    assert ("removed_readout", "http://kremlin.test/0", ("http://kremlin.test/0", 2)) in late[
+        "flags"
+    ]
+
+
+def _gone(db, url: str) -> None:
+    run_id = storage.start_run(db, "kremlin", "recheck")
+    storage.mark_gone(db, url, run_id, 404)
+    storage.finish_run(db, run_id)

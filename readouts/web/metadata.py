@@ -238,6 +238,7 @@ TABLES: dict[str, dict[str, Any]] = {
         "columns": {
             "id": "Event id",
             "document_id": "The document",
+            "version_id": "The version live at the event (its flag names it)",
             "run_id": "The run that saw it",
             "at": "When (UTC)",
             "old_status": "Status before",
