@@ -46,6 +46,11 @@ def version_pair(
     if len(versions) < 2 and (before is None or after is None):
         raise VersionNotFound(f"Document {document_id} has only one version: nothing to compare")
     after = after or max(versions)
+    if before is None and after == 1:
+        raise VersionNotFound(
+            f"Document {document_id}: version 1 is its first, nothing before it to compare with"
+            " (give --from)"
+        )
     before = before or after - 1
     for number in (before, after):
         if number not in versions:

@@ -117,6 +117,14 @@ def test_diff_of_a_missing_version_is_a_clear_error(cli):
     assert "has no version 9 (it has 1 to 3)" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_diff_to_the_first_version_says_there_is_nothing_before_it(cli):
+    result = cli("diff", URL, "--to", "1")
+    assert result.returncode == 2
+    assert "version 1 is its first, nothing before it to compare with (give --from)" in (
+        result.stderr
+    )
+
+
 @pytest.mark.parametrize("command", ["diff", "citations", "counterparts"])
 def test_a_document_that_does_not_exist_is_bad_usage_naming_it(cli, command):
     result = cli(command, "99999")
