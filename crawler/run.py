@@ -25,7 +25,13 @@ from crawler import parsing, wayback
 from crawler.page_limit import HELD_BACK
 from crawler.pipelines import ARCHIVE_ERROR, NOT_STORED
 from crawler.spiders import spider_class
-from storage.runs import close_abandoned_runs, fetch_results, last_walk_cut_short, run_counts
+from storage.runs import (
+    PAGE_LIMIT_STOP,
+    close_abandoned_runs,
+    fetch_results,
+    last_walk_cut_short,
+    run_counts,
+)
 
 # What a site that will not serve us answers (or does not: no connection at all).
 REFUSAL_STATUSES = {401, 403, 407, 429, 451}
@@ -231,7 +237,7 @@ class _Crawls:
                 outcome, message = "failed", "the crawler did not start (see the log)"
             elif stats.get_value(HELD_BACK):
                 limited = (
-                    f"stopped at --max-pages {self.options.max_pages}:"
+                    f"{PAGE_LIMIT_STOP} {self.options.max_pages}:"
                     f" {stats.get_value(HELD_BACK)} more page(s) found, not fetched"
                 )
                 if (

@@ -98,16 +98,21 @@ def close_abandoned_runs(db: sqlite_utils.Database) -> int:
     return len(abandoned)
 
 
+# How a run stopped by ``--max-pages`` starts its message: it left pages it found unfetched.
+PAGE_LIMIT_STOP = "stopped at --max-pages"
+
+
 def last_walk_cut_short(db: sqlite_utils.Database, source: str, before_run: int) -> bool:
     """Whether the last finished monitor or re-check run of ``source`` (before run
-    ``before_run``) ended short of its walk: killed, failed, or with fetches that failed. What
-    it did not store is still on the listings, below items it did store."""
+    ``before_run``) ended short of its walk: killed, failed, with fetches that failed, or
+    stopped by ``--max-pages``. What it did not store is still on the listings, below items it
+    did store."""
     row = db.execute(
-        "SELECT outcome FROM runs WHERE source = ? AND mode IN ('monitor', 'recheck')"
+        "SELECT outcome, message FROM runs WHERE source = ? AND mode IN ('monitor', 'recheck')"
         " AND id < ? AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
         [source, before_run],
     ).fetchone()
-    return row is not None and row[0] != "ok"
+    return row is not None and (row[0] != "ok" or (row[1] or "").startswith(PAGE_LIMIT_STOP))
 
 
 def runs_of(db: sqlite_utils.Database, pid: int, since: str) -> list[dict[str, Any]]:

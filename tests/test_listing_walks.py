@@ -27,21 +27,40 @@ def _listing(numbers, next_page: str | None) -> str:
     return f"<html><body><ul>{links}</ul>{more}</body></html>"
 
 
+def _site_with_a_failing_second_page(site: SiteServer, tmp_path) -> Readouts:
+    site.set("/news", _listing(range(10, 5, -1), "/news/page/2"))
+    for number in range(1, 11):
+        site.set(f"/news/{number}", _item(number))
+    site.set("/news/page/2", Resource("down", status=500))
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        f'[sources.site]\nkind = "readout"\nspider = "generic"\n'
+        f'start_urls = ["{site.url("/news")}"]\nitem_pattern = "/news/\\\\d+$"\n'
+        f'follow_pattern = "/news/page/\\\\d+$"\ndelay = 0\n',
+        encoding="utf-8",
+    )
+    return Readouts(tmp_path / "archive.db", sources)
+
+
+def _stored_numbers(tmp_path) -> list[int]:
+    stored = query(tmp_path / "archive.db", "SELECT url FROM documents")
+    return sorted(int(row["url"].rsplit("/", 1)[1]) for row in stored)
+
+
+def test_a_run_stopped_by_max_pages_leaves_the_catch_up_owed(tmp_path):
+    with SiteServer() as site:
+        readouts = _site_with_a_failing_second_page(site, tmp_path)
+        assert readouts("crawl", "site").returncode == 1
+        site.set("/news/page/2", _listing(range(5, 0, -1), None))
+        assert readouts("crawl", "site", "--max-pages", "1").returncode == 0  # page 1 only
+        assert _stored_numbers(tmp_path) == list(range(6, 11))
+        assert readouts("crawl", "site").returncode == 0
+    assert _stored_numbers(tmp_path) == list(range(1, 11))
+
+
 def test_items_below_a_listing_page_that_failed_are_fetched_by_the_next_monitor_run(tmp_path):
     with SiteServer() as site:
-        site.set("/news", _listing(range(10, 5, -1), "/news/page/2"))
-        for number in range(1, 11):
-            site.set(f"/news/{number}", _item(number))
-        site.set("/news/page/2", Resource("down", status=500))
-        sources = tmp_path / "sources.toml"
-        sources.write_text(
-            f'[sources.site]\nkind = "readout"\nspider = "generic"\n'
-            f'start_urls = ["{site.url("/news")}"]\nitem_pattern = "/news/\\\\d+$"\n'
-            f'follow_pattern = "/news/page/\\\\d+$"\ndelay = 0\n',
-            encoding="utf-8",
-        )
-        readouts = Readouts(tmp_path / "archive.db", sources)
-
+        readouts = _site_with_a_failing_second_page(site, tmp_path)
         assert readouts("crawl", "site").returncode == 1  # page 2 failed: the walk was cut short
         site.set("/news/page/2", _listing(range(5, 0, -1), None))
         caught_up = readouts("crawl", "site")
@@ -49,8 +68,7 @@ def test_items_below_a_listing_page_that_failed_are_fetched_by_the_next_monitor_
         calm = readouts("crawl", "site")
 
     assert caught_up.returncode == 0, caught_up.stderr
-    stored = query(tmp_path / "archive.db", "SELECT url FROM documents ORDER BY id")
-    assert sorted(int(row["url"].rsplit("/", 1)[1]) for row in stored) == list(range(1, 11))
+    assert _stored_numbers(tmp_path) == list(range(1, 11))
     assert calm.returncode == 0
     # Once a walk ended well, monitor runs stop again at the first page of known items.
     assert len(site.requests_for("/news/page/2")) == walked_to_page_2
