@@ -27,7 +27,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from twisted.python.failure import Failure
 
 from analysis.dates import iso_day
-from analysis.urls import page_key, same_site, without_tracking
+from analysis.urls import page_key, same_page_forms, without_tracking
 from crawler import items, parsing, wayback
 from crawler.effective_status import (
     access_wall,
@@ -404,13 +404,17 @@ class ReadoutSpider(scrapy.Spider):
         return Extracted(items.PAGE, {**fields, "canonical_url": _declared_canonical(page)})
 
     def canonical_address(self, declared: str | None, document_url: str) -> str | None:
-        """The address a page declares for itself (``rel=canonical``) when it is another item
-        page of this site, under which its versions are filed; else None.
+        """The address a page declares for itself (``rel=canonical``) when it is another form of
+        the same item page of this site (``same_page_forms``: a print or AMP variant), under
+        which its versions are filed; else None.
 
-        A canonical naming the home page, a listing, another host or a page that is no item
-        is a common misconfiguration (every article of a site "canonical" to its home page):
-        followed, it would file every article as one document, so it is ignored."""
-        if not declared or declared == document_url or not same_site(declared, document_url):
+        A canonical naming the home page, a listing, another host, a page that is no item or
+        another article is a common misconfiguration (every article of a site "canonical" to
+        its home page, or to one article): followed, it would file every article as one
+        document, so it is ignored."""
+        if not declared or declared == document_url:
+            return None
+        if not same_page_forms(declared, document_url):
             return None
         if redirect_removal(declared, self.is_listing_url) or not self.is_item_url(declared):
             return None
