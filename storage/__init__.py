@@ -22,6 +22,7 @@ from storage.documents import (
     mark_not_modified,
     mark_same_page,
     mark_withdrawn,
+    other_addresses,
     save_version,
 )
 from storage.normalize import content_hash, normalize_text
@@ -46,6 +47,7 @@ __all__ = [
     "mark_same_page",
     "mark_withdrawn",
     "normalize_text",
+    "other_addresses",
     "open_database",
     "save_archived_version",
     "save_page",
