@@ -49,10 +49,11 @@ def word_diff(
     def encode(text: str) -> str:
         chars = []
         for token in tokenize(text):
-            char = vocabulary.get(token)
+            key = _spacing(token)
+            char = vocabulary.get(key)
             if char is None:
                 char = chr(_FIRST_CODE + len(tokens))
-                vocabulary[token] = char
+                vocabulary[key] = char
                 tokens.append(token)
             chars.append(char)
         return "".join(chars)
@@ -63,6 +64,14 @@ def word_diff(
     dmp.diff_cleanupSemantic(diffs)
     decoded = [(op, "".join(tokens[ord(c) - _FIRST_CODE] for c in chars)) for op, chars in diffs]
     return [(op, text) for op, text in decoded if text]
+
+
+def _spacing(token: str) -> str:
+    """A token as compared: runs of spaces are equal whatever their characters (a no-break
+    space for a space is no edit), a line break stays one."""
+    if not token.isspace():
+        return token
+    return "\n" if "\n" in token else " "
 
 
 def paragraph_word_diff(
