@@ -17,6 +17,14 @@ from readouts.demo.site import DemoSite
 os.environ.setdefault("READOUTS_NO_EMBEDDINGS", "1")
 
 
+# The demo's sources crawled in the two orders that matter for citations: the articles before
+# the readouts they cite, and after.
+DEMO_CRAWL_ORDERS = {
+    "commentary-first": [["demo-commentary"], ["demo-kremlin", "demo-whitehouse"]],
+    "readouts-first": [["demo-kremlin", "demo-whitehouse"], ["demo-commentary"]],
+}
+
+
 @pytest.fixture(autouse=True)
 def no_embeddings_by_default(monkeypatch, request):
     """Loading the sentence-embedding model takes seconds in every child process: tests opt in

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import Readouts, query
+from conftest import DEMO_CRAWL_ORDERS, Readouts, query
 
 import storage
 from analysis.citations.align import align
@@ -440,10 +440,7 @@ def test_two_crawls_in_either_order_give_the_same_citations_and_flags(
     tmp_path, demo_sources, server
 ):
     archives = {}
-    for name, crawls in {
-        "commentary-first": [["demo-commentary"], ["demo-kremlin", "demo-whitehouse"]],
-        "readouts-first": [["demo-kremlin", "demo-whitehouse"], ["demo-commentary"]],
-    }.items():
+    for name, crawls in DEMO_CRAWL_ORDERS.items():
         readouts = Readouts(tmp_path / f"{name}.db", demo_sources)
         for sources in crawls:
             result = readouts("crawl", *sources)

@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import Readouts, query
+from conftest import DEMO_CRAWL_ORDERS, Readouts, query
 
 import storage
 from analysis import embeddings
@@ -278,10 +278,7 @@ def test_an_article_stored_before_the_readout_it_reports_gets_the_same_citation_
     flag job runs here with the stand-in: whichever comes first, the article or the readouts, the
     reported citations and their flags are the same, and ``verify`` finds nothing missing."""
     archives = {}
-    for name, crawls in {
-        "commentary-first": [["demo-commentary"], ["demo-kremlin", "demo-whitehouse"]],
-        "readouts-first": [["demo-kremlin", "demo-whitehouse"], ["demo-commentary"]],
-    }.items():
+    for name, crawls in DEMO_CRAWL_ORDERS.items():
         readouts = Readouts(tmp_path / f"{name}.db", demo_sources)
         for sources in crawls:
             result = readouts("crawl", *sources)
