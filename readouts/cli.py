@@ -607,6 +607,10 @@ def counterparts(state: State, doc, confirm, reject, as_json):
         raise click.UsageError(str(error)) from None  # exit 2: no such document
     links = counterparts_of(state.db, document["id"])
     if as_json:
+        # evidence and topics are stored as JSON text: given as JSON, not as strings in it
+        for link in links:
+            for field in ("evidence", "topics"):
+                link[field] = json.loads(link[field]) if link[field] else None
         click.echo(json.dumps(links, indent=2, ensure_ascii=False))
     else:
         click.echo(report.counterparts(document, links))

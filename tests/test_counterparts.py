@@ -123,6 +123,9 @@ def test_counterparts_command_shows_what_only_one_side_reported(readouts, db_pat
     assert result.returncode == 0, result.stderr
     assert content.WHITEHOUSE_CALL["title"] in result.stdout
     assert "Only this readout says" in result.stdout and "Bashar al-Assad" in result.stdout
+    [link] = json.loads(readouts("counterparts", str(kremlin), "--json").stdout)
+    assert link["evidence"]["shared_participants"] == ["putin", "trump"]
+    assert isinstance(link["topics"], dict)
 
 
 def test_a_link_no_detection_could_make_is_refused_naming_why(readouts, db_path):
