@@ -19,8 +19,6 @@ from urllib.parse import urlsplit
 from lxml import etree
 from scrapy.http import HtmlResponse, Response
 
-from analysis.urls import page_key
-
 # Titles and first headings of "not found" pages, in the languages of the sources.
 NOT_FOUND = re.compile(
     # "404" only at the start, after "error" or a title separator ("Site | 404 - …"): a readout
@@ -161,5 +159,10 @@ def _headings(response: HtmlResponse) -> tuple[str, str]:
 
 
 def same_page(url: str, other: str) -> bool:
-    """Whether two URLs name one page (host case, a trailing slash, ``index.html`` aside)."""
-    return page_key(url) == page_key(other)
+    """Whether two URLs name one page (host case and a trailing slash aside)."""
+    return _canonical(url) == _canonical(other)
+
+
+def _canonical(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}?{parts.query}"

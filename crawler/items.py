@@ -44,7 +44,6 @@ class FetchResult:
     )
     page_hash: str | None = None  # SAME_PAGE: the stored raw page the body is identical to
     withdrawn: str | None = None  # the publisher's withdrawal notice: the page stays, as removed
-    canonical_url: str | None = None  # the page's own address, when another item page's
 
     def snapshot(self, page_hash: str | None, ignore_patterns: list[str]) -> Snapshot:
         """What a parsed page says, as storage records it (one mapping for crawls, imports and
@@ -65,5 +64,4 @@ class FetchResult:
             origin=self.origin,
             translation_key=self.translation_key,
             ignore_patterns=ignore_patterns,
-            canonical_url=self.canonical_url,
         )

@@ -191,7 +191,6 @@ class _Crawls:
             since=options.since,
             until=options.until,
             known=storage.known_documents(self.db, source.name),
-            addresses=storage.other_addresses(self.db, source.name),
             catch_up=last_walk_cut_short(self.db, source.name, run_id),
             wayback_url=self.wayback_url,
         )

@@ -22,7 +22,6 @@ from storage.documents import (
     mark_not_modified,
     mark_same_page,
     mark_withdrawn,
-    other_addresses,
     save_version,
 )
 from storage.normalize import content_hash, normalize_text
@@ -47,7 +46,6 @@ __all__ = [
     "mark_same_page",
     "mark_withdrawn",
     "normalize_text",
-    "other_addresses",
     "open_database",
     "save_archived_version",
     "save_page",

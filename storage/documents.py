@@ -9,9 +9,6 @@ The rules users rely on live here:
 - a removed document that answers again is ``live`` again (another status event);
 - a document its publisher withdraws (with a notice saying so) is ``removed`` at once, the
   notice kept as the status event's note;
-- a page that declares another item page of its site as its canonical address is filed under
-  it; a document keeps the URL it was first filed under, and its other addresses
-  (``document_urls``) lead to it (see ``_filed_document``);
 - transient failures never reach this module: the crawler does not report them as observations.
 """
 
@@ -54,7 +51,6 @@ class Snapshot:
     origin: str = "crawl"
     translation_key: str | None = None  # shared by the language versions of one text
     ignore_patterns: list[str] = field(default_factory=list)  # the source's noise rules
-    canonical_url: str | None = None  # the address the page declares, when the spider took it
 
     @property
     def content_hash(self) -> str:
@@ -89,12 +85,14 @@ def save_version(
     seen_at = snapshot.seen_at or utc_now()
     digest = snapshot.content_hash
     with write_transaction(db):
-        row = _filed_document(db, snapshot.url, snapshot.canonical_url)
+        row = db.execute(
+            "SELECT id, status FROM documents WHERE url = ?", [snapshot.url]
+        ).fetchone()
         created = row is None
         if created:
             document_id = db.execute(
                 "INSERT INTO documents (source, url, kind, status, first_seen) VALUES (?, ?, ?, 'live', ?)",
-                [snapshot.source, snapshot.canonical_url or snapshot.url, snapshot.kind, seen_at],
+                [snapshot.source, snapshot.url, snapshot.kind, seen_at],
             ).lastrowid
         else:
             document_id, status = row
@@ -132,8 +130,6 @@ def save_version(
                 "UPDATE documents SET title = ?, published_at = ?, language = ? WHERE id = ?",
                 [snapshot.title, snapshot.published_at, snapshot.language, document_id],
             )
-        for address in (snapshot.url, snapshot.canonical_url):
-            _add_address(db, document_id, address)
         db.execute(
             "UPDATE documents SET last_seen = ?, etag = ?, last_modified = ?, missing_count = 0,"
             " missing_run_id = NULL, missing_runs_until = NULL, last_http_status = 200,"
@@ -149,43 +145,6 @@ def save_version(
             ],
         )
     return SaveResult(document_id, version_id, version, created)
-
-
-def _filed_document(
-    db: sqlite_utils.Database, url: str, canonical_url: str | None
-) -> tuple[int, str] | None:
-    """(id, status) of the document a page fetched at ``url`` belongs to, or None for a new
-    one (filed under ``canonical_url`` when the page declares one).
-
-    The document already known at the fetched address comes first, then the one at the
-    canonical address: a page whose canonical appears, changes or disappears between fetches
-    stays one document, and a document stored before its page declared a canonical keeps its
-    URL and its history (the canonical becomes one of its addresses). Two documents stored
-    apart before are never merged: each keeps its own versions."""
-    for address in (url, canonical_url):
-        if address is None:
-            continue
-        row = db.execute(
-            "SELECT id, status FROM documents WHERE url = ? UNION ALL SELECT d.id, d.status"
-            " FROM document_urls a JOIN documents d ON d.id = a.document_id WHERE a.url = ?"
-            " LIMIT 1",
-            [address, address],
-        ).fetchone()
-        if row is not None:
-            return row
-    return None
-
-
-def _add_address(db: sqlite_utils.Database, document_id: int, url: str | None) -> None:
-    """Record ``url`` as another address of the document, unless it names a document already
-    (its own URL, or another document's)."""
-    if url is None:
-        return
-    db.execute(
-        "INSERT OR IGNORE INTO document_urls (url, document_id) SELECT ?, ?"
-        " WHERE NOT EXISTS (SELECT 1 FROM documents WHERE url = ?)",
-        [url, document_id, url],
-    )
 
 
 def mark_withdrawn(
@@ -360,19 +319,6 @@ def known_documents(db: sqlite_utils.Database, source: str) -> dict[str, dict[st
             [source],
         )
     }
-
-
-def other_addresses(db: sqlite_utils.Database, source: str) -> list[str]:
-    """The other addresses of the source's documents (``document_urls``): a link to one of
-    them leads to a page already archived."""
-    return [
-        row[0]
-        for row in db.execute(
-            "SELECT a.url FROM document_urls a JOIN documents d ON d.id = a.document_id"
-            " WHERE d.source = ?",
-            [source],
-        )
-    ]
 
 
 def status_events_after(db: sqlite_utils.Database, after: int, limit: int) -> list[dict[str, Any]]:

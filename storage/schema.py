@@ -837,20 +837,6 @@ def _name_the_version_a_status_event_saw(db: sqlite_utils.Database) -> None:
         db["status_events"].add_column("version_id", int)
 
 
-def _add_document_urls(db: sqlite_utils.Database) -> None:
-    """``document_urls``: the other addresses of a document — the link a listing gave to a page
-    that declares another canonical address, a canonical the page declared later — so a link
-    to any of them leads to the one document (``storage.documents._filed_document``)."""
-    db["document_urls"].create(
-        {"url": str, "document_id": int},
-        pk="url",
-        not_null={"document_id"},
-        foreign_keys=[("document_id", "documents", "id")],
-        if_not_exists=True,
-    )
-    db["document_urls"].create_index(["document_id"], if_not_exists=True)
-
-
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -879,7 +865,6 @@ MIGRATIONS: list[Migration] = [
     _rename_secret_channel_labels,
     _add_reported_articles,
     _name_the_version_a_status_event_saw,
-    _add_document_urls,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -23,11 +23,10 @@ from typing import Any
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from analysis.dates import iso_day
-from analysis.urls import page_key, same_page_forms, without_tracking
 from crawler import items, parsing, wayback
 from crawler.effective_status import (
     access_wall,
@@ -78,7 +77,6 @@ class ReadoutSpider(scrapy.Spider):
         since: date | None = None,
         until: date | None = None,
         known: dict[str, dict[str, Any]] | None = None,
-        addresses: Iterable[str] = (),
         catch_up: bool = False,
         wayback_url: str = wayback.DEFAULT_URL,
         **kwargs: Any,
@@ -89,14 +87,11 @@ class ReadoutSpider(scrapy.Spider):
         self.since = since
         self.until = until
         self.known = known or {}
-        # Pages already archived, by every address they were filed or found under (the other
-        # addresses of a document: a listing's link to a page that names another canonical).
-        self.known_pages = {page_key(url) for url in [*self.known, *addresses]}
         # The last monitor walk was cut short (killed, or fetches failed): what it missed lies
         # below items it stored, so this one pages on past known items, up to ``monitor_pages``.
         self.catch_up = catch_up
         self.wayback_url = wayback_url
-        self.queued: set[str] = set()  # page keys: one fetch per page whatever the link's form
+        self.queued: set[str] = set()
         self.listing_urls: set[str] = set(getattr(source, "start_urls", None) or [])
 
     # -- what subclasses provide -------------------------------------------------------------
@@ -156,15 +151,13 @@ class ReadoutSpider(scrapy.Spider):
         return self.source.base_url or self.source.start_urls[0]
 
     def wants(self, url: str) -> bool:
-        """Whether an item link found on a listing should be fetched in this run: a page not
-        archived nor queued, whichever of its forms (``/news/1/``, ``/news/1``) the link has."""
-        key = page_key(url)
-        return key not in self.known_pages and key not in self.queued
+        """Whether an item link found on a listing should be fetched in this run."""
+        return url not in self.known and url not in self.queued
 
     def item_request(self, url: str, *, recheck: bool = False, **meta: Any) -> scrapy.Request:
         """A request for the document at ``url``, fetched from ``self.fetch_url(url)`` (an API
         endpoint serving the same item, for sites that have one)."""
-        self.queued.add(page_key(url))
+        self.queued.add(url)
         headers = {}
         known = self.known.get(url)
         if recheck and known:
@@ -358,15 +351,11 @@ class ReadoutSpider(scrapy.Spider):
         if extracted.outcome == items.PARSE_ERROR:
             return self._result(response, items.PARSE_ERROR, body=True, error=extracted.error)
         fields = extracted.fields
-        declared = fields.pop("canonical_url", None)
-        archived = response.meta.get("origin") == "archive"
-        if not archived:  # a replay's links point into the archive, not to the site
-            document_url = response.meta.get("document_url", response.url)
-            fields["canonical_url"] = self.canonical_address(declared, document_url)
         if response.meta.get("redirect_urls"):  # the document moved: say where it lives now
             fields["metadata"] = {**(fields.get("metadata") or {}), "redirected_to": response.url}
         self.note_date(fields.get("published_at"))
         # A backfill's range is of publication dates; an archive run's, of capture dates.
+        archived = response.meta.get("origin") == "archive"
         in_range = archived or self.in_range(fields.get("published_at"))
         outcome = items.PAGE if in_range else items.OUT_OF_RANGE
         return self._result(response, outcome, body=True, **fields)
@@ -382,8 +371,9 @@ class ReadoutSpider(scrapy.Spider):
         if reason:
             return Extracted(items.GONE, error=reason)
         try:
-            page = without_dropped(_decoded(response), self.source.drop_selectors)
-            fields = self.parse_item(page)
+            fields = self.parse_item(
+                without_dropped(_decoded(response), self.source.drop_selectors)
+            )
             missing = [name for name in ("title", "text") if not (fields.get(name) or "").strip()]
             if missing:
                 raise ParseError(f"no {' and no '.join(missing)} found")
@@ -401,24 +391,7 @@ class ReadoutSpider(scrapy.Spider):
                 error=f"{self.name} spider: {describe_exception(error)}",
                 bug=traceback.format_exc(),
             )
-        return Extracted(items.PAGE, {**fields, "canonical_url": _declared_canonical(page)})
-
-    def canonical_address(self, declared: str | None, document_url: str) -> str | None:
-        """The address a page declares for itself (``rel=canonical``) when it is another form of
-        the same item page of this site (``same_page_forms``: a print or AMP variant), under
-        which its versions are filed; else None.
-
-        A canonical naming the home page, a listing, another host, a page that is no item or
-        another article is a common misconfiguration (every article of a site "canonical" to
-        its home page, or to one article): followed, it would file every article as one
-        document, so it is ignored."""
-        if not declared or declared == document_url:
-            return None
-        if not same_page_forms(declared, document_url):
-            return None
-        if redirect_removal(declared, self.is_listing_url) or not self.is_item_url(declared):
-            return None
-        return declared
+        return Extracted(items.PAGE, fields)
 
     def _on_failure(self, failure: Failure):
         request = failure.request
@@ -469,18 +442,6 @@ def _decoded(response: TextResponse) -> TextResponse:
         return response
     text, _ = decode_page(response.body, _content_type(response))
     return response.replace(body=text.encode("utf-8"), encoding="utf-8")
-
-
-def _declared_canonical(response: Response) -> str | None:
-    """The absolute URL of an HTML page's ``<link rel="canonical">`` (tracking parameters and
-    fragment dropped), or None."""
-    if not isinstance(response, HtmlResponse):
-        return None
-    for link in response.css("head link[rel][href]"):
-        if "canonical" in (link.attrib["rel"] or "").lower().split():
-            url = without_tracking(response.urljoin(link.attrib["href"].strip()).split("#", 1)[0])
-            return url if url.startswith(("http://", "https://")) else None
-    return None
 
 
 def _content_type(response: Response) -> str | None:

@@ -231,14 +231,6 @@ TABLES: dict[str, dict[str, Any]] = {
             "message": "Error message of a failed run",
         },
     },
-    "document_urls": {
-        "description": "Other addresses of a document: a print or AMP link whose page names"
-        " the document's URL as its canonical address, a canonical its page declared later.",
-        "columns": {
-            "url": "Another address of the document",
-            "document_id": "The document",
-        },
-    },
     "status_events": {
         "description": "A document going removed, or coming back.",
         "sort_desc": "at",
