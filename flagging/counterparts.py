@@ -35,7 +35,12 @@ from storage.counterparts import (
 )
 from storage.flags import insert_flag, make_flag
 from storage.job_state import get_text_state, set_text_state
-from storage.versions import current_readout_versions, readout_versions_after, version_texts
+from storage.versions import (
+    current_readout_versions,
+    readout_versions_after,
+    version_texts,
+    version_title,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -212,14 +217,18 @@ def link_counterparts(
             alignment.to_json(),
         )
         if created:
+            # Filed under the account published second, whichever was crawled first: users
+            # following one source see the same links whatever the crawl order.
+            second, first = (other, mine) if _published_later(other, mine) else (mine, other)
+            named = title if second is mine else version_title(db, second["version_id"])
             flag = make_flag(
                 "counterpart_found",
-                mine["source"],
-                mine["document_id"],
-                mine["version_id"],
-                f"Counterpart ({found.confidence:.0%}): {title} ↔ {other['source']} "
-                f"document {other['document_id']}",
-                related_document_id=other["document_id"],
+                second["source"],
+                second["document_id"],
+                second["version_id"],
+                f"Counterpart ({found.confidence:.0%}): {named} ↔ {first['source']} "
+                f"document {first['document_id']}",
+                related_document_id=first["document_id"],
                 key=f"counterpart_found:{min(mine['document_id'], other['document_id'])}:"
                 f"{max(mine['document_id'], other['document_id'])}",
             )
@@ -227,6 +236,14 @@ def link_counterparts(
                 raised.append(flag)
     drop_stale_suggestions(db, mine["document_id"], matched)
     return raised
+
+
+def _published_later(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether profile ``a`` was published after ``b`` (ties: the higher document id)."""
+    return (a["published_utc"] or "", a["document_id"]) > (
+        b["published_utc"] or "",
+        b["document_id"],
+    )
 
 
 def _as_profile(row: dict[str, Any]) -> events.EventProfile:

@@ -154,6 +154,11 @@ def latest_commentary_versions_after(
     )
 
 
+def version_title(db: sqlite_utils.Database, version_id: int) -> str | None:
+    row = db.execute("SELECT title FROM versions WHERE id = ?", [version_id]).fetchone()
+    return row[0] if row else None
+
+
 def version_texts(db: sqlite_utils.Database, version_ids: list[int]) -> dict[int, str]:
     return dict(
         db.execute(

@@ -386,3 +386,31 @@ def test_an_announcement_to_talk_by_phone_is_not_a_readout():
     )
     assert announced.announcement
     assert match_events(announced, WHITEHOUSE_30_DEC) is None
+
+
+def test_a_link_is_flagged_under_the_account_published_second_whatever_was_crawled_first(
+    tmp_path,
+):
+    """Users following one source (``flags --source``, a feed, a notification channel) see the
+    same links whichever government's crawl ran first."""
+    import storage
+    from flagging.job import run_flag_job
+
+    owners = []
+    for order in (("kremlin", "partner"), ("partner", "kremlin")):
+        db = storage.open_database(tmp_path / f"{order[0]}-first.db")
+        for source in order:
+            call = _call(source, 2)
+            if source == "partner":  # published in Washington, hours after Moscow
+                call = dataclasses.replace(
+                    call, published_at=call.published_at[:10] + "T08:00:00-05:00"
+                )
+            storage.save_version(db, call, None)
+            run_flag_job(db)
+        owners.append(
+            db.execute(
+                "SELECT f.source, d.url FROM flags f JOIN documents d ON d.id = f.document_id"
+                " WHERE f.kind = 'counterpart_found'"
+            ).fetchall()
+        )
+    assert owners[0] == owners[1] == [("partner", "http://partner.test/2")]
