@@ -36,8 +36,19 @@ class Reply:
     text: str
 
 
+def _quiet_exception_pages() -> None:
+    """Datasette prints every exception it turns into an error page, a 404 included, as a rich
+    traceback with the request's locals (its headers and cookies among them) when ``rich`` is
+    installed, which it is here (transformers → typer): a page of log per mistyped URL, and
+    request data in the log. The error pages themselves are unchanged."""
+    from datasette import handle_exception
+
+    handle_exception.rich = None
+
+
 def make_datasette(db_path: str | Path, *, base_url: str = "/") -> Datasette:
     """A configured (not yet started) Datasette over the archive at ``db_path``."""
+    _quiet_exception_pages()
     path = Path(db_path)
     if not path.exists():
         raise ArchiveMissing(f"No archive at {path}")

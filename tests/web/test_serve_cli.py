@@ -23,6 +23,13 @@ def test_get_of_a_missing_page_exits_one(archive):
     assert serve(archive[0], "--get", "/-/readouts/document/999999").exit_code == 1
 
 
+def test_a_mistyped_path_is_a_404_page_not_a_traceback_with_the_requests_locals(archive):
+    result = serve(archive[0], "--get", "/no-such-database")
+    assert result.exit_code == 1
+    assert "<title>Error 404</title>" in result.output
+    assert "Traceback" not in result.output and "locals" not in result.output
+
+
 def test_base_url_prefixes_every_link(archive, ids):
     result = serve(archive[0], "--base-url", "/news/archive/", "--get", "/archive/recent_flags")
     assert result.exit_code == 0, result.output
