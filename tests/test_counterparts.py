@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
+from calls import LEADERS, readout
 from conftest import query
 
 from analysis.events import match_events, profile, surnames
@@ -179,31 +180,6 @@ def test_a_late_evening_readout_keeps_its_own_day_once_stored_in_utc():
     assert found and found.evidence["event_days"] == ["2022-01-03", "2022-01-03"]
 
 
-GUESTS = ["Emmanuel Macron", "Olaf Scholz", "Recep Erdogan", "Narendra Modi", "Fumio Kishida"]
-
-
-def _call(source: str, number: int):
-    """Both sources' readouts of Putin's call ``number`` (three days apart, guests in turn)."""
-    import storage
-
-    day, guest = date(2024, 1, 1) + timedelta(days=3 * number), GUESTS[number % len(GUESTS)]
-    if source == "kremlin":
-        title = f"Telephone conversation with President {guest}"
-        text = f"Vladimir Putin had a telephone conversation with President {guest}."
-    else:
-        title = f"Readout of President Putin call with President {guest.split()[-1]}"
-        text = f"President Vladimir Putin spoke today with President {guest}."
-    return storage.Snapshot(
-        source=source,
-        url=f"http://{source}.test/{number}",
-        kind="readout",
-        title=title,
-        text=text,
-        published_at=f"{day}T12:00:00+03:00",
-        seen_at=f"{day}T20:00:00Z",
-    )
-
-
 def _links(db) -> set[tuple[str, str]]:
     return {
         tuple(sorted(pair))
@@ -231,8 +207,8 @@ def test_links_do_not_depend_on_the_order_readouts_were_flagged_in(tmp_path):
     for numbers in (early, late):
         for source, wanted in numbers.items():
             for number in wanted:
-                storage.save_version(in_turn, _call(source, number), None)
-                storage.save_version(at_once, _call(source, number), None)
+                storage.save_version(in_turn, readout(source, number), None)
+                storage.save_version(at_once, readout(source, number), None)
         run_flag_job(in_turn)
         if numbers is early:
             assert ("http://kremlin.test/2", "http://partner.test/2") not in _links(in_turn)
@@ -253,7 +229,7 @@ def test_a_readout_corrected_to_name_another_leader_loses_its_suggested_links_on
     db = storage.open_database(tmp_path / "archive.db")
     for number in (2, 3):
         for source in ("kremlin", "partner"):
-            storage.save_version(db, _call(source, number), None)
+            storage.save_version(db, readout(source, number), None)
     run_flag_job(db)
     assert _links(db) == {
         ("http://kremlin.test/2", "http://partner.test/2"),
@@ -264,9 +240,9 @@ def test_a_readout_corrected_to_name_another_leader_loses_its_suggested_links_on
         db, ids["http://kremlin.test/3"], ids["http://partner.test/3"], "confirmed"
     )
     for number in (2, 3):
-        first = _call("kremlin", number)
+        first = readout("kremlin", number)
         title, text = (
-            s.replace(GUESTS[number], "Fumio Kishida") for s in (first.title, first.text)
+            s.replace(LEADERS[number], "Fumio Kishida") for s in (first.title, first.text)
         )
         storage.save_version(db, dataclasses.replace(first, title=title, text=text), None)
     run_flag_job(db)
@@ -285,14 +261,14 @@ def test_an_older_capture_imported_later_does_not_replace_the_readouts_profile(t
 
     db = storage.open_database(tmp_path / "archive.db")
     for source in ("kremlin", "partner"):
-        storage.save_version(db, _call(source, 2), None)
+        storage.save_version(db, readout(source, 2), None)
     run_flag_job(db)
     pair = {("http://kremlin.test/2", "http://partner.test/2")}
     assert _links(db) == pair
-    current = _call("kremlin", 2)
+    current = readout("kremlin", 2)
     draft = dataclasses.replace(
         current,
-        text=current.text.replace(GUESTS[2], "Fumio Kishida"),
+        text=current.text.replace(LEADERS[2], "Fumio Kishida"),
         seen_at=current.published_at.replace("12:00", "12:30"),
     )
     storage.save_archived_version(db, draft, None)
@@ -400,12 +376,7 @@ def test_a_link_is_flagged_under_the_account_published_second_whatever_was_crawl
     for order in (("kremlin", "partner"), ("partner", "kremlin")):
         db = storage.open_database(tmp_path / f"{order[0]}-first.db")
         for source in order:
-            call = _call(source, 2)
-            if source == "partner":  # published in Washington, hours after Moscow
-                call = dataclasses.replace(
-                    call, published_at=call.published_at[:10] + "T08:00:00-05:00"
-                )
-            storage.save_version(db, call, None)
+            storage.save_version(db, readout(source, 2), None)  # Washington: hours later
             run_flag_job(db)
         owners.append(
             db.execute(

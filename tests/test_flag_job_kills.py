@@ -14,10 +14,10 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
 from html import escape
 from pathlib import Path
 
+from calls import readout
 from conftest import Readouts
 
 import storage
@@ -25,7 +25,6 @@ from readouts.demo.server import SiteServer
 from storage.job_state import get_state
 from storage.verify import pending_versions
 
-LEADERS = ["Emmanuel Macron", "Olaf Scholz", "Recep Erdogan", "Narendra Modi", "Fumio Kishida"]
 SOURCES = ("kremlin", "partner")
 
 # The flag job in a child process, with small batches (many transactions for a kill to fall
@@ -77,36 +76,6 @@ while not os.path.exists(sys.argv[2]):
     time.sleep(0.05)  # the crawls need the CPU more than this loop
 print(runs)
 """
-
-
-def readout(source: str, number: int, edition: int = 0) -> storage.Snapshot:
-    """One side's readout of call ``number``: the other source reports the same call."""
-    day = date(2024, 1, 1) + timedelta(days=3 * number)
-    guest = LEADERS[number % len(LEADERS)]
-    edited = f" It was edited {edition} time(s)." if edition else ""
-    if source == "kremlin":
-        title = f"Telephone conversation with President {guest}"
-        text = (
-            f"On {day:%B} {day.day}, Vladimir Putin had a telephone conversation with President"
-            f" {guest}. The conversation focused on trade route {number}.{edited}"
-        )
-        published = f"{day}T12:00:00+03:00"
-    else:
-        title = f"Readout of President Putin call with President {guest.split()[-1]}"
-        text = (
-            f"President Vladimir Putin spoke today with President {guest}. The leaders"
-            f" discussed trade route {number}.{edited}"
-        )
-        published = f"{day}T08:00:00-05:00"
-    return storage.Snapshot(
-        source=source,
-        url=f"http://{source}.test/{number}",
-        kind="readout",
-        title=title,
-        text=text,
-        published_at=published,
-        seen_at=f"{day}T20:00:00Z",
-    )
 
 
 def store_source(db, source: str, *, events: int, pause: float = 0) -> None:
