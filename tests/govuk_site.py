@@ -76,6 +76,7 @@ class Entry:
 class GovukSite:
     server: SiteServer
     entries: list[Entry] = field(default_factory=list)
+    down_from: int | None = None  # search pages from this result on answer 503 (an outage)
 
     def __post_init__(self):
         self.server.set(
@@ -106,6 +107,8 @@ class GovukSite:
             count = int(query.get("count", ["10"])[0])
         except ValueError:
             return _error("Invalid value for start or count")
+        if self.down_from is not None and start >= self.down_from:
+            return Resource("down", status=503, conditional=False)
         order = query.get("order", ["-public_timestamp"])[0]
         if order not in ("public_timestamp", "-public_timestamp"):
             return _error(f"Invalid order {order!r}")

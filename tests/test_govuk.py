@@ -178,3 +178,28 @@ def test_monitor_run_catches_an_edit_made_a_week_later_and_leaves_old_items_alon
     assert len(edited_flags) == 1 and "Carney" in edited_flags[0]["summary"]
     assert len(server.requests_for("/api/content" + recent["base_path"])) == 2
     assert len(server.requests_for("/api/content" + MACRON["base_path"])) == 1
+
+
+def test_a_monitor_run_after_a_failed_search_page_fetches_the_results_behind_it(
+    govuk, db_path, server, site
+):
+    """The first run's second search page fails: its results lie behind a first page of known
+    results, and the next monitor run pages on to them (the last walk was cut short)."""
+    now = datetime.now(timezone.utc)
+    for number in range(110):
+        site.add(
+            pm_call(
+                f"pm-call-with-leader-{number}",
+                f"PM call with Leader {number}",
+                (now - timedelta(hours=number + 1)).isoformat(),
+                [f"The Prime Minister spoke to Leader {number} about topic {number}."],
+            )
+        )
+    site.down_from = 100
+    assert govuk("crawl", "govuk-pm").returncode == 1
+    site.down_from = None
+    result = govuk("crawl", "govuk-pm")
+    assert result.returncode == 0, result.stdout + result.stderr
+    stored = {row["url"] for row in query(db_path, "SELECT url FROM documents")}
+    for item in (MACRON, SCHOLZ):
+        assert server.base_url + item["base_path"] in stored
