@@ -790,6 +790,9 @@ def verify(state: State, repair, as_json):
     (nothing while a version no longer gives its content hash), then the archive is checked
     again (exit 0 when it is whole).
 
+    Then it lists what the crawls still owe, which the exit status leaves alone: walks cut
+    short (a killed run, one stopped at --max-pages) and pages whose last fetch failed.
+
     \b
     Example:
         readouts verify
@@ -797,6 +800,7 @@ def verify(state: State, repair, as_json):
     """
     from flagging.verify import repair as repair_archive
     from flagging.verify import verify as verify_archive
+    from storage.runs import crawl_gaps
 
     if repair:
         done = repair_archive(state.db)
@@ -812,6 +816,9 @@ def verify(state: State, repair, as_json):
         left = verify_archive(state.db)
         output = {"ok": not left, "findings": [f.as_json() for f in left]}
         text = report.verify_findings(left)
+    gaps = crawl_gaps(state.db)
+    output["crawl_gaps"] = gaps
+    text = "\n".join(filter(None, [text, report.crawl_gaps(gaps)]))
     click.echo(json.dumps(output, indent=2, ensure_ascii=False) if as_json else text)
     if left:
         sys.exit(1)

@@ -224,6 +224,48 @@ def verify_findings(findings: list) -> str:
     return "\n".join(lines)
 
 
+def crawl_gaps(gaps: list[dict[str, Any]], shown: int = 5) -> str:
+    """What the crawls still owe (``storage.runs.crawl_gaps``), after ``verify``'s findings: not
+    faults of the archive, so they leave its exit status alone."""
+    if not gaps:
+        return ""
+    lines = ["Still to crawl (the next crawl of the source fills these):"]
+    pages: dict[str, list[dict[str, Any]]] = {}
+    for gap in gaps:
+        if gap["kind"] == "page":
+            pages.setdefault(gap["source"], []).append(gap)
+            continue
+        why = gap["message"] if gap["outcome"] == "ok" else gap["outcome"]
+        if gap["outcome"] != "ok" and gap["message"]:
+            why += f": {gap['message']}"
+        if gap["kind"] == "backfill":
+            span = f"from {gap['since'] or 'the start'} to {gap['until'] or 'today'}"
+            lines.append(
+                f"- {gap['source']}: the backfill {span} (run {gap['run_id']}) ended {why};"
+                " run it again to resume it"
+            )
+        else:
+            lines.append(
+                f"- {gap['source']}: its last monitor run (run {gap['run_id']}) ended {why};"
+                " the next one turns listing pages past known items"
+            )
+    for source, failed in pages.items():
+        listed = ", ".join(
+            f"{gap['url']} ({_failure(gap)}, run {gap['run_id']})" for gap in failed[:shown]
+        )
+        more = f" and {len(failed) - shown} more (--json lists all)" if len(failed) > shown else ""
+        lines.append(
+            f"- {source}: {plural(len(failed), 'page')} whose last fetch failed: {listed}{more}"
+        )
+    return "\n".join(lines)
+
+
+def _failure(fetch: dict[str, Any]) -> str:
+    if fetch["status"] and fetch["status"] >= 400:
+        return f"HTTP {fetch['status']}"
+    return (fetch["error"] or fetch["outcome"]).splitlines()[0][:80]
+
+
 def verify_repair(repair) -> str:
     """What ``readouts verify --repair`` found, re-derived and could not."""
     lines = [verify_findings(repair.found)]

@@ -115,6 +115,50 @@ def last_walk_cut_short(db: sqlite_utils.Database, source: str, before_run: int)
     return row is not None and (row[0] != "ok" or (row[1] or "").startswith(PAGE_LIMIT_STOP))
 
 
+def crawl_gaps(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """What the crawls still owe the archive: walks cut short (killed, failed, stopped at
+    ``--max-pages``) that no later run of the same kind completed (a source's last monitor or
+    re-check run; the last run of each backfill range), then the pages whose latest fetch
+    failed (which is how a run ends with "errors"). Not faults of the archive: the next crawl
+    of the source fills them (known pages with ``--recheck``)."""
+    gaps: list[dict[str, Any]] = []
+    walks = db.execute(
+        "SELECT id, source, mode, since, until, outcome, message, finished_at, pid FROM runs"
+        " WHERE id IN (SELECT max(id) FROM runs"
+        "  GROUP BY source, mode = 'backfill', coalesce(since, ''), coalesce(until, ''))"
+        " ORDER BY id"
+    ).fetchall()
+    for run_id, source, mode, since, until, outcome, message, finished_at, pid in walks:
+        if finished_at is None:
+            if process_alive(pid):
+                continue  # running now: it fills what the runs before it left
+            outcome, message = "interrupted", "the process running it ended"
+        elif outcome in ("ok", "errors") and not (message or "").startswith(PAGE_LIMIT_STOP):
+            continue
+        gaps.append(
+            {
+                "source": source,
+                "kind": "backfill" if mode == "backfill" else "walk",
+                "run_id": run_id,
+                "since": since,
+                "until": until,
+                "outcome": outcome,
+                "message": message,
+            }
+        )
+    outcomes = ", ".join(f"'{outcome}'" for outcome in ERROR_OUTCOMES)
+    failed = db.execute(
+        "SELECT r.source, f.url, f.run_id, f.fetched_at, f.status, f.error, f.outcome"
+        " FROM fetches f JOIN runs r ON r.id = f.run_id WHERE f.id IN (SELECT max(id) FROM fetches"
+        "  WHERE coalesce(outcome, '') NOT IN ('retried', 'redirected') GROUP BY url)"
+        f" AND f.outcome IN ({outcomes}) ORDER BY r.source, f.id"
+    ).fetchall()
+    columns = ["source", "url", "run_id", "fetched_at", "status", "error", "outcome"]
+    for row in failed:
+        gaps.append({"kind": "page", **dict(zip(columns, row))})
+    return gaps
+
+
 def runs_of(db: sqlite_utils.Database, pid: int, since: str) -> list[dict[str, Any]]:
     """Every run started by process ``pid`` since ``since``."""
     return list(

@@ -296,9 +296,10 @@ def test_once_runs_the_due_sources_then_exits_with_status_1_if_a_run_failed(
         # A slow machine crossed a */30 boundary after the run: the source is due again.
         assert next_runs["demo-whitehouse"] == "due"
     else:
-        assert next_runs["demo-whitehouse"] == (
-            half_hour(whitehouse_started) + timedelta(minutes=30)
-        ).isoformat()
+        assert (
+            next_runs["demo-whitehouse"]
+            == (half_hour(whitehouse_started) + timedelta(minutes=30)).isoformat()
+        )
 
 
 def test_sighup_reloads_the_sources_file_and_keeps_the_old_one_when_bad(

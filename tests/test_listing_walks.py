@@ -4,6 +4,7 @@ pinned older entry on a listing page does not end a backfill."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from conftest import Readouts, query
@@ -82,3 +83,29 @@ def test_one_pinned_older_entry_does_not_end_a_backfill():
     assert spider.turn_page(pinned, 1)
     past = [Entry(f"/news/{n}", f"2026-01-{n:02d}") for n in range(14, 4, -1)]
     assert not spider.turn_page([Entry("/news/pinned-new", "2026-03-01"), *past], 7)
+
+
+def test_verify_lists_what_the_crawls_still_owe_until_a_run_fills_it(tmp_path):
+    with SiteServer() as site:
+        readouts = _site_with_a_failing_second_page(site, tmp_path)
+        assert readouts("crawl", "site").returncode == 1
+        failed_page = readouts("verify")
+        site.set("/news/page/2", _listing(range(5, 0, -1), None))
+        assert readouts("crawl", "site", "--max-pages", "1").returncode == 0
+        stopped_walk = readouts("verify", "--json")
+        assert readouts("crawl", "site").returncode == 0
+        filled = readouts("verify", "--json")
+
+    # What the crawls owe is listed after the archive's own checks; it is no archive fault.
+    assert failed_page.returncode == 0, failed_page.stderr
+    assert failed_page.stdout.splitlines()[1:] == [
+        "Still to crawl (the next crawl of the source fills these):",
+        f"- site: 1 page whose last fetch failed: {site.url('/news/page/2')} (HTTP 500, run 1)",
+    ]
+    gaps = json.loads(stopped_walk.stdout)["crawl_gaps"]
+    assert [(gap["kind"], gap["run_id"], gap["outcome"]) for gap in gaps] == [
+        ("walk", 2, "ok"),  # stopped at --max-pages: listing pages found and not fetched
+        ("page", 1, "failed"),  # page 2 is not fetched again before the walk gets there
+    ]
+    assert gaps[0]["message"].startswith("stopped at --max-pages 1:")
+    assert json.loads(filled.stdout) == {"ok": True, "findings": [], "crawl_gaps": []}

@@ -160,6 +160,7 @@ def test_verify_json_lists_each_finding_with_its_check_and_ids(crawled):
                 "ids": [version],
             }
         ],
+        "crawl_gaps": [],
     }
 
 
