@@ -63,6 +63,9 @@ def readable(detail: str, limit: int = 200) -> str:
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
+UNKNOWN_DOCUMENT = "unknown document"  # a 404 or 304 of a URL no import or crawl has stored
+
+
 @dataclass
 class Record:
     """One HTTP capture read from a file: a response, or a revisit (``body`` None)."""
@@ -98,7 +101,8 @@ class ImportReport:
 def import_files(
     db: Any, paths: list[str], sources: list[Any], *, force_source: Any | None = None
 ) -> ImportReport:
-    """Import every capture of the files at ``paths`` (in order) that belongs to ``sources``.
+    """Import every capture of the files at ``paths`` (in order) that belongs to ``sources``;
+    404s and 304s of documents none of them held before come last, in capture order.
 
     ``force_source``: only that source, and an item page on another host (a mirror, an old
     domain) is taken as that source's too, under its captured URL."""
@@ -107,13 +111,21 @@ def import_files(
     else:
         parsers = {source.name: OfflineParser(source) for source in sources}
     report = ImportReport()
+    # A 404 read before the capture that makes its document (files given in any order) counts
+    # once every file is read, with the others in capture order.
+    unplaced: list[Record] = []
     for path in paths:
         for record in read_records(path):
             report.records += 1
             outcome = _import_record(db, record, parsers, force_source is not None)
-            if outcome is not None:
+            if outcome == UNKNOWN_DOCUMENT:
+                unplaced.append(record)
+            elif outcome is not None:
                 report.items += 1
                 report.outcomes[outcome] += 1
+    for record in sorted(unplaced, key=lambda record: record.captured_at):
+        report.items += 1
+        report.outcomes[_import_record(db, record, parsers, force_source is not None)] += 1
     return report
 
 
@@ -187,7 +199,7 @@ def _observe(db: Any, record: Record, url: str, http_status: int, *, gone: bool)
         gone=gone,
     )
     if stored is None:
-        return "unknown document"
+        return UNKNOWN_DOCUMENT
     return "gone" if gone else "not modified"
 
 

@@ -336,3 +336,41 @@ def test_a_wget_404_counts_once_and_only_a_second_one_in_a_later_file_removes_th
     assert query(later.db_path, status, [url]) == [
         {"status": "live", "missing_count": 0, "flags": 0}
     ]
+
+
+@pytest.mark.parametrize("order", [(2, 0, 1), (2, 1, 0)])
+def test_wget_warcs_imported_in_any_order_remove_what_capture_order_removes(
+    tmp_path, demo_site, readouts, order
+):
+    """Two 404s captured after the readout's page remove it whichever file comes first, even a
+    404 read before the capture that makes the document."""
+    base = demo_site.server.base_url
+    warcs = []
+    for number in range(3):
+        if number == 1:
+            demo_site.remove(content.SECOND_READOUT_PATH)
+        directory = tmp_path / f"wget{number}"
+        directory.mkdir()
+        paths = list(demo_site.LISTINGS.values()) if number == 0 else [content.SECOND_READOUT_PATH]
+        warcs.append(wget_warc(base, paths, directory))
+    url = demo_site.server.url(content.SECOND_READOUT_PATH)
+
+    imported = readouts("import", *(str(warcs[number]) for number in order))
+
+    assert imported.returncode == 0, imported.stderr
+    assert "gone: 2" in imported.stdout and "unknown document" not in imported.stdout
+    removal = query(
+        readouts.db_path,
+        "SELECT d.status, d.missing_count, d.removed_at, (SELECT count(*) FROM flags f WHERE"
+        " f.document_id = d.id AND f.kind = 'removed_readout') AS flags FROM documents d"
+        " WHERE d.url = ?",
+        [url],
+    )
+    second_404 = query(
+        readouts.db_path,
+        "SELECT captured_at FROM imported_records WHERE url = ? ORDER BY captured_at DESC LIMIT 1",
+        [url],
+    )[0]["captured_at"]
+    assert removal == [
+        {"status": "removed", "missing_count": 2, "removed_at": second_404, "flags": 1}
+    ]
