@@ -292,12 +292,9 @@ def test_a_site_spider_reads_imported_captures_as_it_reads_live_pages(tmp_path, 
         assert [document[name] for name in fields] == [expected[url][name] for name in fields]
 
 
-def test_a_wget_404_counts_once_and_only_a_second_one_in_a_later_file_removes_the_readout(
-    tmp_path, demo_site, readouts
-):
-    """A 404 in another tool's WARC is one observation, however often the file is imported;
-    a second 404, captured later, makes the readout ``removed`` with its ``removed_readout``."""
-    base = demo_site.server.base_url
+def live_then_two_404s(tmp_path, demo_site) -> list[Path]:
+    """Three wget WARCs of the demo site, in capture order: every readout answering, then two
+    captures of the second readout removed (404)."""
     warcs = []
     for number in range(3):
         if number == 1:
@@ -305,7 +302,16 @@ def test_a_wget_404_counts_once_and_only_a_second_one_in_a_later_file_removes_th
         directory = tmp_path / f"wget{number}"
         directory.mkdir()
         paths = list(demo_site.LISTINGS.values()) if number == 0 else [content.SECOND_READOUT_PATH]
-        warcs.append(wget_warc(base, paths, directory))
+        warcs.append(wget_warc(demo_site.server.base_url, paths, directory))
+    return warcs
+
+
+def test_a_wget_404_counts_once_and_only_a_second_one_in_a_later_file_removes_the_readout(
+    tmp_path, demo_site, readouts
+):
+    """A 404 in another tool's WARC is one observation, however often the file is imported;
+    a second 404, captured later, makes the readout ``removed`` with its ``removed_readout``."""
+    warcs = live_then_two_404s(tmp_path, demo_site)
     status = (
         "SELECT d.status, d.missing_count, (SELECT count(*) FROM flags f WHERE"
         " f.document_id = d.id AND f.kind = 'removed_readout') AS flags FROM documents d"
@@ -344,15 +350,7 @@ def test_wget_warcs_imported_in_any_order_remove_what_capture_order_removes(
 ):
     """Two 404s captured after the readout's page remove it whichever file comes first, even a
     404 read before the capture that makes the document."""
-    base = demo_site.server.base_url
-    warcs = []
-    for number in range(3):
-        if number == 1:
-            demo_site.remove(content.SECOND_READOUT_PATH)
-        directory = tmp_path / f"wget{number}"
-        directory.mkdir()
-        paths = list(demo_site.LISTINGS.values()) if number == 0 else [content.SECOND_READOUT_PATH]
-        warcs.append(wget_warc(base, paths, directory))
+    warcs = live_then_two_404s(tmp_path, demo_site)
     url = demo_site.server.url(content.SECOND_READOUT_PATH)
 
     imported = readouts("import", *(str(warcs[number]) for number in order))
