@@ -115,6 +115,19 @@ def last_walk_cut_short(db: sqlite_utils.Database, source: str, before_run: int)
     return row is not None and (row[0] != "ok" or (row[1] or "").startswith(PAGE_LIMIT_STOP))
 
 
+# Pages whose latest fetch failed (a retry or a redirect is not a page's last word): what
+# ``verify`` lists as owed, and Datasette's ``failed_pages`` query. Optional: source.
+FAILED_PAGES = f"""
+SELECT r.source, f.url, f.run_id, f.fetched_at, f.status, f.error, f.outcome, f.document_id
+FROM fetches f JOIN runs r ON r.id = f.run_id
+WHERE f.id IN (SELECT max(id) FROM fetches
+               WHERE coalesce(outcome, '') NOT IN ('retried', 'redirected') GROUP BY url)
+  AND f.outcome IN ({", ".join(f"'{outcome}'" for outcome in ERROR_OUTCOMES)})
+  AND (:source = '' OR r.source = :source)
+ORDER BY r.source, f.id
+"""
+
+
 def crawl_gaps(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """What the crawls still owe the archive: walks cut short (killed, failed, stopped at
     ``--max-pages``) that no later run of the same kind completed (a source's last monitor or
@@ -146,15 +159,9 @@ def crawl_gaps(db: sqlite_utils.Database) -> list[dict[str, Any]]:
                 "message": message,
             }
         )
-    outcomes = ", ".join(f"'{outcome}'" for outcome in ERROR_OUTCOMES)
-    failed = db.execute(
-        "SELECT r.source, f.url, f.run_id, f.fetched_at, f.status, f.error, f.outcome"
-        " FROM fetches f JOIN runs r ON r.id = f.run_id WHERE f.id IN (SELECT max(id) FROM fetches"
-        "  WHERE coalesce(outcome, '') NOT IN ('retried', 'redirected') GROUP BY url)"
-        f" AND f.outcome IN ({outcomes}) ORDER BY r.source, f.id"
-    ).fetchall()
-    columns = ["source", "url", "run_id", "fetched_at", "status", "error", "outcome"]
-    for row in failed:
+    cursor = db.execute(FAILED_PAGES, {"source": ""})
+    columns = [column[0] for column in cursor.description]
+    for row in cursor.fetchall():
         gaps.append({"kind": "page", **dict(zip(columns, row))})
     return gaps
 

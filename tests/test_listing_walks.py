@@ -93,6 +93,7 @@ def test_verify_lists_what_the_crawls_still_owe_until_a_run_fills_it(tmp_path):
         site.set("/news/page/2", _listing(range(5, 0, -1), None))
         assert readouts("crawl", "site", "--max-pages", "1").returncode == 0
         stopped_walk = readouts("verify", "--json")
+        in_datasette = readouts("serve", "--get", "/archive/failed_pages.json?_shape=array")
         assert readouts("crawl", "site").returncode == 0
         filled = readouts("verify", "--json")
 
@@ -108,4 +109,8 @@ def test_verify_lists_what_the_crawls_still_owe_until_a_run_fills_it(tmp_path):
         ("page", 1, "failed"),  # page 2 is not fetched again before the walk gets there
     ]
     assert gaps[0]["message"].startswith("stopped at --max-pages 1:")
+    assert in_datasette.returncode == 0, in_datasette.stderr
+    assert json.loads(in_datasette.stdout) == [
+        {key: value for key, value in gaps[1].items() if key != "kind"}
+    ]
     assert json.loads(filled.stdout) == {"ok": True, "findings": [], "crawl_gaps": []}

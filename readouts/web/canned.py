@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from storage.runs import FAILED_PAGES
+
 # Search matches in a snippet() are wrapped in these two control characters, which the
 # plugin turns into <mark> after escaping the text around them.
 MATCH_START = "\x02"
@@ -226,6 +228,13 @@ def canned_queries(base_url: str = "/") -> dict[str, dict[str, Any]]:
             "description": "Readouts taken down (404 or 410 on two consecutive checks), with "
             "whether they are still gone. Optional: source.",
             "sql": REMOVED_READOUTS,
+        },
+        "failed_pages": {
+            "title": "Pages whose last fetch failed",
+            "description": "What the crawls still owe the archive: each page whose latest "
+            "fetch failed (5xx or 429 after retries, a timeout, a parse error, robots.txt), "
+            "with its run; the next crawl that reaches it fills it. Optional: source.",
+            "sql": FAILED_PAGES,
         },
         "readout_citations": {
             "title": "Citations of a readout",
