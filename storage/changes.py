@@ -54,6 +54,20 @@ def dequeue_rewrite(db: sqlite_utils.Database, document_id: int) -> None:
     db.execute("DELETE FROM history_rewrites WHERE document_id = ?", [document_id])
 
 
+def ignore_pattern_history(db: sqlite_utils.Database) -> dict[str, list[list[str]]]:
+    """Every ``ignore_patterns`` list each source has had, today's first, then newest first."""
+    history: dict[str, list[list[str]]] = {
+        name: [patterns] for name, patterns in ignore_patterns_by_source(db).items() if patterns
+    }
+    for name, patterns in db.execute(
+        "SELECT source, patterns FROM source_ignore_patterns ORDER BY first_synced DESC"
+    ).fetchall():
+        listed = history.setdefault(name, [])
+        if json.loads(patterns) not in listed:
+            listed.append(json.loads(patterns))
+    return history
+
+
 def ignore_patterns_by_source(db: sqlite_utils.Database) -> dict[str, list[str]]:
     """The ``ignore_patterns`` of each source, as last synced from the sources file."""
     return {

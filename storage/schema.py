@@ -8,6 +8,7 @@ Every migration runs in its own ``BEGIN IMMEDIATE`` transaction and must be idem
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -837,6 +838,28 @@ def _name_the_version_a_status_event_saw(db: sqlite_utils.Database) -> None:
         db["status_events"].add_column("version_id", int)
 
 
+def _remember_ignore_patterns(db: sqlite_utils.Database) -> None:
+    """``source_ignore_patterns``: every ``ignore_patterns`` list each source has had, so that
+    ``verify`` hashes a version as storage did, under the list of its day (after a change of
+    list, every version stored before it looked edited). Seeded with today's lists."""
+    db["source_ignore_patterns"].create(
+        {"source": str, "patterns": str, "first_synced": str},
+        pk=("source", "patterns"),
+        if_not_exists=True,
+        not_null={"first_synced"},
+    )
+    for name, config, synced in db.execute(
+        "SELECT name, config, updated_at FROM sources"
+    ).fetchall():
+        patterns = json.loads(config or "{}").get("ignore_patterns") or []
+        if patterns:
+            db.execute(
+                "INSERT OR IGNORE INTO source_ignore_patterns (source, patterns, first_synced)"
+                " VALUES (?, ?, ?)",
+                [name, json.dumps(patterns), synced or ""],
+            )
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -865,6 +888,7 @@ MIGRATIONS: list[Migration] = [
     _rename_secret_channel_labels,
     _add_reported_articles,
     _name_the_version_a_status_event_saw,
+    _remember_ignore_patterns,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

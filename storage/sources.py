@@ -89,6 +89,13 @@ def sync_sources(db: sqlite_utils.Database, sources: Iterable[Any]) -> None:
                 },
                 pk="name",
             )
+            patterns = source.config.get("ignore_patterns") or []
+            if patterns:
+                db.execute(
+                    "INSERT OR IGNORE INTO source_ignore_patterns (source, patterns, first_synced)"
+                    " VALUES (?, ?, ?)",
+                    [source.name, json.dumps(patterns), now],
+                )
 
 
 def source_overview(db: sqlite_utils.Database, names: list[str]) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from analysis.citations.params import DEFAULT, Params
 from analysis.citations.text import words_of
 from storage.bodies import DamagedBody
 from storage.captures import restore_payload
-from storage.changes import ignore_patterns_by_source
+from storage.changes import ignore_pattern_history
 from storage.citations import REPORTED
 from storage.normalize import content_hash
 from storage.pages import restore_page
@@ -131,17 +131,18 @@ def content_hashes(db: Any) -> list[Finding]:
     """Versions whose title, date or text no longer give the ``content_hash`` stored with them:
     changed after they were stored (a hand edit), so no step may derive anything from them.
 
-    The hash is taken as storage takes it, with the source's ``ignore_patterns``; a version
-    stored before its source had them matches without them."""
-    patterns = ignore_patterns_by_source(db)
+    The hash is taken as storage takes it, with the source's ``ignore_patterns``: today's, or
+    a list it had before (``source_ignore_patterns``), or none for a version stored before it
+    had any."""
+    history = ignore_pattern_history(db)
     findings = []
     for version_id, source, title, published_at, text, stored in db.execute(
         "SELECT v.id, d.source, v.title, v.published_at, v.text, v.content_hash FROM versions v"
         " JOIN documents d ON d.id = v.document_id ORDER BY v.id"
     ):
-        ignored = patterns.get(source) or []
-        if stored != content_hash(title, published_at, text, ignored) and (
-            not ignored or stored != content_hash(title, published_at, text)
+        if all(
+            stored != content_hash(title, published_at, text, ignored)
+            for ignored in [*history.get(source, []), []]
         ):
             findings.append(
                 Finding(

@@ -457,3 +457,14 @@ def test_content_hashes_are_taken_with_the_ignore_patterns_the_versions_were_sto
     assert readouts("crawl", "demo-kremlin", "--recheck").returncode == 0
     assert rows(crawled, "SELECT count(*) FROM versions") > before  # re-hashed: new versions
     assert verify(crawled).output == CLEAN
+
+    # Another list later: the versions stored under the first still match with it.
+    demo_sources.write_text(
+        demo_sources.read_text().replace('["President"]', '["Trump", "Putin"]'), encoding="utf-8"
+    )
+    assert readouts("crawl", "demo-kremlin", "--recheck").returncode == 0
+    assert rows(crawled, "SELECT source, patterns FROM source_ignore_patterns ORDER BY 2") == [
+        ("demo-kremlin", '["President"]'),
+        ("demo-kremlin", '["Trump", "Putin"]'),
+    ]
+    assert verify(crawled).output == CLEAN
