@@ -16,6 +16,7 @@ import logging
 import os
 import random
 import threading
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor as FuturesPool
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ from storage.database import (
     write_transaction,
 )
 from storage.job_state import get_state, set_state
-from storage.runs import close_abandoned_runs, last_attempts
+from storage.runs import close_abandoned_runs, crawl_gaps, last_attempts
 from storage.sources import sync_sources
 
 logger = logging.getLogger(__name__)
@@ -361,6 +362,7 @@ class Daemon:
                     found, left = done.found, done.left
                 else:
                     found = left = verify(db)
+                gaps = crawl_gaps(db)
             finally:
                 db.close()
         except Exception:
@@ -373,6 +375,23 @@ class Daemon:
         elif left is not found:
             logger.warning(
                 "Verify repaired %d of %d problem(s)", len(found) - len(left), len(found)
+            )
+        failed_pages = Counter(gap["source"] for gap in gaps if gap["kind"] == "page")
+        for gap in gaps:
+            if gap["kind"] != "page":
+                logger.warning(
+                    "Verify: still to crawl: %s's last %s run (run %d) ended %s",
+                    gap["source"],
+                    "backfill" if gap["kind"] == "backfill" else "monitor",
+                    gap["run_id"],
+                    gap["message"] if gap["outcome"] == "ok" else gap["outcome"],
+                )
+        for source, count in failed_pages.items():
+            logger.warning(
+                "Verify: still to crawl: %s has %d page(s) whose last fetch failed"
+                " (readouts verify lists them)",
+                source,
+                count,
             )
 
     def _schedule(self, scheduler: BackgroundScheduler, source: Source, attempts: dict) -> None:

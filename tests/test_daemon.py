@@ -16,6 +16,7 @@ import pytest
 from conftest import Readouts, query
 
 import storage
+from readouts.demo import content
 from readouts.demo.server import Resource
 from scheduler.daemon import due_sources
 from scheduler.sources import SourcesError, load_sources
@@ -545,6 +546,9 @@ def test_the_running_daemon_verifies_the_archive_on_its_schedule_and_logs_what_i
     tmp_path, db_path, demo_site, start_daemon, readouts
 ):
     assert readouts("crawl", "demo-kremlin", "demo-whitehouse", "demo-commentary").returncode == 0
+    # A page whose re-check failed: what the crawls still owe is logged too.
+    demo_site.server.set(content.SECOND_READOUT_PATH, Resource("down", status=500))
+    assert readouts("crawl", "demo-kremlin", "--recheck").returncode == 1
     version = delete_fts_row(db_path)
     crawled = runs(db_path)
     # The sources ran a moment ago: none is due, the daemon only verifies.
@@ -555,6 +559,10 @@ def test_the_running_daemon_verifies_the_archive_on_its_schedule_and_logs_what_i
     finding = f"Verify: version {version} missing from the full-text index"
     wait_for(lambda: daemon.log().count(finding) >= 2, "two scheduled verifications", daemon)
     assert "Archive verification scheduled (2s)" in daemon.log()
+    assert (
+        "Verify: still to crawl: demo-kremlin has 1 page(s) whose last fetch failed"
+        " (readouts verify lists them)" in daemon.log()
+    )
 
     repaired = readouts("verify", "--repair")  # the user repairs; the next check says so
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
