@@ -95,7 +95,13 @@ class ImportReport:
     def summary(self) -> str:
         parts = [f"{self.records} capture(s) read", f"{self.items} item page(s)"]
         parts += [f"{outcome}: {count}" for outcome, count in sorted(self.outcomes.items())]
-        return ", ".join(parts)
+        summary = ", ".join(parts)
+        if self.outcomes[UNKNOWN_DOCUMENT]:
+            summary += (
+                f" ({UNKNOWN_DOCUMENT}: a 404 or 304 of a page no import or crawl has stored;"
+                " import its file again once a file holding the page is in)"
+            )
+        return summary
 
 
 def import_files(

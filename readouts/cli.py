@@ -816,7 +816,11 @@ def verify(state: State, repair, as_json):
         left = verify_archive(state.db)
         output = {"ok": not left, "findings": [f.as_json() for f in left]}
         text = report.verify_findings(left)
-    gaps = crawl_gaps(state.db)
+    try:
+        configured = list(state.sources.sources)  # a source taken out owes nothing more
+    except BadSources:
+        configured = None
+    gaps = crawl_gaps(state.db, configured)
     output["crawl_gaps"] = gaps
     text = "\n".join(filter(None, [text, report.crawl_gaps(gaps)]))
     click.echo(json.dumps(output, indent=2, ensure_ascii=False) if as_json else text)

@@ -226,28 +226,33 @@ def verify_findings(findings: list) -> str:
 
 def crawl_gaps(gaps: list[dict[str, Any]], shown: int = 5) -> str:
     """What the crawls still owe (``storage.runs.crawl_gaps``), after ``verify``'s findings: not
-    faults of the archive, so they leave its exit status alone."""
+    faults of the archive, so they leave its exit status alone. Each line says what fills it."""
     if not gaps:
         return ""
-    lines = ["Still to crawl (the next crawl of the source fills these):"]
+    lines = ["Still to crawl:"]
     pages: dict[str, list[dict[str, Any]]] = {}
     for gap in gaps:
         if gap["kind"] == "page":
             pages.setdefault(gap["source"], []).append(gap)
             continue
-        why = gap["message"] if gap["outcome"] == "ok" else gap["outcome"]
-        if gap["outcome"] != "ok" and gap["message"]:
-            why += f": {gap['message']}"
+        source, run, why = gap["source"], f"run {gap['run_id']}", _ended(gap)
         if gap["kind"] == "backfill":
             span = f"from {gap['since'] or 'the start'} to {gap['until'] or 'today'}"
             lines.append(
-                f"- {gap['source']}: the backfill {span} (run {gap['run_id']}) ended {why};"
-                " run it again to resume it"
+                f"- {source}: the backfill {span} ({run}) ended {why}; the same backfill again"
+                " resumes it"
+            )
+        elif gap["kind"] == "recheck":
+            lines.append(
+                f"- {source}: its last re-check ({run}) ended {why}; `readouts crawl {source}"
+                " --recheck` re-checks the known pages it did not reach"
             )
         else:
+            walk = "re-check" if gap["mode"] == "recheck" else "monitor run"
             lines.append(
-                f"- {gap['source']}: its last monitor run (run {gap['run_id']}) ended {why};"
-                " the next one turns listing pages past known items"
+                f"- {source}: its last {walk} ({run}) ended {why}; the next crawl walks the"
+                " listings past known items"
+                + (" (known pages: --recheck)" if gap["mode"] == "recheck" else "")
             )
     for source, failed in pages.items():
         listed = ", ".join(
@@ -255,15 +260,24 @@ def crawl_gaps(gaps: list[dict[str, Any]], shown: int = 5) -> str:
         )
         more = f" and {len(failed) - shown} more (--json lists all)" if len(failed) > shown else ""
         lines.append(
-            f"- {source}: {plural(len(failed), 'page')} whose last fetch failed: {listed}{more}"
+            f"- {source}: {plural(len(failed), 'page')} whose last fetch failed: {listed}{more};"
+            " a crawl that reaches them fetches them again (known pages: --recheck)"
         )
     return "\n".join(lines)
 
 
-def _failure(fetch: dict[str, Any]) -> str:
+def _ended(run: dict[str, Any]) -> str:
+    """How a run cut short ended: its outcome, or for one stopped at --max-pages, the message."""
+    if run["outcome"] in ("ok", "errors"):
+        return run["message"]
+    return f"{run['outcome']}: {run['message']}" if run["message"] else run["outcome"]
+
+
+def _failure(fetch: dict[str, Any], limit: int = 100) -> str:
     if fetch["status"] and fetch["status"] >= 400:
         return f"HTTP {fetch['status']}"
-    return (fetch["error"] or fetch["outcome"]).splitlines()[0][:80]
+    error = " ".join((fetch["error"] or fetch["outcome"]).split())
+    return error if len(error) <= limit else error[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def verify_repair(repair) -> str:

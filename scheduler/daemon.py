@@ -362,7 +362,7 @@ class Daemon:
                     found, left = done.found, done.left
                 else:
                     found = left = verify(db)
-                gaps = crawl_gaps(db)
+                gaps = crawl_gaps(db, list(self.sources.sources))
             finally:
                 db.close()
         except Exception:
@@ -380,11 +380,11 @@ class Daemon:
         for gap in gaps:
             if gap["kind"] != "page":
                 logger.warning(
-                    "Verify: still to crawl: %s's last %s run (run %d) ended %s",
+                    "Verify: still to crawl: %s's last %s (run %d) ended %s",
                     gap["source"],
-                    "backfill" if gap["kind"] == "backfill" else "monitor",
+                    "backfill" if gap["kind"] == "backfill" else gap["mode"],
                     gap["run_id"],
-                    gap["message"] if gap["outcome"] == "ok" else gap["outcome"],
+                    gap["message"] if gap["outcome"] in ("ok", "errors") else gap["outcome"],
                 )
         for source, count in failed_pages.items():
             logger.warning(

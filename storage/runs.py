@@ -115,55 +115,92 @@ def last_walk_cut_short(db: sqlite_utils.Database, source: str, before_run: int)
     return row is not None and (row[0] != "ok" or (row[1] or "").startswith(PAGE_LIMIT_STOP))
 
 
-# Pages whose latest fetch failed (a retry or a redirect is not a page's last word): what
-# ``verify`` lists as owed, and Datasette's ``failed_pages`` query. Optional: source.
+# Pages whose latest answer was a failure (a retry is not a page's last word; a redirect is an
+# answer): what ``verify`` lists as owed, and Datasette's ``failed_pages`` query. Optional: source.
 FAILED_PAGES = f"""
 SELECT r.source, f.url, f.run_id, f.fetched_at, f.status, f.error, f.outcome, f.document_id
 FROM fetches f JOIN runs r ON r.id = f.run_id
-WHERE f.id IN (SELECT max(id) FROM fetches
-               WHERE coalesce(outcome, '') NOT IN ('retried', 'redirected') GROUP BY url)
+WHERE f.id IN (SELECT max(id) FROM fetches WHERE coalesce(outcome, '') != 'retried' GROUP BY url)
   AND f.outcome IN ({", ".join(f"'{outcome}'" for outcome in ERROR_OUTCOMES)})
   AND (:source = '' OR r.source = :source)
 ORDER BY r.source, f.id
 """
 
 
-def crawl_gaps(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """What the crawls still owe the archive: walks cut short (killed, failed, stopped at
-    ``--max-pages``) that no later run of the same kind completed (a source's last monitor or
-    re-check run; the last run of each backfill range), then the pages whose latest fetch
-    failed (which is how a run ends with "errors"). Not faults of the archive: the next crawl
-    of the source fills them (known pages with ``--recheck``)."""
+def crawl_gaps(db: sqlite_utils.Database, sources: list[str] | None = None) -> list[dict[str, Any]]:
+    """What the crawls still owe the archive (of ``sources``, when given: the configured ones).
+
+    Walks cut short (killed, failed, stopped at ``--max-pages``) that no later run filled: a
+    source's last monitor or re-check run (the next of either walks past known items again);
+    its last re-check (only a re-check fetches known items again); a backfill range's last run,
+    unless a later complete backfill covered the range. Then the pages whose latest answer was
+    a failure (how a run ends with "errors"). Not faults of the archive."""
+    columns = ["id", "source", "mode", "since", "until", "outcome", "message", "finished_at", "pid"]
+    runs = [
+        dict(zip(columns, row))
+        for row in db.execute(f"SELECT {', '.join(columns)} FROM runs ORDER BY id").fetchall()
+    ]
+    for run in runs:
+        running = run["finished_at"] is None and process_alive(run["pid"])
+        if run["finished_at"] is None and not running:
+            run["outcome"], run["message"] = "interrupted", "the process running it ended"
+        run["short"] = not running and _cut_short(run)  # a run going on now fills the gaps
     gaps: list[dict[str, Any]] = []
-    walks = db.execute(
-        "SELECT id, source, mode, since, until, outcome, message, finished_at, pid FROM runs"
-        " WHERE id IN (SELECT max(id) FROM runs"
-        "  GROUP BY source, mode = 'backfill', coalesce(since, ''), coalesce(until, ''))"
-        " ORDER BY id"
-    ).fetchall()
-    for run_id, source, mode, since, until, outcome, message, finished_at, pid in walks:
-        if finished_at is None:
-            if process_alive(pid):
-                continue  # running now: it fills what the runs before it left
-            outcome, message = "interrupted", "the process running it ended"
-        elif outcome in ("ok", "errors") and not (message or "").startswith(PAGE_LIMIT_STOP):
+    latest: dict[tuple, dict[str, Any]] = {}
+    for run in runs:
+        if run["mode"] == "backfill":
+            latest[(run["source"], "backfill", run["since"], run["until"])] = run
+        else:
+            latest[(run["source"], "walk")] = run
+            if run["mode"] == "recheck":
+                latest[(run["source"], "recheck")] = run
+    for key, run in sorted(latest.items(), key=lambda item: item[1]["id"]):
+        kind = key[1]
+        if not run["short"] or (kind == "recheck" and latest[(run["source"], "walk")] is run):
+            continue  # filled, or already listed as the source's last walk
+        if kind == "backfill" and any(
+            later["id"] > run["id"] and _covers(later, run)
+            for later in runs
+            if later["source"] == run["source"] and later["mode"] == "backfill"
+        ):
             continue
         gaps.append(
             {
-                "source": source,
-                "kind": "backfill" if mode == "backfill" else "walk",
-                "run_id": run_id,
-                "since": since,
-                "until": until,
-                "outcome": outcome,
-                "message": message,
+                "source": run["source"],
+                "kind": kind,
+                "run_id": run["id"],
+                "mode": run["mode"],
+                "since": run["since"],
+                "until": run["until"],
+                "outcome": run["outcome"],
+                "message": run["message"],
             }
         )
     cursor = db.execute(FAILED_PAGES, {"source": ""})
     columns = [column[0] for column in cursor.description]
     for row in cursor.fetchall():
         gaps.append({"kind": "page", **dict(zip(columns, row))})
-    return gaps
+    return [gap for gap in gaps if sources is None or gap["source"] in sources]
+
+
+def _cut_short(run: dict[str, Any]) -> bool:
+    """Whether a run ended short of its walk (``last_walk_cut_short``'s rule, for one run;
+    "errors" alone is not: its failed pages are listed one by one)."""
+    stopped = (run["message"] or "").startswith(PAGE_LIMIT_STOP)
+    return stopped or run["outcome"] not in ("ok", "errors")
+
+
+def _covers(later: dict[str, Any], run: dict[str, Any]) -> bool:
+    """Whether a backfill run ended complete over a range holding ``run``'s."""
+    return (
+        not _cut_short(later)
+        and (
+            later["since"] is None or (run["since"] is not None and later["since"] <= run["since"])
+        )
+        and (
+            later["until"] is None or (run["until"] is not None and later["until"] >= run["until"])
+        )
+    )
 
 
 def runs_of(db: sqlite_utils.Database, pid: int, since: str) -> list[dict[str, Any]]:

@@ -372,3 +372,24 @@ def test_wget_warcs_imported_in_any_order_remove_what_capture_order_removes(
     assert removal == [
         {"status": "removed", "missing_count": 2, "removed_at": second_404, "flags": 1}
     ]
+
+
+def test_a_404_imported_before_any_page_of_its_document_says_to_import_it_again(
+    tmp_path, demo_site, readouts
+):
+    warcs = live_then_two_404s(tmp_path, demo_site)
+    early = readouts("import", str(warcs[1]))
+    assert readouts("import", str(warcs[0]), str(warcs[2])).returncode == 0
+    again = readouts("import", str(warcs[1]))
+
+    assert early.returncode == 0, early.stderr
+    assert early.stdout.splitlines()[0] == (
+        "1 capture(s) read, 1 item page(s), unknown document: 1 (unknown document: a 404 or 304"
+        " of a page no import or crawl has stored; import its file again once a file holding"
+        " the page is in)"
+    )
+    assert "gone: 1" in again.stdout
+    url = demo_site.server.url(content.SECOND_READOUT_PATH)
+    assert query(readouts.db_path, "SELECT status FROM documents WHERE url = ?", [url]) == [
+        {"status": "removed"}
+    ]

@@ -100,8 +100,9 @@ def test_verify_lists_what_the_crawls_still_owe_until_a_run_fills_it(tmp_path):
     # What the crawls owe is listed after the archive's own checks; it is no archive fault.
     assert failed_page.returncode == 0, failed_page.stderr
     assert failed_page.stdout.splitlines()[1:] == [
-        "Still to crawl (the next crawl of the source fills these):",
-        f"- site: 1 page whose last fetch failed: {site.url('/news/page/2')} (HTTP 500, run 1)",
+        "Still to crawl:",
+        f"- site: 1 page whose last fetch failed: {site.url('/news/page/2')} (HTTP 500, run 1);"
+        " a crawl that reaches them fetches them again (known pages: --recheck)",
     ]
     gaps = json.loads(stopped_walk.stdout)["crawl_gaps"]
     assert [(gap["kind"], gap["run_id"], gap["outcome"]) for gap in gaps] == [
@@ -114,3 +115,61 @@ def test_verify_lists_what_the_crawls_still_owe_until_a_run_fills_it(tmp_path):
         {key: value for key, value in gaps[1].items() if key != "kind"}
     ]
     assert json.loads(filled.stdout) == {"ok": True, "findings": [], "crawl_gaps": []}
+
+
+def _owed(readouts: Readouts) -> list[tuple]:
+    result = readouts("verify", "--json")
+    assert result.returncode == 0, result.stderr
+    return [(gap["kind"], gap["run_id"]) for gap in json.loads(result.stdout)["crawl_gaps"]]
+
+
+def test_a_failed_page_that_now_redirects_is_owed_no_more(tmp_path):
+    with SiteServer() as site:
+        readouts = _site_with_a_failing_second_page(site, tmp_path)
+        site.set("/news/page/2", _listing(range(5, 0, -1), None))
+        site.set("/news/7", Resource("down", status=500))
+        assert readouts("crawl", "site").returncode == 1
+        owed = _owed(readouts)
+        site.set("/news/7", Resource("", status=301, headers={"Location": site.url("/news/77")}))
+        site.set("/news/77", _item(7))
+        assert readouts("crawl", "site").returncode == 0
+        after = _owed(readouts)
+    assert owed == [("page", 1)]
+    assert after == []
+
+
+def test_a_recheck_cut_short_stays_owed_until_a_recheck_ends_and_a_wider_backfill_covers_a_range(
+    tmp_path,
+):
+    with SiteServer() as site:
+        readouts = _site_with_a_failing_second_page(site, tmp_path)
+        site.set("/news/page/2", _listing(range(5, 0, -1), None))
+        assert readouts("crawl", "site").returncode == 0  # run 1
+        assert readouts("crawl", "site", "--recheck", "--max-pages", "3").returncode == 0  # 2
+        assert readouts("crawl", "site").returncode == 0  # 3: a monitor run re-checks nothing
+        recheck_owed = _owed(readouts)
+        assert readouts("crawl", "site", "--recheck").returncode == 0  # 4
+        rechecked = _owed(readouts)
+        since = ("--since", "2000-01-01", "--until", "2100-01-01")
+        assert readouts("crawl", "site", *since, "--max-pages", "1").returncode == 0  # 5
+        backfill_owed = _owed(readouts)
+        assert readouts("crawl", "site", "--since", "1999-01-01").returncode == 0  # 6: wider
+        covered = _owed(readouts)
+    assert recheck_owed == [("recheck", 2)]
+    assert rechecked == []
+    assert backfill_owed == [("backfill", 5)]
+    assert covered == []
+
+
+def test_a_source_taken_out_of_the_sources_file_owes_nothing(tmp_path):
+    with SiteServer() as site:
+        readouts = _site_with_a_failing_second_page(site, tmp_path)
+        assert readouts("crawl", "site").returncode == 1
+        owed = _owed(readouts)
+        readouts.sources_path.write_text(
+            readouts.sources_path.read_text().replace("[sources.site]", "[sources.renamed]"),
+            encoding="utf-8",
+        )
+        renamed = _owed(readouts)
+    assert owed == [("page", 1)]
+    assert renamed == []
