@@ -94,6 +94,10 @@ def compare_versions(
     title_changed = normalize_text(before["title"]) != normalize_text(after["title"])
     date_changed = (before["published_at"] or "") != (after["published_at"] or "")
     removed_paragraphs, added_paragraphs, sentences = _paragraphs_and_sentences(ops)
+    if old == new and not title_changed and not date_changed:
+        # Back to an earlier version's hash, but the same as the version before once the noise
+        # rules apply (a rule dropped, then put back): no change, so no revert either.
+        reverted_to = None
 
     kinds: list[str] = []
     if reverted_to is not None:

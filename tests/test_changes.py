@@ -89,6 +89,18 @@ def test_text_back_to_an_earlier_version_is_a_revert_linked_to_it(db):
     assert flags[-1]["summary"].startswith("Reverted (v2 → v3)")
 
 
+def test_a_hash_back_to_an_earlier_one_is_no_revert_when_only_ignored_lines_changed():
+    """A noise rule dropped, then put back: the version stored under the rule again has the
+    first version's hash, but differs from the one before it only in lines the rule ignores."""
+    first = {"id": 1, "version": 1, "title": "Call", "published_at": None, "text": ORIGINAL}
+    without_rule = {**first, "id": 2, "version": 2, "text": ORIGINAL + "\nViews: 2000"}
+    rule_back = {**first, "id": 3, "version": 3, "text": ORIGINAL + "\nViews: 3000"}
+    change = compare_versions(
+        without_rule, rule_back, ignore_patterns=[r"^Views: \d+$"], reverted_to=first
+    )
+    assert change.kinds == [] and change.reverted_to_version_id is None
+
+
 def test_commentary_gets_change_rows_but_no_flags(db):
     save(db, ORIGINAL, kind="commentary")
     save(db, ORIGINAL + "\nUpdate: corrected the date.", kind="commentary")
