@@ -26,6 +26,7 @@ from crawler.page_limit import HELD_BACK
 from crawler.pipelines import ARCHIVE_ERROR, NOT_STORED
 from crawler.spiders import spider_class
 from storage.runs import (
+    ARCHIVE_READ,
     PAGE_LIMIT_STOP,
     close_abandoned_runs,
     fetch_results,
@@ -141,7 +142,7 @@ def crawl_sources(
     crawls = _Crawls(CrawlerProcess(base), base, db, db_path, options, wayback_url)
     for source in sources:
         if options.from_archive:
-            crawls.start(source, "archive", "Wayback Machine captures (--from-archive)")
+            crawls.start(source, "archive", f"{ARCHIVE_READ} (--from-archive)")
         elif options.mode == "backfill":
             crawls.start(source, "backfill").addCallback(crawls.fall_back_if_refused, source)
         else:
@@ -204,7 +205,7 @@ class _Crawls:
                 source.name,
                 refused,
             )
-            self.start(source, "archive", f"Wayback Machine captures: the site {refused}")
+            self.start(source, "archive", f"{ARCHIVE_READ}: the site {refused}")
 
     def finish(self) -> list[dict]:
         """Record every run; then raise the ``ArchiveError`` that stopped a crawl, if one did.

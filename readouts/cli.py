@@ -816,11 +816,13 @@ def verify(state: State, repair, as_json):
         left = verify_archive(state.db)
         output = {"ok": not left, "findings": [f.as_json() for f in left]}
         text = report.verify_findings(left)
+    gaps = crawl_gaps(state.db)
     try:
-        configured = list(state.sources.sources)  # a source taken out owes nothing more
+        configured = set(state.sources.sources)
     except BadSources:
-        configured = None
-    gaps = crawl_gaps(state.db, configured)
+        configured = None  # no sources file to tell: every source as configured
+    for gap in gaps:
+        gap["configured"] = configured is None or gap["source"] in configured
     output["crawl_gaps"] = gaps
     text = "\n".join(filter(None, [text, report.crawl_gaps(gaps)]))
     click.echo(json.dumps(output, indent=2, ensure_ascii=False) if as_json else text)

@@ -235,7 +235,7 @@ def crawl_gaps(gaps: list[dict[str, Any]], shown: int = 5) -> str:
         if gap["kind"] == "page":
             pages.setdefault(gap["source"], []).append(gap)
             continue
-        source, run, why = gap["source"], f"run {gap['run_id']}", _ended(gap)
+        source, run, why = _named(gap), f"run {gap['run_id']}", _ended(gap)
         if gap["kind"] == "backfill":
             span = f"from {gap['since'] or 'the start'} to {gap['until'] or 'today'}"
             lines.append(
@@ -244,7 +244,7 @@ def crawl_gaps(gaps: list[dict[str, Any]], shown: int = 5) -> str:
             )
         elif gap["kind"] == "recheck":
             lines.append(
-                f"- {source}: its last re-check ({run}) ended {why}; `readouts crawl {source}"
+                f"- {source}: its last re-check ({run}) ended {why}; `readouts crawl {gap['source']}"
                 " --recheck` re-checks the known pages it did not reach"
             )
         else:
@@ -254,7 +254,8 @@ def crawl_gaps(gaps: list[dict[str, Any]], shown: int = 5) -> str:
                 " listings past known items"
                 + (" (known pages: --recheck)" if gap["mode"] == "recheck" else "")
             )
-    for source, failed in pages.items():
+    for failed in pages.values():
+        source = _named(failed[0])
         listed = ", ".join(
             f"{gap['url']} ({_failure(gap)}, run {gap['run_id']})" for gap in failed[:shown]
         )
@@ -264,6 +265,12 @@ def crawl_gaps(gaps: list[dict[str, Any]], shown: int = 5) -> str:
             " a crawl that reaches them fetches them again (known pages: --recheck)"
         )
     return "\n".join(lines)
+
+
+def _named(gap: dict[str, Any]) -> str:
+    """The source of a gap, said to be missing from the sources file when it is."""
+    configured = gap.get("configured", True)
+    return gap["source"] if configured else f"{gap['source']} (not in the sources file)"
 
 
 def _ended(run: dict[str, Any]) -> str:

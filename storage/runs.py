@@ -100,6 +100,9 @@ def close_abandoned_runs(db: sqlite_utils.Database) -> int:
 
 # How a run stopped by ``--max-pages`` starts its message: it left pages it found unfetched.
 PAGE_LIMIT_STOP = "stopped at --max-pages"
+# How a run that read the Wayback Machine's captures starts its message: it walked none of the
+# site's listings, so it neither cuts a walk short nor completes one.
+ARCHIVE_READ = "Wayback Machine captures"
 
 
 def last_walk_cut_short(db: sqlite_utils.Database, source: str, before_run: int) -> bool:
@@ -109,8 +112,9 @@ def last_walk_cut_short(db: sqlite_utils.Database, source: str, before_run: int)
     did store."""
     row = db.execute(
         "SELECT outcome, message FROM runs WHERE source = ? AND mode IN ('monitor', 'recheck')"
-        " AND id < ? AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
-        [source, before_run],
+        " AND id < ? AND finished_at IS NOT NULL AND coalesce(message, '') NOT LIKE ? || '%'"
+        " ORDER BY id DESC LIMIT 1",
+        [source, before_run, ARCHIVE_READ],
     ).fetchone()
     return row is not None and (row[0] != "ok" or (row[1] or "").startswith(PAGE_LIMIT_STOP))
 
@@ -128,17 +132,22 @@ ORDER BY r.source, f.id
 
 
 def crawl_gaps(db: sqlite_utils.Database, sources: list[str] | None = None) -> list[dict[str, Any]]:
-    """What the crawls still owe the archive (of ``sources``, when given: the configured ones).
+    """What the crawls still owe the archive (of ``sources`` only, when given).
 
     Walks cut short (killed, failed, stopped at ``--max-pages``) that no later run filled: a
     source's last monitor or re-check run (the next of either walks past known items again);
     its last re-check (only a re-check fetches known items again); a backfill range's last run,
-    unless a later complete backfill covered the range. Then the pages whose latest answer was
-    a failure (how a run ends with "errors"). Not faults of the archive."""
+    unless a later complete backfill covered the range. Reads of the Wayback Machine's captures
+    count for none of these. Then the pages whose latest answer was a failure (how a run ends
+    with "errors"). Not faults of the archive."""
     columns = ["id", "source", "mode", "since", "until", "outcome", "message", "finished_at", "pid"]
     runs = [
         dict(zip(columns, row))
-        for row in db.execute(f"SELECT {', '.join(columns)} FROM runs ORDER BY id").fetchall()
+        for row in db.execute(
+            f"SELECT {', '.join(columns)} FROM runs WHERE coalesce(message, '') NOT LIKE ? || '%'"
+            " ORDER BY id",
+            [ARCHIVE_READ],
+        ).fetchall()
     ]
     for run in runs:
         running = run["finished_at"] is None and process_alive(run["pid"])

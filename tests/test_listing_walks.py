@@ -112,7 +112,7 @@ def test_verify_lists_what_the_crawls_still_owe_until_a_run_fills_it(tmp_path):
     assert gaps[0]["message"].startswith("stopped at --max-pages 1:")
     assert in_datasette.returncode == 0, in_datasette.stderr
     assert json.loads(in_datasette.stdout) == [
-        {key: value for key, value in gaps[1].items() if key != "kind"}
+        {key: value for key, value in gaps[1].items() if key not in ("kind", "configured")}
     ]
     assert json.loads(filled.stdout) == {"ok": True, "findings": [], "crawl_gaps": []}
 
@@ -161,15 +161,18 @@ def test_a_recheck_cut_short_stays_owed_until_a_recheck_ends_and_a_wider_backfil
     assert covered == []
 
 
-def test_a_source_taken_out_of_the_sources_file_owes_nothing(tmp_path):
+def test_what_a_source_taken_out_of_the_sources_file_owes_is_marked_so(tmp_path):
     with SiteServer() as site:
         readouts = _site_with_a_failing_second_page(site, tmp_path)
         assert readouts("crawl", "site").returncode == 1
-        owed = _owed(readouts)
         readouts.sources_path.write_text(
             readouts.sources_path.read_text().replace("[sources.site]", "[sources.renamed]"),
             encoding="utf-8",
         )
-        renamed = _owed(readouts)
-    assert owed == [("page", 1)]
-    assert renamed == []
+        renamed = readouts("verify")
+        gaps = json.loads(readouts("verify", "--json").stdout)["crawl_gaps"]
+    assert renamed.returncode == 0, renamed.stderr
+    assert renamed.stdout.splitlines()[2].startswith(
+        "- site (not in the sources file): 1 page whose last fetch failed:"
+    )
+    assert [(gap["source"], gap["configured"]) for gap in gaps] == [("site", False)]

@@ -10,7 +10,9 @@ import pytest
 from conftest import Readouts, query
 from news_site import NewsSite, article
 
+import storage
 from readouts.demo.server import LoggedRequest, Resource, SiteServer
+from storage.runs import ARCHIVE_READ, last_walk_cut_short
 
 CAPTURES = ["20230105120000", "20230210080000", "20230301000000"]
 EXPECTED_CDX = {
@@ -113,3 +115,26 @@ def test_a_backfill_the_site_refuses_falls_back_to_the_archive(tmp_path, db_path
         "message": "Wayback Machine captures: the site refused 2 of 2 fetches",
     }
     assert [v["origin"] for v in history(db_path)] == ["archive", "archive"]
+
+
+def test_a_read_of_the_archive_neither_fills_nor_cuts_short_a_walk_of_the_site(
+    tmp_path, db_path, server, wayback
+):
+    site = NewsSite(server, 1)
+    readouts = Readouts(db_path, sources_file(tmp_path, site, wayback))
+    year = ("--since", "2023-01-01", "--until", "2023-12-31")
+    assert readouts("crawl", "news", "--max-pages", "1").returncode == 0  # run 1: cut short
+    assert readouts("crawl", "news", *year, "--max-pages", "1").returncode == 0  # run 2
+    assert readouts("crawl", "news", *year, "--from-archive").returncode == 0  # run 3
+    owed = readouts("verify", "--json")
+
+    gaps = json.loads(owed.stdout)["crawl_gaps"]
+    assert [(gap["kind"], gap["run_id"]) for gap in gaps] == [("walk", 1), ("backfill", 2)]
+    # An archive read in monitor mode (no dates) does not end the catch-up the walk owes either.
+    db = storage.open_database(db_path)
+    try:
+        archive_read = storage.start_run(db, "news", "monitor")
+        storage.finish_run(db, archive_read, message=f"{ARCHIVE_READ} (--from-archive)")
+        assert last_walk_cut_short(db, "news", archive_read + 1)
+    finally:
+        db.close()
