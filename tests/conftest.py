@@ -25,6 +25,17 @@ DEMO_CRAWL_ORDERS = {
 }
 
 
+def crawl_each_demo_order(tmp_path: Path, demo_sources: Path):
+    """Crawl the demo site into one archive per order of ``DEMO_CRAWL_ORDERS``: yields the
+    order's name and its ``Readouts`` after each crawl, which succeeded."""
+    for name, crawls in DEMO_CRAWL_ORDERS.items():
+        readouts = Readouts(tmp_path / f"{name}.db", demo_sources)
+        for sources in crawls:
+            result = readouts("crawl", *sources)
+            assert result.returncode == 0, result.stderr
+            yield name, readouts
+
+
 @pytest.fixture(autouse=True)
 def no_embeddings_by_default(monkeypatch, request):
     """Loading the sentence-embedding model takes seconds in every child process: tests opt in

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import DEMO_CRAWL_ORDERS, Readouts, query
+from conftest import crawl_each_demo_order, query
 
 import storage
 from analysis.citations.align import align
@@ -440,13 +440,9 @@ def test_two_crawls_in_either_order_give_the_same_citations_and_flags(
     tmp_path, demo_sources, server
 ):
     archives = {}
-    for name, crawls in DEMO_CRAWL_ORDERS.items():
-        readouts = Readouts(tmp_path / f"{name}.db", demo_sources)
-        for sources in crawls:
-            result = readouts("crawl", *sources)
-            assert result.returncode == 0, result.stderr
+    for name, readouts in crawl_each_demo_order(tmp_path, demo_sources):
         db = storage.open_database(readouts.db_path)
-        archives[name] = _by_url(db)
+        archives[name] = _by_url(db)  # as the order's last crawl left it
         db.close()
     citations, flags = archives["commentary-first"]
     assert archives["readouts-first"] == (citations, flags)

@@ -15,7 +15,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import DEMO_CRAWL_ORDERS, Readouts, query
+from conftest import crawl_each_demo_order, query
 
 import storage
 from analysis import embeddings
@@ -278,18 +278,14 @@ def test_an_article_stored_before_the_readout_it_reports_gets_the_same_citation_
     flag job runs here with the stand-in: whichever comes first, the article or the readouts, the
     reported citations and their flags are the same, and ``verify`` finds nothing missing."""
     archives = {}
-    for name, crawls in DEMO_CRAWL_ORDERS.items():
-        readouts = Readouts(tmp_path / f"{name}.db", demo_sources)
-        for sources in crawls:
-            result = readouts("crawl", *sources)
-            assert result.returncode == 0, result.stderr
-            db = storage.open_database(readouts.db_path)
-            try:
-                run_flag_job(db)
-                assert verify(db) == []
-            finally:
-                db.close()
-        archives[name] = _reported_by_url(readouts.db_path, server)
+    for name, readouts in crawl_each_demo_order(tmp_path, demo_sources):
+        db = storage.open_database(readouts.db_path)
+        try:
+            run_flag_job(db)
+            assert verify(db) == []
+        finally:
+            db.close()
+        archives[name] = _reported_by_url(readouts.db_path, server)  # after the last crawl
     citations, flags = archives["commentary-first"]
     assert archives["readouts-first"] == (citations, flags)
     report, kremlin = content.AGENCY_REPORT_PATH, content.KREMLIN_CALL_PATH
