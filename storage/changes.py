@@ -59,12 +59,12 @@ def ignore_pattern_history(db: sqlite_utils.Database) -> dict[str, list[list[str
     history: dict[str, list[list[str]]] = {
         name: [patterns] for name, patterns in ignore_patterns_by_source(db).items() if patterns
     }
-    for name, patterns in db.execute(
+    for name, stored in db.execute(
         "SELECT source, patterns FROM source_ignore_patterns ORDER BY first_synced DESC"
     ).fetchall():
-        listed = history.setdefault(name, [])
-        if json.loads(patterns) not in listed:
-            listed.append(json.loads(patterns))
+        listed, patterns = history.setdefault(name, []), json.loads(stored)
+        if patterns not in listed:
+            listed.append(patterns)
     return history
 
 
