@@ -21,6 +21,7 @@ from readout_corpus import load_readouts
 
 import storage
 from flagging import citations
+from storage import citation_postings as postings
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,10 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     citations.index_readouts(db)
     citations.match_articles(db)
     first_job = time.perf_counter() - started
-    sizes = {
-        table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in ("citation_ngrams", "citation_article_ngrams")
-    }
+    readout_pairs = len(postings.all_pairs(db))
+    article_pairs = db.execute("SELECT count(*) FROM citation_article_ngrams").fetchone()[0]
 
     with storage.write_transaction(db):
         for number in late:
@@ -77,8 +76,8 @@ def main(argv: list[str] | None = None) -> None:
     db.close()
     print(
         f"{options.articles:,} articles and {options.readouts:,} readouts stored in {stored:.0f} s,"
-        f" matched by the flag job in {first_job:.0f} s; index {sizes['citation_ngrams']:,}"
-        f" readout rows, {sizes['citation_article_ngrams']:,} article rows, file {size_mb:.0f} MB"
+        f" matched by the flag job in {first_job:.0f} s; index {readout_pairs:,}"
+        f" readout pairs, {article_pairs:,} article pairs, file {size_mb:.0f} MB"
     )
     print(
         f"{len(late)} late readouts indexed in {elapsed:.2f} s:"

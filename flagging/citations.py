@@ -106,10 +106,16 @@ def recheck_drift(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[d
 def rebuild(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[dict[str, Any]]:
     """Recreate the index from the stored versions and match every article again."""
     with write_transaction(db):
-        index.clear(db)
-        for watermark in (INDEX_WATERMARK, ARTICLE_WATERMARK, DRIFT_WATERMARK):
-            set_state(db, watermark, 0)
+        clear_index(db)
     return index_readouts(db, params) + match_articles(db, params) + recheck_drift(db, params)
+
+
+def clear_index(db: sqlite_utils.Database) -> None:
+    """Empty the index and set the steps back to the first version, so that the next run
+    indexes every readout and matches every article again (the caller's transaction)."""
+    index.clear(db)
+    for watermark in (INDEX_WATERMARK, ARTICLE_WATERMARK, DRIFT_WATERMARK):
+        set_state(db, watermark, 0)
 
 
 STEPS = [index_readouts, match_articles, recheck_drift]

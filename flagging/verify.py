@@ -70,6 +70,8 @@ def verify(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[Finding]
         )
     }
     findings = checks.integrity(db) + checks.stored_bodies(db) + checks.content_hashes(db)
+    damaged = checks.damaged_postings(db)  # the index checks below would fail on them
+    findings += damaged
     for step, name, kind in (
         ("changes", CHANGES_WATERMARK, None),
         ("flags", VERSIONS_WATERMARK, None),
@@ -81,9 +83,11 @@ def verify(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[Finding]
             db, step, state[name], kind, indexed_count=name == citation_steps.INDEX_WATERMARK
         )
     findings += checks.missing_changes(db, state[CHANGES_WATERMARK])
-    findings += checks.missing_index_rows(db, state[citation_steps.INDEX_WATERMARK], params)
+    if not damaged:
+        findings += checks.missing_index_rows(db, state[citation_steps.INDEX_WATERMARK], params)
     findings += checks.citation_spans(db)
-    for article in checks.matched_articles(db, state[citation_steps.ARTICLE_WATERMARK]):
+    matched = checks.matched_articles(db, state[citation_steps.ARTICLE_WATERMARK])
+    for article in [] if damaged else matched:
         found = {c.readout_id for c in citation_steps.find_citations(db, article, params)}
         findings += checks.citation_findings(article, found)
     findings += checks.missing_profiles(db, state[COUNTERPARTS_WATERMARK])
@@ -125,6 +129,8 @@ def _prepare(db: sqlite_utils.Database, findings: list[Finding]) -> None:
         return min(ids) if ids else None
 
     with write_transaction(db):
+        if any(f.check == checks.POSTINGS for f in findings):
+            citation_steps.clear_index(db)  # the steps index and match everything again
         if any(f.check == checks.FULL_TEXT for f in findings):
             checks.rebuild_full_text(db)
         index = [i for f in findings if f.check == checks.INDEX for i in f.ids]

@@ -1,14 +1,15 @@
 """The inverted index of rare word n-grams over readouts, kept in SQLite.
 
-``citation_ngrams`` holds one row per (n-gram hash, readout): all versions of a readout share
-its rows, so an article quoting words a readout has since dropped still finds it. Boilerplate is
-kept out by document frequency: once an n-gram is in more than ``max_readouts_per_ngram``
-readouts it takes no further rows (its ``max + 1`` rows mark it as common) and lookups ignore
-it. The index is derived data: ``rebuild`` recreates it from ``versions`` at any time, and
+The index holds (n-gram hash, readout) pairs, packed by hash bucket in ``citation_postings``
+(``storage.citation_postings``): all versions of a readout share its pairs, so an article
+quoting words a readout has since dropped still finds it. Boilerplate is kept out by document
+frequency: once an n-gram is in more than ``max_readouts_per_ngram`` readouts it takes no
+further pairs (its ``max + 1`` pairs mark it as common) and lookups ignore it. The index is
+derived data: ``rebuild`` recreates it from ``versions`` at any time, and
 ``citation_indexed_versions`` records which readout versions it holds.
 
-A lookup is one query per article (the article's n-gram hashes passed as one JSON array);
-indexing a new readout version is one ``INSERT … SELECT`` that skips the common ones.
+A lookup is one query per article (the buckets of its n-gram hashes passed as one JSON array);
+indexing a batch of readout versions reads and rewrites the buckets its n-grams fall in.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -26,11 +26,17 @@ from analysis.citations.candidates import rank_candidates
 from analysis.citations.links import url_key
 from analysis.citations.params import DEFAULT, Params
 from analysis.citations.text import Words, index_hashes
+from storage.citation_postings import (
+    TABLE,
+    add_pairs,
+    all_pairs,
+    buckets_of,
+    pairs_for,
+    pairs_in_buckets,
+)
 from storage.timeutil import utc_now
 
 logger = logging.getLogger(__name__)
-
-_IN_HASHES = "hash IN (SELECT value FROM json_each(?))"
 
 
 def index_version(
@@ -74,23 +80,13 @@ def index_versions(db: Any, rows: list[dict[str, Any]], params: Params = DEFAULT
     readouts = np.repeat([row["document_id"] for row in rows], [len(h) for h in per_row])
     added = Added()
     if len(hashes):
-        # A join, not ``IN``: the distinct hashes are sorted already, and ``IN`` would copy them
-        # into a temporary B-tree first.
-        found = conn.execute(
-            "SELECT n.hash, n.readout_id FROM json_each(?) j"
-            " JOIN citation_ngrams n ON n.hash = j.value",
-            [json.dumps(_distinct(hashes).tolist())],
-        ).fetchall()
-        stored = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=2 * len(found))
-        stored = stored.reshape(-1, 2)
+        stored = pairs_in_buckets(conn, buckets_of(hashes))  # read once, for both
         new_hashes, new_readouts = _admitted(
             hashes, readouts, stored, params.max_readouts_per_ngram + 1
         )
         added.hashes = new_hashes
         added.pairs = list(zip(new_hashes.tolist(), new_readouts.tolist()))
-        conn.executemany(
-            "INSERT OR IGNORE INTO citation_ngrams (hash, readout_id) VALUES (?, ?)", added.pairs
-        )
+        add_pairs(conn, np.stack([new_hashes, new_readouts], axis=1), held=stored)
     now = utc_now()
     conn.executemany(
         "INSERT OR IGNORE INTO citation_indexed_versions (version_id, readout_id, indexed_at)"
@@ -188,18 +184,11 @@ def articles_citing(db: Any, added: Added, params: Params = DEFAULT) -> dict[int
             [json.dumps(_distinct(added.hashes).tolist())],
         ).fetchall():
             holders.setdefault(hash_, []).append(article_id)
-        rare = {
-            hash_
-            for (hash_,) in db.execute(
-                "SELECT p.value FROM json_each(?) p WHERE (SELECT count(*) FROM (SELECT 1"
-                " FROM citation_ngrams WHERE hash = p.value LIMIT ?)) <= ?",
-                [
-                    json.dumps(sorted(holders)),
-                    params.max_readouts_per_ngram + 1,
-                    params.max_readouts_per_ngram,
-                ],
-            ).fetchall()
-        }
+        held, readouts = np.unique(
+            pairs_for(db, np.array(sorted(holders), dtype=np.int64))[:, 0],
+            return_counts=True,
+        )
+        rare = set(held[readouts <= params.max_readouts_per_ngram].tolist())
         shared: Counter = Counter()
         for hash_, readout_id in added.pairs if rare else ():
             if hash_ in rare:
@@ -229,19 +218,15 @@ def lookup(
     hashes = article.ngram_hashes(params.index_n)
     if not len(hashes):
         return {}
-    rows = db.execute(
-        f"SELECT hash, readout_id FROM citation_ngrams WHERE {_IN_HASHES}",
-        [json.dumps(np.unique(hashes).tolist())],
-    ).fetchall()
     postings: dict[int, list[int]] = {}
-    for hash_, readout_id in rows:
+    for hash_, readout_id in pairs_for(db, hashes).tolist():
         postings.setdefault(hash_, []).append(readout_id)
     return rank_candidates(hashes, postings, params, readouts)
 
 
 def clear(db: Any) -> None:
     for table in (
-        "citation_ngrams",
+        TABLE,
         "citation_indexed_versions",
         "citation_url_keys",
         "citation_article_ngrams",
@@ -273,8 +258,8 @@ def readout_count(db: Any) -> int:
 
 
 def index_size(db: Any) -> dict[str, int]:
-    rows = db.execute("SELECT count(*), count(DISTINCT readout_id) FROM citation_ngrams").fetchone()
-    return {"rows": rows[0], "readouts": rows[1]}
+    pairs = all_pairs(db)
+    return {"rows": len(pairs), "readouts": len(np.unique(pairs[:, 1]))}
 
 
 def linked_readouts(db: Any, links: list[str]) -> set[int]:

@@ -24,6 +24,7 @@ import sqlite_utils
 from analysis.citations.params import DEFAULT, Params
 from storage.archive import save_archived_version
 from storage.citation_index import readout_count
+from storage.citation_postings import all_pairs
 from storage.database import write_transaction
 from storage.documents import Snapshot
 from storage.pages import save_page
@@ -56,12 +57,7 @@ def index_snapshot(db: sqlite_utils.Database, params: Params = DEFAULT) -> Index
     n-grams that are rare in this archive, as the flag job's lookups count them."""
     with write_transaction(db):
         rare = params.rare_limit(readout_count(db))
-        rows = db.execute(
-            "SELECT hash, readout_id FROM citation_ngrams WHERE hash IN"
-            " (SELECT hash FROM citation_ngrams GROUP BY hash HAVING count(*) <= ?)"
-            " ORDER BY hash, readout_id",
-            [rare],
-        ).fetchall()
+        pairs = all_pairs(db)
         url_keys = dict(db.execute("SELECT key, readout_id FROM citation_url_keys").fetchall())
         versions: dict[int, list[tuple[int, str]]] = {}
         for version_id, readout_id, text in db.execute(
@@ -70,7 +66,8 @@ def index_snapshot(db: sqlite_utils.Database, params: Params = DEFAULT) -> Index
             " ORDER BY v.document_id, v.version"
         ):
             versions.setdefault(readout_id, []).append((version_id, text or ""))
-    pairs = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    holders = np.unique(pairs[:, 0], return_counts=True)[1]
+    pairs = pairs[np.repeat(holders <= rare, holders)]  # pairs are sorted by hash
     return IndexSnapshot(
         hashes=pairs[:, 0].copy(),
         readout_ids=pairs[:, 1].astype(np.int32),

@@ -21,6 +21,7 @@ from analysis.citations.text import words_of
 from storage.bodies import DamagedBody
 from storage.captures import restore_payload
 from storage.changes import ignore_pattern_history
+from storage.citation_postings import TABLE, damaged_buckets, pairs_for
 from storage.citations import REPORTED
 from storage.normalize import content_hash
 from storage.pages import restore_page
@@ -38,6 +39,7 @@ DUPLICATE_FLAG_KEYS = "duplicate_flag_keys"
 PENDING = "pending"
 CHANGES = "changes"
 INDEX = "citation_index"
+POSTINGS = "citation_postings"
 CITATION_SPANS = "citation_spans"
 CITATIONS = "citations"
 PROFILES = "event_profiles"
@@ -207,6 +209,15 @@ def missing_changes(db: Any, watermark: int) -> list[Finding]:
     ]
 
 
+def damaged_postings(db: Any) -> list[Finding]:
+    """Citation-index rows that do not decode (``storage.citation_postings``): lookups and
+    indexing fail on them, and which pairs they held is unknown, so a repair rebuilds the
+    index. ``ids`` are the buckets."""
+    return [
+        Finding(POSTINGS, f"{TABLE} {reason}", [bucket]) for bucket, reason in damaged_buckets(db)
+    ]
+
+
 def missing_index_rows(db: Any, watermark: int, params: Params = DEFAULT) -> list[Finding]:
     """Readout versions missing from the citation index, wholly or in part.
 
@@ -240,18 +251,17 @@ def missing_index_rows(db: Any, watermark: int, params: Params = DEFAULT) -> lis
     ).fetchall()
     for version_id, readout_id, text, url, has_url_key in indexed:
         hashes = np.unique(words_of(text or "").ngram_hashes(params.index_n))
-        missing = db.execute(
-            "SELECT count(*) FROM json_each(:hashes) WHERE NOT EXISTS (SELECT 1 FROM"
-            " citation_ngrams WHERE hash = value AND readout_id = :readout) AND (SELECT count(*)"
-            " FROM (SELECT 1 FROM citation_ngrams WHERE hash = value LIMIT :cap)) < :cap",
-            {"hashes": json.dumps(hashes.tolist()), "readout": readout_id, "cap": cap},
-        ).fetchone()[0]
+        stored = pairs_for(db, hashes)
+        held, holders = np.unique(stored[:, 0], return_counts=True)
+        present = set(stored[stored[:, 1] == readout_id, 0].tolist())
+        common = set(held[holders >= cap].tolist())
+        missing = sum(1 for h in hashes.tolist() if h not in present and h not in common)
         if missing:
             findings.append(
                 Finding(
                     INDEX,
                     f"readout version {version_id} lacks {missing} of its {len(hashes)}"
-                    " n-gram rows in the citation index",
+                    " n-grams in the citation index",
                     [version_id],
                 )
             )

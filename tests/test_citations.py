@@ -17,6 +17,7 @@ from analysis.citations.text import WORD, fold, index_hashes, words_of
 from flagging import run_flag_job
 from readouts.demo import content
 from storage import citation_index as index
+from storage import citation_postings as postings
 
 NBSP = "\u00a0"
 BOILERPLATE = "The leaders agreed to maintain contacts."
@@ -574,10 +575,10 @@ def test_a_batch_admits_the_rows_its_versions_indexed_one_by_one_would(tmp_path)
         db = storage.open_database(tmp_path / f"{len(batches)}.db")
         with storage.write_transaction(db):
             # An older readout holds the first shared n-gram: one of its max + 1 rows.
-            db.execute("INSERT INTO citation_ngrams VALUES (?, 99)", [first_shared])
+            postings.add_pairs(db.conn, np.array([[first_shared, 99]]))
             for batch in batches:
                 index.index_versions(db, [{**row, "url": None} for row in batch], params)
-        tables.append(db.execute("SELECT * FROM citation_ngrams ORDER BY 1, 2").fetchall())
+        tables.append(postings.all_pairs(db).tolist())
     assert tables[0] == tables[1]
     holders = [readout for hash_, readout in tables[0] if hash_ == first_shared]
     assert holders == [2, 3, 4, 99]  # the stored one, then the first in version order (2, 3, 4)

@@ -22,12 +22,14 @@ from flagging import citations, run_flag_job
 from readouts.cli import cli
 from readouts.export import Selection, write_warc
 from storage import captures
+from storage import citation_postings as postings
 from storage.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
     _fold_yo_in_the_citation_index,
     _narrow_citation_hashes,
     _number_citations_once,
+    _pack_citation_postings,
     _share_capture_headers,
 )
 
@@ -253,9 +255,21 @@ def test_captures_of_the_previous_schema_export_the_same_records_with_each_heade
 
 def index_rows(db) -> dict[str, set]:
     return {
-        table: set(db.execute(f"SELECT * FROM {table}").fetchall())
-        for table in ("citation_ngrams", "citation_article_ngrams")
+        "readouts": set(map(tuple, postings.all_pairs(db).tolist())),
+        "articles": set(db.execute("SELECT * FROM citation_article_ngrams").fetchall()),
     }
+
+
+def keep_the_index_as_releases_before_postings_did(db) -> None:
+    """The readouts' index as releases before schema 29 stored it: a row per pair."""
+    db.execute(
+        "CREATE TABLE citation_ngrams (hash INTEGER NOT NULL, readout_id INTEGER NOT NULL,"
+        " PRIMARY KEY (hash, readout_id)) WITHOUT ROWID"
+    )
+    db.conn.executemany(
+        "INSERT INTO citation_ngrams VALUES (?, ?)", postings.all_pairs(db).tolist()
+    )
+    db.execute(f"DROP TABLE {postings.TABLE}")
 
 
 def test_archive_indexed_with_63_bit_hashes_upgrades_to_the_index_and_citations_of_today(
@@ -273,6 +287,7 @@ def test_archive_indexed_with_63_bit_hashes_upgrades_to_the_index_and_citations_
         readout_words.cache_clear()  # Words an earlier test cached keep 31-bit hashes
         citations.rebuild(db)
         readout_words.cache_clear()  # and these, the 63-bit ones
+    keep_the_index_as_releases_before_postings_did(db)
     assert db.execute("SELECT max(hash) FROM citation_ngrams").fetchone()[0] >= 1 << 31
     assert citation_rows(db) == cited
     db.execute(f"PRAGMA user_version = {MIGRATIONS.index(_narrow_citation_hashes)}")
@@ -282,8 +297,6 @@ def test_archive_indexed_with_63_bit_hashes_upgrades_to_the_index_and_citations_
     try:
         assert index_rows(db) == fresh
         assert citation_rows(db) == cited
-        _narrow_citation_hashes(db)  # idempotent: the rows are 31-bit already
-        assert index_rows(db) == fresh
         assert [r[0] for r in db.execute("PRAGMA integrity_check")] == ["ok"]
     finally:
         db.close()
@@ -334,17 +347,37 @@ def test_a_russian_archive_indexed_before_yo_was_read_as_ye_finds_the_quotes_it_
         run_flag_job(db)
         readout_words.cache_clear()
     assert db.execute("SELECT count(*) FROM citations").fetchone()[0] == 0
+    keep_the_index_as_releases_before_postings_did(db)
     assert db.execute("SELECT count(*) FROM citation_ngrams").fetchone()[0] > 0
     db.execute(f"PRAGMA user_version = {MIGRATIONS.index(_fold_yo_in_the_citation_index)}")
     db.close()
 
     db = storage.open_database(db_path)  # the upgrade
     try:
-        assert db.execute("SELECT count(*) FROM citation_ngrams").fetchone()[0] == 0
+        assert not any(index_rows(db).values())
         flags = run_flag_job(db)
         assert [(f["kind"], f["related_document_id"]) for f in flags] == [
             ("new_citation", readout.document_id)
         ]
+    finally:
+        db.close()
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "verify"])
+    assert result.exit_code == 0 and result.output.startswith("The archive is whole"), result.output
+
+
+def test_an_index_kept_a_row_a_pair_is_packed_pair_for_pair_on_upgrade(readouts, db_path):
+    assert readouts("crawl", "demo-kremlin", "demo-whitehouse", "demo-commentary").returncode == 0
+    db = storage.open_database(db_path)
+    before = index_rows(db)
+    assert all(before.values())
+    keep_the_index_as_releases_before_postings_did(db)
+    db.execute(f"PRAGMA user_version = {MIGRATIONS.index(_pack_citation_postings)}")
+    db.close()
+
+    db = storage.open_database(db_path)  # the upgrade
+    try:
+        assert index_rows(db) == before
+        assert "citation_ngrams" not in db.table_names()
     finally:
         db.close()
     result = CliRunner().invoke(cli, ["--db", str(db_path), "verify"])

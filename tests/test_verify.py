@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import Readouts, query
@@ -13,6 +14,7 @@ import storage
 from flagging import reported, run_flag_job
 from readouts.cli import cli
 from scheduler.sources import SourcesError, load_sources
+from storage import citation_postings as postings
 
 ALL = ("demo-kremlin", "demo-whitehouse", "demo-commentary")
 
@@ -42,7 +44,7 @@ CLEAN = (
 
 
 def damage(db_path) -> list[str]:
-    """Delete all citations, one readout version's index entry, some n-gram rows of another, one
+    """Delete all citations, one readout version's index entry, some n-grams of another, one
     changes row and one FTS row; return the lines ``verify`` should print, in its order."""
     db = storage.open_database(db_path)
     try:
@@ -54,21 +56,21 @@ def damage(db_path) -> list[str]:
             0
         ]
         db.execute("DELETE FROM citation_indexed_versions WHERE version_id = ?", [unindexed])
-        # A readout of one version, indexed: five of its n-gram rows go.
+        # A readout of one version, indexed: five of its n-grams go.
         version, readout = db.execute(
             "SELECT max(v.id), v.document_id FROM versions v JOIN documents d"
             " ON d.id = v.document_id WHERE d.kind = 'readout' AND v.id != ?"
             " GROUP BY v.document_id HAVING count(*) = 1 ORDER BY v.document_id DESC LIMIT 1",
             [unindexed],
         ).fetchone()
-        ngrams = db.execute(
-            "SELECT count(*) FROM citation_ngrams WHERE readout_id = ?", [readout]
-        ).fetchone()[0]
-        db.execute(
-            "DELETE FROM citation_ngrams WHERE readout_id = ? AND hash IN (SELECT hash FROM"
-            " citation_ngrams WHERE readout_id = ? ORDER BY hash LIMIT 5)",
-            [readout, readout],
-        )
+        pairs = postings.all_pairs(db)
+        ngrams = int((pairs[:, 1] == readout).sum())
+        lost = pairs[pairs[:, 1] == readout][:5]
+        buckets = np.unique(lost[:, 0] >> postings.SHIFT)
+        kept = pairs[np.isin(pairs[:, 0] >> postings.SHIFT, buckets)]
+        kept = kept[~(np.isin(kept[:, 0], lost[:, 0]) & (kept[:, 1] == readout))]
+        db.execute(f"DELETE FROM {postings.TABLE} WHERE bucket IN ({','.join(map(str, buckets))})")
+        db.conn.executemany(f"INSERT INTO {postings.TABLE} VALUES (?, ?)", postings.packed(kept))
         fts = db.execute("SELECT min(id) FROM versions").fetchone()[0]
         # An external-content FTS5 row is deleted by giving its indexed values back.
         title, text = db.execute("SELECT title, text FROM versions WHERE id = ?", [fts]).fetchone()
@@ -82,7 +84,7 @@ def damage(db_path) -> list[str]:
     return [
         f"- version {change} has no changes row (what changed since the version before)",
         f"- readout version {unindexed} is not in the citation index",
-        f"- readout version {version} lacks 5 of its {ngrams} n-gram rows in the citation index",
+        f"- readout version {version} lacks 5 of its {ngrams} n-grams in the citation index",
         *(
             f"- article {article} cites readout {readout} but has no citations row for it"
             for article, readout in sorted(cited)
@@ -101,6 +103,33 @@ def shift_first_span(db_path) -> int:
         return citation
     finally:
         db.close()
+
+
+def test_a_damaged_index_bucket_is_named_and_repair_rebuilds_the_index_to_the_same_citations(
+    crawled,
+):
+    citations = rows(crawled, "SELECT id, article_id, readout_id, spans FROM citations")
+    flags = rows(crawled, "SELECT id, key FROM flags ORDER BY id")
+    index = rows(crawled, "SELECT bucket, postings FROM citation_postings ORDER BY bucket")
+    bucket = index[len(index) // 2][0]
+    db = storage.open_database(crawled)
+    with db.conn:
+        db.execute("UPDATE citation_postings SET postings = x'03' WHERE bucket = ?", [bucket])
+    db.close()
+
+    result = verify(crawled)
+    assert result.exit_code == 1
+    assert (
+        result.output
+        == f"1 problem found:\n- citation_postings bucket {bucket} holds no postings\n"
+    )
+
+    result = verify(crawled, "--repair")
+    assert result.exit_code == 0, result.output
+    assert verify(crawled).output == CLEAN
+    assert rows(crawled, "SELECT id, article_id, readout_id, spans FROM citations") == citations
+    assert rows(crawled, "SELECT id, key FROM flags ORDER BY id") == flags  # none raised twice
+    assert rows(crawled, "SELECT bucket, postings FROM citation_postings ORDER BY bucket") == index
 
 
 def test_verify_names_deleted_rows_repair_restores_them_once_and_a_second_verify_is_clean(
@@ -357,7 +386,8 @@ def test_a_version_edited_by_hand_is_named_and_repair_derives_nothing_from_it(cr
     finally:
         db.close()
     derived = (
-        "SELECT (SELECT count(*) || ':' || total(hash) FROM citation_ngrams),"
+        "SELECT (SELECT group_concat(bucket || ':' || hex(postings)) FROM"
+        " (SELECT * FROM citation_postings ORDER BY bucket)),"
         " (SELECT group_concat(version_id) FROM citation_indexed_versions),"
         " (SELECT group_concat(key) FROM flags), (SELECT group_concat(id || spans) FROM citations)"
     )

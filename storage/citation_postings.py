@@ -1,0 +1,211 @@
+"""The citation index's (n-gram hash, readout) pairs, packed by hash bucket.
+
+A readout's 4-grams are as many as its words, and a ``WITHOUT ROWID`` row per pair cost some
+13.6 bytes (4 of hash, 2 of readout id, the rest SQLite's cell and page overhead): more than
+the Russian text itself on disk, two and a half times the English. One row per *bucket* of
+hashes holds its pairs in 4 bytes each (6 once readout ids pass 65,535). The price: indexing
+rewrites each bucket it adds to, and a lookup decodes its buckets whole, so a bucket's size
+follows the number of readouts. Readouts number thousands, articles millions: the articles'
+n-grams (``citation_article_ngrams``) keep a row per pair.
+
+The format, for tools that read the archive: in ``citation_postings``, ``bucket`` is
+``hash >> 16`` and ``postings`` is one byte W (2 or 4, the width of the readout ids), then n
+little-endian ``uint16`` (each hash's low 16 bits), then n little-endian unsigned W-byte
+readout ids; the pairs are sorted by hash, then readout, and each is held once.
+``hash = bucket << 16 | low``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+import numpy as np
+
+TABLE = "citation_postings"
+SHIFT = 16
+
+
+def create_table(db: Any) -> None:
+    db.execute(
+        f"CREATE TABLE IF NOT EXISTS {TABLE} (bucket INTEGER PRIMARY KEY, postings BLOB NOT NULL)"
+    )
+
+
+class DamagedPostings(ValueError):
+    """A stored bucket that does not decode: only rebuilding the index mends it."""
+
+
+def decoded(rows: list[tuple[int, bytes]]) -> np.ndarray:
+    """The pairs of stored (bucket, postings) rows, in row order: an array of shape (k, 2).
+    All rows are decoded at once (an article's lookup reads a thousand buckets)."""
+    if not rows:
+        return np.zeros((0, 2), dtype=np.int64)
+    buckets, blobs = zip(*rows)
+    layout = _Layout(np.array(buckets, dtype=np.int64), blobs)
+    if layout.damaged:
+        raise DamagedPostings(layout.damaged[0][1])
+    return layout.pairs()
+
+
+def packed(pairs: np.ndarray) -> list[tuple[int, bytes]]:
+    """(bucket, postings) rows of sorted, distinct (hash, readout) pairs."""
+    if not len(pairs):
+        return []
+    hashes, readouts = pairs[:, 0], pairs[:, 1]
+    buckets = hashes >> SHIFT
+    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+    counts = np.diff(np.r_[starts, len(pairs)])
+    widths = np.where(np.maximum.reduceat(readouts, starts) > 0xFFFF, 4, 2)
+    sizes = 1 + counts * (2 + widths)
+    offsets = np.r_[0, np.cumsum(sizes)]
+    out = np.zeros(offsets[-1], dtype=np.uint8)
+    out[offsets[:-1]] = widths
+    row = np.repeat(np.arange(len(starts)), counts)
+    at = np.arange(len(pairs)) - starts[row]  # each pair's place in its bucket
+    low_at = offsets[row] + 1 + 2 * at
+    readout_at = offsets[row] + 1 + 2 * counts[row] + widths[row] * at
+    for byte in range(4):
+        if byte < 2:
+            out[low_at + byte] = (hashes >> (8 * byte)) & 0xFF
+        wide = widths[row] > byte
+        out[readout_at[wide] + byte] = (readouts[wide] >> (8 * byte)) & 0xFF
+    data = out.tobytes()
+    return [
+        (bucket, data[a:b])
+        for bucket, a, b in zip(
+            buckets[starts].tolist(), offsets[:-1].tolist(), offsets[1:].tolist()
+        )
+    ]
+
+
+class _Layout:
+    """Where each stored row's width, low halves and readout ids lie in the rows joined."""
+
+    def __init__(self, buckets: np.ndarray, blobs: tuple[bytes, ...]) -> None:
+        self.buckets = buckets
+        blobs = tuple(b if isinstance(b, bytes) else b"" for b in blobs)
+        self.data = np.frombuffer(b"".join(blobs) + bytes(4), dtype=np.uint8)
+        sizes = np.array([len(b) for b in blobs], dtype=np.int64)
+        self.offsets = np.r_[0, np.cumsum(sizes)[:-1]]
+        self.widths = np.where(sizes > 0, self.data[self.offsets], 0).astype(np.int64)
+        self.counts = (sizes - 1) // np.maximum(2 + self.widths, 1)
+        whole = np.isin(self.widths, (2, 4)) & (sizes == 1 + self.counts * (2 + self.widths))
+        self.damaged = [
+            (bucket, _why(bucket, size, width))
+            for bucket, size, width in zip(
+                buckets[~whole].tolist(), sizes[~whole].tolist(), self.widths[~whole].tolist()
+            )
+        ]
+
+    def pairs(self) -> np.ndarray:
+        counts = self.counts
+        row = np.repeat(np.arange(len(counts)), counts)
+        at = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
+        low_at = self.offsets[row] + 1 + 2 * at
+        width = self.widths[row]
+        readout_at = self.offsets[row] + 1 + 2 * counts[row] + width * at
+        data = self.data.astype(np.int64)
+        hashes = (self.buckets[row] << SHIFT) | data[low_at] | (data[low_at + 1] << 8)
+        readouts = data[readout_at] | (data[readout_at + 1] << 8)
+        wide = width == 4
+        readouts[wide] |= (data[readout_at[wide] + 2] << 16) | (data[readout_at[wide] + 3] << 24)
+        return np.stack([hashes, readouts], axis=1)
+
+
+def _why(bucket: int, size: int, width: int) -> str:
+    if width not in (2, 4):
+        return f"bucket {bucket} holds no postings"
+    return f"bucket {bucket} holds {size} bytes, not whole pairs of width {width}"
+
+
+def pairs_for(db: Any, hashes: np.ndarray) -> np.ndarray:
+    """The stored (hash, readout) pairs of these hashes, sorted: an array of shape (k, 2)."""
+    wanted = np.unique(np.asarray(hashes, dtype=np.int64))
+    if not len(wanted):
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = pairs_in_buckets(db, buckets_of(wanted))
+    found = np.searchsorted(wanted, pairs[:, 0]).clip(max=len(wanted) - 1)
+    return pairs[wanted[found] == pairs[:, 0]]
+
+
+def all_pairs(db: Any) -> np.ndarray:
+    """Every stored pair, sorted: an array of shape (k, 2)."""
+    rows = db.execute(f"SELECT bucket, postings FROM {TABLE} ORDER BY bucket")
+    return _joined(rows.fetchall())
+
+
+def add_pairs(db: Any, pairs: np.ndarray, held: np.ndarray | None = None) -> None:
+    """Store these (hash, readout) pairs, merged into their buckets (a pair held already is kept
+    once). ``held``: every stored pair of those buckets, when the caller has read them
+    (``pairs_in_buckets``) in this transaction. The caller owns the transaction: each bucket is
+    read, then written whole."""
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    if not len(pairs):
+        return
+    if pairs[:, 1].min() < 0 or pairs[:, 1].max() > 0xFFFFFFFF:
+        raise ValueError("readout ids must fit in 32 bits")
+    if held is None:
+        held = pairs_in_buckets(db, buckets_of(pairs[:, 0]))
+    merged = np.concatenate([held, pairs])
+    merged = merged[np.lexsort((merged[:, 1], merged[:, 0]))]
+    first = np.r_[True, (merged[1:] != merged[:-1]).any(axis=1)]  # each pair once
+    db.executemany(
+        f"INSERT INTO {TABLE} (bucket, postings) VALUES (?, ?)"
+        " ON CONFLICT (bucket) DO UPDATE SET postings = excluded.postings",
+        packed(merged[first]),
+    )
+
+
+def buckets_of(hashes: np.ndarray) -> np.ndarray:
+    """The buckets these hashes fall in, sorted."""
+    return np.unique(np.asarray(hashes, dtype=np.int64) >> SHIFT)
+
+
+def pairs_in_buckets(db: Any, buckets: np.ndarray) -> np.ndarray:
+    """Every stored pair of these buckets (sorted), sorted."""
+    # A join, not ``IN``: the buckets are sorted already, and ``IN`` would copy them into a
+    # temporary B-tree first.
+    rows = db.execute(
+        f"SELECT p.bucket, p.postings FROM json_each(?) j JOIN {TABLE} p ON p.bucket = j.value",
+        [json.dumps(np.asarray(buckets).tolist())],
+    ).fetchall()
+    return _joined(rows)
+
+
+def packed_stream(rows: Iterable[tuple[int, int]], chunk: int = 200_000) -> Iterator[tuple]:
+    """``packed`` for (hash, readout) rows read in key order from a cursor, without holding them
+    all: a bucket is written once the rows have moved past it."""
+    rows = iter(rows)
+    carry = np.zeros((0, 2), dtype=np.int64)
+    while True:
+        block = list(islice(rows, chunk))
+        pairs = np.concatenate([carry, np.array(block, dtype=np.int64).reshape(-1, 2)])
+        if not block:
+            yield from packed(pairs)
+            return
+        last = pairs[-1, 0] >> SHIFT
+        complete = (pairs[:, 0] >> SHIFT) < last
+        yield from packed(pairs[complete])
+        carry = pairs[~complete]
+
+
+def damaged_buckets(db: Any) -> list[tuple[int, str]]:
+    """The buckets that do not decode, each with why."""
+    rows = db.execute(f"SELECT bucket, postings FROM {TABLE}").fetchall()
+    if not rows:
+        return []
+    buckets, blobs = zip(*rows)
+    return _Layout(np.array(buckets, dtype=np.int64), blobs).damaged
+
+
+def _joined(rows: list[tuple[int, bytes]]) -> np.ndarray:
+    try:
+        return decoded(rows)
+    except DamagedPostings as error:
+        raise DamagedPostings(
+            f"{TABLE} {error}: the citation index is damaged;"
+            " `readouts citations --rebuild-index` rebuilds it"
+        ) from error
