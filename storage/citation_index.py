@@ -27,6 +27,7 @@ from analysis.citations.links import url_key
 from analysis.citations.params import DEFAULT, Params
 from analysis.citations.text import Words, index_hashes
 from storage.citation_postings import (
+    SHIFT,
     TABLE,
     add_pairs,
     all_pairs,
@@ -37,6 +38,7 @@ from storage.citation_postings import (
 from storage.timeutil import utc_now
 
 logger = logging.getLogger(__name__)
+SLICE_BUCKETS = 2048  # of 32,768: a batch touching every bucket reads the index in 16 slices
 
 
 def index_version(
@@ -68,25 +70,33 @@ class Added:
 def index_versions(db: Any, rows: list[dict[str, Any]], params: Params = DEFAULT) -> Added:
     """Add a batch of readout versions (``id``, ``document_id``, ``text``, ``url``).
 
-    The n-grams of the whole batch are hashed together and compared with the index in one
-    query: an n-gram takes a row for a readout only while fewer than ``max + 1`` readouts have
-    one (readouts of the batch count in version order), and the new rows go in sorted, in one
-    ``executemany``. ``db`` is a sqlite-utils Database or a sqlite3 connection; the caller owns
-    the transaction.
+    The n-grams of the whole batch are hashed together and compared with the index: an n-gram
+    takes a pair for a readout only while fewer than ``max + 1`` readouts have one (readouts of
+    the batch count in version order). The buckets the batch falls in are read and rewritten a
+    slice of ``SLICE_BUCKETS`` at a time, so a backfill's batch holds a slice of the index in
+    memory, not all of it. ``db`` is a sqlite-utils Database or a sqlite3 connection; the
+    caller owns the transaction.
     """
     conn = getattr(db, "conn", db)
     per_row = [index_hashes(row["text"] or "", params.index_n) for row in rows]
     hashes = np.concatenate(per_row) if per_row else np.zeros(0, dtype=np.int64)
     readouts = np.repeat([row["document_id"] for row in rows], [len(h) for h in per_row])
     added = Added()
-    if len(hashes):
-        stored = pairs_in_buckets(conn, buckets_of(hashes))  # read once, for both
-        new_hashes, new_readouts = _admitted(
-            hashes, readouts, stored, params.max_readouts_per_ngram + 1
+    touched = buckets_of(hashes)
+    new = []
+    for part in np.array_split(touched, -(-len(touched) // SLICE_BUCKETS)) if len(touched) else []:
+        inside = (hashes >> SHIFT >= part[0]) & (hashes >> SHIFT <= part[-1])
+        stored = pairs_in_buckets(conn, part)  # read once, for both
+        admitted = np.stack(
+            _admitted(hashes[inside], readouts[inside], stored, params.max_readouts_per_ngram + 1),
+            axis=1,
         )
-        added.hashes = new_hashes
-        added.pairs = list(zip(new_hashes.tolist(), new_readouts.tolist()))
-        add_pairs(conn, np.stack([new_hashes, new_readouts], axis=1), held=stored)
+        add_pairs(conn, admitted, held=stored)
+        new.append(admitted)
+    if new:  # slices in hash order: the pairs stay sorted by hash
+        pairs = np.concatenate(new)
+        added.hashes = pairs[:, 0].copy()
+        added.pairs = list(map(tuple, pairs.tolist()))
     now = utc_now()
     conn.executemany(
         "INSERT OR IGNORE INTO citation_indexed_versions (version_id, readout_id, indexed_at)"

@@ -107,12 +107,19 @@ class _Layout:
         low_at = self.offsets[row] + 1 + 2 * at
         width = self.widths[row]
         readout_at = self.offsets[row] + 1 + 2 * counts[row] + width * at
-        data = self.data.astype(np.int64)
-        hashes = (self.buckets[row] << SHIFT) | data[low_at] | (data[low_at + 1] << 8)
-        readouts = data[readout_at] | (data[readout_at + 1] << 8)
+        pairs = np.empty((len(row), 2), dtype=np.int64)
+        pairs[:, 0] = (self.buckets[row] << SHIFT) | self._bytes(low_at, 2)
+        pairs[:, 1] = self._bytes(readout_at, 2)
         wide = width == 4
-        readouts[wide] |= (data[readout_at[wide] + 2] << 16) | (data[readout_at[wide] + 3] << 24)
-        return np.stack([hashes, readouts], axis=1)
+        pairs[wide, 1] |= self._bytes(readout_at[wide] + 2, 2) << 16
+        return pairs
+
+    def _bytes(self, at: np.ndarray, count: int) -> np.ndarray:
+        """The little-endian numbers of ``count`` bytes at these offsets."""
+        value = self.data[at].astype(np.int64)
+        for byte in range(1, count):
+            value |= self.data[at + byte].astype(np.int64) << (8 * byte)
+        return value
 
 
 def _why(bucket: int, size: int, width: int) -> str:
@@ -133,8 +140,9 @@ def pairs_for(db: Any, hashes: np.ndarray) -> np.ndarray:
 
 def all_pairs(db: Any) -> np.ndarray:
     """Every stored pair, sorted: an array of shape (k, 2)."""
-    rows = db.execute(f"SELECT bucket, postings FROM {TABLE} ORDER BY bucket")
-    return _joined(rows.fetchall())
+    cursor = db.execute(f"SELECT bucket, postings FROM {TABLE} ORDER BY bucket")
+    parts = [_joined(rows) for rows in iter(lambda: cursor.fetchmany(4096), [])]
+    return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
 
 
 def add_pairs(db: Any, pairs: np.ndarray, held: np.ndarray | None = None) -> None:

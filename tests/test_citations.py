@@ -584,6 +584,29 @@ def test_a_batch_admits_the_rows_its_versions_indexed_one_by_one_would(tmp_path)
     assert holders == [2, 3, 4, 99]  # the stored one, then the first in version order (2, 3, 4)
 
 
+def test_a_batch_read_in_slices_of_the_index_stores_and_reports_what_one_read_would(
+    tmp_path, monkeypatch
+):
+    words = [f"w{n}" for n in range(60)]
+    rng = np.random.default_rng(3)
+    rows = [
+        {"id": n, "document_id": n, "text": " ".join(rng.choice(words, 80)), "url": None}
+        for n in range(1, 41)
+    ]
+    params = Params(max_readouts_per_ngram=3)  # 60 words repeat: common n-grams get capped
+    results = []
+    for slice_buckets in (index.SLICE_BUCKETS, 5):
+        monkeypatch.setattr(index, "SLICE_BUCKETS", slice_buckets)
+        db = storage.open_database(tmp_path / f"{slice_buckets}.db")
+        with storage.write_transaction(db):
+            index.index_versions(db, rows[:10], params)
+            added = index.index_versions(db, rows[10:], params)
+        results.append((postings.all_pairs(db).tolist(), added.pairs, added.hashes.tolist()))
+        db.close()
+    assert results[0] == results[1]
+    assert results[0][1] == sorted(results[0][1]) and len(results[0][1]) > 100
+
+
 def test_an_older_capture_stored_after_the_article_does_not_speak_for_it(db, archive):
     """An archive or news-scan capture older than the versions stored takes its place before
     them with a later id: the article's current version is still the latest by number."""
