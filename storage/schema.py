@@ -727,6 +727,8 @@ def _narrow_citation_hashes(db: sqlite_utils.Database) -> None:
         ("citation_ngrams", "readout_id"),
         ("citation_article_ngrams", "article_id"),
     ):
+        if not db[table].exists():  # packed since (``_pack_citation_postings``)
+            continue
         largest = db.execute(f"SELECT max(hash) FROM {table}").fetchone()[0]
         if largest is None or largest < 1 << 31:
             continue
@@ -752,14 +754,16 @@ def _fold_yo_in_the_citation_index(db: sqlite_utils.Database) -> None:
         "SELECT 1 FROM versions WHERE text GLOB ? LIMIT 1", [f"*{marks}*"]
     ).fetchone():
         return
-    for table in (  # the index's tables at this schema version
+    for table in (  # the index's tables
         "citation_ngrams",
         "citation_indexed_versions",
         "citation_url_keys",
         "citation_article_ngrams",
         "citation_article_links",
+        "citation_postings",  # ``citation_ngrams`` packed (``_pack_citation_postings``)
     ):
-        db.execute(f"DELETE FROM {table}")
+        if db[table].exists():
+            db.execute(f"DELETE FROM {table}")
     db.execute(
         "UPDATE job_state SET value = '0' WHERE name IN ('citations.last_indexed_version_id',"
         " 'citations.last_article_version_id', 'citations.last_readout_version_id')"
