@@ -39,3 +39,21 @@ def test_quick_citation_scale_run_finds_the_planted_quotes_in_parallel_and_throu
     assert quoting > 30 and found >= 0.95 * quoting
     rows = int(re.search(r"index ([\d,]+) rows", out).group(1).replace(",", ""))
     assert 200 * 300 < rows < 500 * 300  # some 320 rare 4-grams a readout
+
+
+def test_the_bytes_bench_on_real_readouts_stores_every_page_and_prints_its_ratio():
+    result = subprocess.run(
+        [sys.executable, "bench/crawl_throughput.py", "--pages", "60", "--real-texts"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode and "skipped: the eval data set" in result.stderr:
+        pytest.skip(result.stderr.strip())
+    assert result.returncode == 0, result.stderr  # it exits 1 unless all 60 pages were stored
+    first, after = re.search(
+        r"raw bytes per page \(x(\d\.\d\d), x(\d\.\d\d)\)", result.stdout
+    ).groups()
+    assert 0 < float(first) <= float(after) < 1
+    assert result.stdout.rstrip().endswith("--menu-links 200 --real-texts")

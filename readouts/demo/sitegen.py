@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -102,16 +103,23 @@ def render_listing(numbers: list[int], page: int, last_page: int) -> str:
 
 
 def site_pages(
-    count: int, *, per_listing: int = 50, seed: int = 0, menu_links: int = 0
+    count: int,
+    *,
+    per_listing: int = 50,
+    seed: int = 0,
+    menu_links: int = 0,
+    make: Callable[[int, int], Readout] | None = None,
 ) -> dict[str, str]:
-    """Path → HTML of a news site with ``count`` readouts on listing pages of ``per_listing``."""
+    """Path → HTML of a news site with ``count`` readouts on listing pages of ``per_listing``;
+    ``make(number, seed)`` makes each readout (``make_readout``: made-up Russian text)."""
+    make = make or make_readout
     pages = {"/robots.txt": "User-agent: *\nAllow: /\n"}
     numbers = list(range(1, count + 1))
     chunks = [numbers[i : i + per_listing] for i in range(0, count, per_listing)] or [[]]
     for page, chunk in enumerate(chunks, start=1):
         pages[listing_path(page)] = render_listing(chunk, page, len(chunks))
     for number in numbers:
-        pages[item_path(number)] = render_readout(make_readout(number, seed), menu_links=menu_links)
+        pages[item_path(number)] = render_readout(make(number, seed), menu_links=menu_links)
     return pages
 
 
