@@ -27,18 +27,19 @@ from analysis.citations.links import url_key
 from analysis.citations.params import DEFAULT, Params
 from analysis.citations.text import Words, index_hashes
 from storage.citation_postings import (
-    SHIFT,
-    TABLE,
     add_pairs,
     all_pairs,
     buckets_of,
+    current_shift,
     pairs_for,
     pairs_in_buckets,
+    split_if_crowded,
 )
+from storage.citation_postings import clear as clear_postings
 from storage.timeutil import utc_now
 
 logger = logging.getLogger(__name__)
-SLICE_BUCKETS = 2048  # of 32,768: a batch touching every bucket reads the index in 16 slices
+SLICE_BUCKETS = 16_384  # read and rewritten at once: some 500,000 pairs at 32 a bucket
 
 
 def index_version(
@@ -82,21 +83,24 @@ def index_versions(db: Any, rows: list[dict[str, Any]], params: Params = DEFAULT
     hashes = np.concatenate(per_row) if per_row else np.zeros(0, dtype=np.int64)
     readouts = np.repeat([row["document_id"] for row in rows], [len(h) for h in per_row])
     added = Added()
-    touched = buckets_of(hashes)
-    new = []
+    shift = current_shift(conn)
+    touched = buckets_of(hashes, shift)
+    new, held = [], 0
     for part in np.array_split(touched, -(-len(touched) // SLICE_BUCKETS)) if len(touched) else []:
-        inside = (hashes >> SHIFT >= part[0]) & (hashes >> SHIFT <= part[-1])
-        stored = pairs_in_buckets(conn, part)  # read once, for both
+        inside = (hashes >> shift >= part[0]) & (hashes >> shift <= part[-1])
+        stored = pairs_in_buckets(conn, part, shift)  # read once, for both
         admitted = np.stack(
             _admitted(hashes[inside], readouts[inside], stored, params.max_readouts_per_ngram + 1),
             axis=1,
         )
-        add_pairs(conn, admitted, held=stored)
+        add_pairs(conn, admitted, shift, held=stored)
         new.append(admitted)
+        held += len(stored)
     if new:  # slices in hash order: the pairs stay sorted by hash
         pairs = np.concatenate(new)
         added.hashes = pairs[:, 0].copy()
         added.pairs = list(map(tuple, pairs.tolist()))
+        split_if_crowded(conn, shift, held, len(touched), len(pairs))
     now = utc_now()
     conn.executemany(
         "INSERT OR IGNORE INTO citation_indexed_versions (version_id, readout_id, indexed_at)"
@@ -235,8 +239,8 @@ def lookup(
 
 
 def clear(db: Any) -> None:
+    clear_postings(db)
     for table in (
-        TABLE,
         "citation_indexed_versions",
         "citation_url_keys",
         "citation_article_ngrams",

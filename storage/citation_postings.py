@@ -3,16 +3,19 @@
 A readout's 4-grams are as many as its words, and a ``WITHOUT ROWID`` row per pair cost some
 13.6 bytes (4 of hash, 2 of readout id, the rest SQLite's cell and page overhead): more than
 the Russian text itself on disk, two and a half times the English. One row per *bucket* of
-hashes holds its pairs in 4 bytes each (6 once readout ids pass 65,535). The price: indexing
-rewrites each bucket it adds to, and a lookup decodes its buckets whole, so a bucket's size
-follows the number of readouts. Readouts number thousands, articles millions: the articles'
-n-grams (``citation_article_ngrams``) keep a row per pair.
+hashes holds its pairs in 4 bytes each (6 once readout ids pass 65,535). Indexing rewrites each
+bucket it adds to and a lookup decodes its buckets whole, so buckets are kept small: when they
+hold more than ``SPLIT_AT`` pairs on average, each is split (the shift falls by one or more)
+and the index rewritten once, so a bucket's size stays put as the archive grows. Readouts
+number thousands, articles millions: the articles' n-grams (``citation_article_ngrams``) keep a
+row per pair.
 
 The format, for tools that read the archive: in ``citation_postings``, ``bucket`` is
-``hash >> 16`` and ``postings`` is one byte W (2 or 4, the width of the readout ids), then n
-little-endian ``uint16`` (each hash's low 16 bits), then n little-endian unsigned W-byte
-readout ids; the pairs are sorted by hash, then readout, and each is held once.
-``hash = bucket << 16 | low``.
+``hash >> S``, where S is 16 less the ``job_state`` value ``citations.postings_splits`` (0 when
+absent); ``postings`` is one byte W (2 or 4, the width of the readout ids), then n
+little-endian ``uint16`` (each hash's low S bits), then n little-endian unsigned W-byte readout
+ids; the pairs are sorted by hash, then readout, and each is held once.
+``hash = bucket << S | low``.
 """
 
 from __future__ import annotations
@@ -24,8 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from storage.job_state import get_state, set_state
+
 TABLE = "citation_postings"
-SHIFT = 16
+SPLITS = "citations.postings_splits"  # job_state: times the buckets were split
+FIRST_SHIFT = 16  # 32,768 buckets of 31-bit hashes; the low bits fit a uint16
+LAST_SHIFT = 4
+SPLIT_AT = 32  # pairs a bucket holds on average before the buckets are split
 
 
 def create_table(db: Any) -> None:
@@ -34,11 +42,35 @@ def create_table(db: Any) -> None:
     )
 
 
+def current_shift(db: Any) -> int:
+    return FIRST_SHIFT - get_state(db, SPLITS)
+
+
+def shift_for(pairs: int) -> int:
+    """The shift that keeps buckets of ``pairs`` pairs at ``SPLIT_AT`` or fewer on average."""
+    shift = FIRST_SHIFT
+    while shift > LAST_SHIFT and pairs > SPLIT_AT * (1 << (31 - shift)):
+        shift -= 1
+    return shift
+
+
+def set_shift(db: Any, shift: int) -> None:
+    if shift == FIRST_SHIFT:
+        db.execute("DELETE FROM job_state WHERE name = ?", [SPLITS])
+    else:
+        set_state(db, SPLITS, FIRST_SHIFT - shift)
+
+
+def clear(db: Any) -> None:
+    db.execute(f"DELETE FROM {TABLE}")
+    set_shift(db, FIRST_SHIFT)
+
+
 class DamagedPostings(ValueError):
     """A stored bucket that does not decode: only rebuilding the index mends it."""
 
 
-def decoded(rows: list[tuple[int, bytes]]) -> np.ndarray:
+def decoded(rows: list[tuple[int, bytes]], shift: int) -> np.ndarray:
     """The pairs of stored (bucket, postings) rows, in row order: an array of shape (k, 2).
     All rows are decoded at once (an article's lookup reads a thousand buckets)."""
     if not rows:
@@ -47,15 +79,15 @@ def decoded(rows: list[tuple[int, bytes]]) -> np.ndarray:
     layout = _Layout(np.array(buckets, dtype=np.int64), blobs)
     if layout.damaged:
         raise DamagedPostings(layout.damaged[0][1])
-    return layout.pairs()
+    return layout.pairs(shift)
 
 
-def packed(pairs: np.ndarray) -> list[tuple[int, bytes]]:
+def packed(pairs: np.ndarray, shift: int) -> list[tuple[int, bytes]]:
     """(bucket, postings) rows of sorted, distinct (hash, readout) pairs."""
     if not len(pairs):
         return []
     hashes, readouts = pairs[:, 0], pairs[:, 1]
-    buckets = hashes >> SHIFT
+    buckets = hashes >> shift
     starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
     counts = np.diff(np.r_[starts, len(pairs)])
     widths = np.where(np.maximum.reduceat(readouts, starts) > 0xFFFF, 4, 2)
@@ -69,7 +101,7 @@ def packed(pairs: np.ndarray) -> list[tuple[int, bytes]]:
     readout_at = offsets[row] + 1 + 2 * counts[row] + widths[row] * at
     for byte in range(4):
         if byte < 2:
-            out[low_at + byte] = (hashes >> (8 * byte)) & 0xFF
+            out[low_at + byte] = ((hashes & ((1 << shift) - 1)) >> (8 * byte)) & 0xFF
         wide = widths[row] > byte
         out[readout_at[wide] + byte] = (readouts[wide] >> (8 * byte)) & 0xFF
     data = out.tobytes()
@@ -100,7 +132,7 @@ class _Layout:
             )
         ]
 
-    def pairs(self) -> np.ndarray:
+    def pairs(self, shift: int) -> np.ndarray:
         counts = self.counts
         row = np.repeat(np.arange(len(counts)), counts)
         at = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -108,7 +140,7 @@ class _Layout:
         width = self.widths[row]
         readout_at = self.offsets[row] + 1 + 2 * counts[row] + width * at
         pairs = np.empty((len(row), 2), dtype=np.int64)
-        pairs[:, 0] = (self.buckets[row] << SHIFT) | self._bytes(low_at, 2)
+        pairs[:, 0] = (self.buckets[row] << shift) | self._bytes(low_at, 2)
         pairs[:, 1] = self._bytes(readout_at, 2)
         wide = width == 4
         pairs[wide, 1] |= self._bytes(readout_at[wide] + 2, 2) << 16
@@ -133,19 +165,21 @@ def pairs_for(db: Any, hashes: np.ndarray) -> np.ndarray:
     wanted = np.unique(np.asarray(hashes, dtype=np.int64))
     if not len(wanted):
         return np.zeros((0, 2), dtype=np.int64)
-    pairs = pairs_in_buckets(db, buckets_of(wanted))
+    shift = current_shift(db)
+    pairs = pairs_in_buckets(db, buckets_of(wanted, shift), shift)
     found = np.searchsorted(wanted, pairs[:, 0]).clip(max=len(wanted) - 1)
     return pairs[wanted[found] == pairs[:, 0]]
 
 
 def all_pairs(db: Any) -> np.ndarray:
     """Every stored pair, sorted: an array of shape (k, 2)."""
-    cursor = db.execute(f"SELECT bucket, postings FROM {TABLE} ORDER BY bucket")
-    parts = [_joined(rows) for rows in iter(lambda: cursor.fetchmany(4096), [])]
+    parts = list(_all_pairs_in_chunks(db, current_shift(db)))
     return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
 
 
-def add_pairs(db: Any, pairs: np.ndarray, held: np.ndarray | None = None) -> None:
+def add_pairs(
+    db: Any, pairs: np.ndarray, shift: int | None = None, held: np.ndarray | None = None
+) -> None:
     """Store these (hash, readout) pairs, merged into their buckets (a pair held already is kept
     once). ``held``: every stored pair of those buckets, when the caller has read them
     (``pairs_in_buckets``) in this transaction. The caller owns the transaction: each bucket is
@@ -155,24 +189,25 @@ def add_pairs(db: Any, pairs: np.ndarray, held: np.ndarray | None = None) -> Non
         return
     if pairs[:, 1].min() < 0 or pairs[:, 1].max() > 0xFFFFFFFF:
         raise ValueError("readout ids must fit in 32 bits")
+    shift = current_shift(db) if shift is None else shift
     if held is None:
-        held = pairs_in_buckets(db, buckets_of(pairs[:, 0]))
+        held = pairs_in_buckets(db, buckets_of(pairs[:, 0], shift), shift)
     merged = np.concatenate([held, pairs])
     merged = merged[np.lexsort((merged[:, 1], merged[:, 0]))]
     first = np.r_[True, (merged[1:] != merged[:-1]).any(axis=1)]  # each pair once
     db.executemany(
         f"INSERT INTO {TABLE} (bucket, postings) VALUES (?, ?)"
         " ON CONFLICT (bucket) DO UPDATE SET postings = excluded.postings",
-        packed(merged[first]),
+        packed(merged[first], shift),
     )
 
 
-def buckets_of(hashes: np.ndarray) -> np.ndarray:
+def buckets_of(hashes: np.ndarray, shift: int) -> np.ndarray:
     """The buckets these hashes fall in, sorted."""
-    return np.unique(np.asarray(hashes, dtype=np.int64) >> SHIFT)
+    return np.unique(np.asarray(hashes, dtype=np.int64) >> shift)
 
 
-def pairs_in_buckets(db: Any, buckets: np.ndarray) -> np.ndarray:
+def pairs_in_buckets(db: Any, buckets: np.ndarray, shift: int) -> np.ndarray:
     """Every stored pair of these buckets (sorted), sorted."""
     # A join, not ``IN``: the buckets are sorted already, and ``IN`` would copy them into a
     # temporary B-tree first.
@@ -180,10 +215,32 @@ def pairs_in_buckets(db: Any, buckets: np.ndarray) -> np.ndarray:
         f"SELECT p.bucket, p.postings FROM json_each(?) j JOIN {TABLE} p ON p.bucket = j.value",
         [json.dumps(np.asarray(buckets).tolist())],
     ).fetchall()
-    return _joined(rows)
+    return _joined(rows, shift)
 
 
-def packed_stream(rows: Iterable[tuple[int, int]], chunk: int = 200_000) -> Iterator[tuple]:
+def split_if_crowded(db: Any, shift: int, held: int, touched: int, added: int) -> int:
+    """Split the buckets when they hold more than ``SPLIT_AT`` pairs on average; return the
+    shift. The average is estimated from a batch: the ``held`` pairs the ``touched`` buckets
+    held before it (a fair sample, hashes being uniform), and the pairs it ``added``. The whole
+    index is rewritten once, in the caller's transaction."""
+    buckets = 1 << (31 - shift)
+    target = shift_for(int(buckets * held / max(touched, 1)) + added)
+    if target < shift:
+        conn = getattr(db, "conn", db)
+        conn.execute(
+            f"CREATE TABLE {TABLE}_split (bucket INTEGER PRIMARY KEY, postings BLOB NOT NULL)"
+        )
+        for pairs in _all_pairs_in_chunks(conn, shift):  # an old bucket splits into whole new ones
+            conn.executemany(f"INSERT INTO {TABLE}_split VALUES (?, ?)", packed(pairs, target))
+        conn.execute(f"DROP TABLE {TABLE}")
+        conn.execute(f"ALTER TABLE {TABLE}_split RENAME TO {TABLE}")
+        set_shift(conn, target)
+    return target
+
+
+def packed_stream(
+    rows: Iterable[tuple[int, int]], shift: int, chunk: int = 200_000
+) -> Iterator[tuple]:
     """``packed`` for (hash, readout) rows read in key order from a cursor, without holding them
     all: a bucket is written once the rows have moved past it."""
     rows = iter(rows)
@@ -192,11 +249,11 @@ def packed_stream(rows: Iterable[tuple[int, int]], chunk: int = 200_000) -> Iter
         block = list(islice(rows, chunk))
         pairs = np.concatenate([carry, np.array(block, dtype=np.int64).reshape(-1, 2)])
         if not block:
-            yield from packed(pairs)
+            yield from packed(pairs, shift)
             return
-        last = pairs[-1, 0] >> SHIFT
-        complete = (pairs[:, 0] >> SHIFT) < last
-        yield from packed(pairs[complete])
+        last = pairs[-1, 0] >> shift
+        complete = (pairs[:, 0] >> shift) < last
+        yield from packed(pairs[complete], shift)
         carry = pairs[~complete]
 
 
@@ -209,9 +266,15 @@ def damaged_buckets(db: Any) -> list[tuple[int, str]]:
     return _Layout(np.array(buckets, dtype=np.int64), blobs).damaged
 
 
-def _joined(rows: list[tuple[int, bytes]]) -> np.ndarray:
+def _all_pairs_in_chunks(db: Any, shift: int) -> Iterator[np.ndarray]:
+    cursor = db.execute(f"SELECT bucket, postings FROM {TABLE} ORDER BY bucket")
+    for rows in iter(lambda: cursor.fetchmany(4096), []):
+        yield _joined(rows, shift)
+
+
+def _joined(rows: list[tuple[int, bytes]], shift: int) -> np.ndarray:
     try:
-        return decoded(rows)
+        return decoded(rows, shift)
     except DamagedPostings as error:
         raise DamagedPostings(
             f"{TABLE} {error}: the citation index is damaged;"

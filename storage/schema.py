@@ -878,11 +878,13 @@ def _pack_citation_postings(db: sqlite_utils.Database) -> None:
 
     citation_postings.create_table(db)
     if db["citation_ngrams"].exists():
+        shift = citation_postings.shift_for(db["citation_ngrams"].count)
         rows = db.conn.execute("SELECT hash, readout_id FROM citation_ngrams ORDER BY 1, 2")
         db.conn.executemany(
             f"INSERT INTO {citation_postings.TABLE} (bucket, postings) VALUES (?, ?)",
-            citation_postings.packed_stream(rows),
+            citation_postings.packed_stream(rows, shift),
         )
+        citation_postings.set_shift(db, shift)
         db.execute("DROP TABLE citation_ngrams")
 
 

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 import storage
+from analysis.citations.text import words_of
+from storage import citation_index as index
 from storage import citation_postings as postings
 
 
@@ -48,10 +50,10 @@ def test_a_lookup_returns_the_pairs_of_the_hashes_asked_and_no_other_of_their_bu
 def test_packing_rows_read_in_chunks_gives_the_rows_packing_them_whole(db):
     rng = np.random.default_rng(7)
     pairs = np.unique(rng.integers(0, 1 << 20, size=(3_000, 2)), axis=0)  # 16 buckets
-    whole = [(bucket, bytes(blob)) for bucket, blob in postings.packed(pairs)]
+    whole = [(bucket, bytes(blob)) for bucket, blob in postings.packed(pairs, 16)]
     for chunk in (1, 7, 250, 10_000):  # buckets cut across chunks, and none
-        assert list(postings.packed_stream(map(tuple, pairs.tolist()), chunk)) == whole
-    assert list(postings.packed_stream(iter(()))) == []
+        assert list(postings.packed_stream(map(tuple, pairs.tolist()), 16, chunk)) == whole
+    assert list(postings.packed_stream(iter(()), 16)) == []
 
 
 def test_a_damaged_bucket_names_its_table_and_the_command_that_rebuilds_the_index(db):
@@ -71,3 +73,45 @@ def test_owner_ids_past_32_bits_are_refused_before_anything_is_written(db):
     with pytest.raises(ValueError, match="32 bits"):
         postings.add_pairs(db.conn, np.array([[1, 1 << 32]]))
     assert stored(db) == []
+
+
+def test_the_shift_keeps_buckets_at_split_at_pairs_or_fewer_on_average():
+    assert postings.shift_for(0) == postings.FIRST_SHIFT
+    assert postings.shift_for(postings.SPLIT_AT << 15) == 16  # 32,768 buckets, full
+    assert postings.shift_for((postings.SPLIT_AT << 15) + 1) == 15
+    assert postings.shift_for(postings.SPLIT_AT << 20) == 11
+    assert postings.shift_for(1 << 62) == postings.LAST_SHIFT
+
+
+def test_buckets_split_as_the_index_grows_and_hold_the_pairs_and_lookups_of_one_unsplit(
+    tmp_path, monkeypatch
+):
+    rng = np.random.default_rng(5)
+    words = [f"w{n}" for n in range(3000)]
+    rows = [
+        {"id": n, "document_id": n, "text": " ".join(rng.choice(words, 120)), "url": None}
+        for n in range(1, 61)
+    ]
+    article = words_of(" ".join(rows[7]["text"].split()[30:60]) + " and more words besides")
+    results = []
+    for split_at in (postings.SPLIT_AT, 1 / 256):  # the buckets split as the index grows
+        monkeypatch.setattr(postings, "SPLIT_AT", split_at)
+        db = storage.open_database(tmp_path / f"{split_at > 1}.db")
+        added = []
+        for start in range(0, len(rows), 6):
+            with storage.write_transaction(db):
+                added += index.index_versions(db, rows[start : start + 6]).pairs
+        results.append(
+            (stored(db), added, {k: v.tolist() for k, v in index.lookup(db, article).items()})
+        )
+        shift = postings.current_shift(db)
+        db.close()
+    assert shift < postings.FIRST_SHIFT - 2  # split, by several levels
+    assert results[0] == results[1]
+    assert 8 in results[1][2]  # the article quotes readout 8
+
+    db = storage.open_database(tmp_path / "False.db")
+    with storage.write_transaction(db):
+        index.clear(db)
+    assert postings.current_shift(db) == postings.FIRST_SHIFT  # a rebuilt index starts over
+    db.close()

@@ -365,7 +365,11 @@ def test_a_russian_archive_indexed_before_yo_was_read_as_ye_finds_the_quotes_it_
     assert result.exit_code == 0 and result.output.startswith("The archive is whole"), result.output
 
 
-def test_an_index_kept_a_row_a_pair_is_packed_pair_for_pair_on_upgrade(readouts, db_path):
+@pytest.mark.parametrize("split_at", [postings.SPLIT_AT, 1 / 256])
+def test_an_index_kept_a_row_a_pair_is_packed_pair_for_pair_on_upgrade(
+    readouts, db_path, monkeypatch, split_at
+):
+    monkeypatch.setattr(postings, "SPLIT_AT", split_at)  # 1/256: as a large index, finer
     assert readouts("crawl", "demo-kremlin", "demo-whitehouse", "demo-commentary").returncode == 0
     db = storage.open_database(db_path)
     before = index_rows(db)
@@ -378,6 +382,8 @@ def test_an_index_kept_a_row_a_pair_is_packed_pair_for_pair_on_upgrade(readouts,
     try:
         assert index_rows(db) == before
         assert "citation_ngrams" not in db.table_names()
+        shift = postings.current_shift(db)
+        assert shift == postings.FIRST_SHIFT if split_at > 1 else shift < postings.FIRST_SHIFT
     finally:
         db.close()
     result = CliRunner().invoke(cli, ["--db", str(db_path), "verify"])

@@ -66,11 +66,14 @@ def damage(db_path) -> list[str]:
         pairs = postings.all_pairs(db)
         ngrams = int((pairs[:, 1] == readout).sum())
         lost = pairs[pairs[:, 1] == readout][:5]
-        buckets = np.unique(lost[:, 0] >> postings.SHIFT)
-        kept = pairs[np.isin(pairs[:, 0] >> postings.SHIFT, buckets)]
+        shift = postings.current_shift(db)
+        buckets = np.unique(lost[:, 0] >> shift)
+        kept = pairs[np.isin(pairs[:, 0] >> shift, buckets)]
         kept = kept[~(np.isin(kept[:, 0], lost[:, 0]) & (kept[:, 1] == readout))]
         db.execute(f"DELETE FROM {postings.TABLE} WHERE bucket IN ({','.join(map(str, buckets))})")
-        db.conn.executemany(f"INSERT INTO {postings.TABLE} VALUES (?, ?)", postings.packed(kept))
+        db.conn.executemany(
+            f"INSERT INTO {postings.TABLE} VALUES (?, ?)", postings.packed(kept, shift)
+        )
         fts = db.execute("SELECT min(id) FROM versions").fetchone()[0]
         # An external-content FTS5 row is deleted by giving its indexed values back.
         title, text = db.execute("SELECT title, text FROM versions WHERE id = ?", [fts]).fetchone()
