@@ -285,6 +285,12 @@ TABLES: dict[str, dict[str, Any]] = {
             "headers": "The headers in the order sent or received (JSON [name, value] pairs)",
         },
     },
+    "citation_postings": {
+        "hidden": True,
+        "description": "The citation index: (n-gram hash, readout) pairs packed by hash bucket "
+        "(internal, derived; `readouts citations --rebuild-index` rebuilds it; the format is in "
+        "docs/citations.md).",
+    },
     "job_state": {
         "hidden": True,
         "description": "Where each step of the flag job stopped (internal).",

@@ -134,6 +134,12 @@ def test_metadata_describes_every_column_of_the_design_tables(web):
             assert re.search(rf"<dt>{column}</dt>\s*<dd>\w", html), (table, column)
 
 
+def test_the_binary_citation_index_is_hidden_from_the_table_list_but_described(web):
+    tables = [t["name"] for t in web.get(f"/{DB}.json").json()["tables"] if not t["hidden"]]
+    assert "citations" in tables and "citation_postings" not in tables
+    assert "rebuilds it" in web.get(f"/{DB}/citation_postings").text
+
+
 def test_sources_notes_show_description_and_licence(web):
     html = web.get(f"/{DB}/sources").text
     assert "CC BY 4.0" in html and "The Kremlin&#39;s English site" in html
