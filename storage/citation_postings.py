@@ -27,9 +27,12 @@ from typing import Any
 
 import numpy as np
 
+from storage.database import ArchiveError
 from storage.job_state import get_state, set_state
 
 TABLE = "citation_postings"
+# The bytes whatever their type: a hand edit can leave TEXT that is no UTF-8 (``postings || x'00'``)
+_BLOB = "CAST(p.postings AS BLOB)"
 SPLITS = "citations.postings_splits"  # job_state: times the buckets were split
 FIRST_SHIFT = 16  # 32,768 buckets of 31-bit hashes; the low bits fit a uint16
 LAST_SHIFT = 4
@@ -66,8 +69,11 @@ def clear(db: Any) -> None:
     set_shift(db, FIRST_SHIFT)
 
 
-class DamagedPostings(ValueError):
-    """A stored bucket that does not decode: only rebuilding the index mends it."""
+class DamagedPostings(ArchiveError):
+    """A stored bucket that does not decode: only rebuilding the index mends it. An
+    ``ArchiveError``, so a command stops on it with one line, not a traceback."""
+
+    reason = "the citation index is damaged"
 
 
 def decoded(rows: list[tuple[int, bytes]], shift: int) -> np.ndarray:
@@ -212,7 +218,7 @@ def pairs_in_buckets(db: Any, buckets: np.ndarray, shift: int) -> np.ndarray:
     # A join, not ``IN``: the buckets are sorted already, and ``IN`` would copy them into a
     # temporary B-tree first.
     rows = db.execute(
-        f"SELECT p.bucket, p.postings FROM json_each(?) j JOIN {TABLE} p ON p.bucket = j.value",
+        f"SELECT p.bucket, {_BLOB} FROM json_each(?) j JOIN {TABLE} p ON p.bucket = j.value",
         [json.dumps(np.asarray(buckets).tolist())],
     ).fetchall()
     return _joined(rows, shift)
@@ -259,15 +265,22 @@ def packed_stream(
 
 def damaged_buckets(db: Any) -> list[tuple[int, str]]:
     """The buckets that do not decode, each with why."""
-    rows = db.execute(f"SELECT bucket, postings FROM {TABLE}").fetchall()
+    rows = db.execute(f"SELECT bucket, {_BLOB}, typeof(postings) FROM {TABLE} p").fetchall()
     if not rows:
         return []
-    buckets, blobs = zip(*rows)
-    return _Layout(np.array(buckets, dtype=np.int64), blobs).damaged
+    buckets, blobs, types = zip(*rows)
+    damaged = _Layout(np.array(buckets, dtype=np.int64), blobs).damaged
+    named = {bucket for bucket, _ in damaged}
+    damaged += [
+        (bucket, f"bucket {bucket} holds {kind}, not a BLOB")
+        for bucket, kind in zip(buckets, types)
+        if kind != "blob" and bucket not in named
+    ]
+    return sorted(damaged)
 
 
 def _all_pairs_in_chunks(db: Any, shift: int) -> Iterator[np.ndarray]:
-    cursor = db.execute(f"SELECT bucket, postings FROM {TABLE} ORDER BY bucket")
+    cursor = db.execute(f"SELECT bucket, {_BLOB} FROM {TABLE} p ORDER BY bucket")
     for rows in iter(lambda: cursor.fetchmany(4096), []):
         yield _joined(rows, shift)
 

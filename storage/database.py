@@ -209,6 +209,20 @@ def page_cache(db: sqlite_utils.Database, mebibytes: int) -> Iterator[sqlite_uti
 
 
 @contextlib.contextmanager
+def read_snapshot(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """Reads that see one state of the archive (a deferred ``BEGIN`` … ``COMMIT``: in WAL mode
+    a writer carries on meanwhile); inside a transaction already, that one's."""
+    if db.conn.in_transaction:
+        yield db
+        return
+    db.conn.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        db.conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
 def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     """One short write transaction: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error.
 

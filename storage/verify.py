@@ -21,8 +21,9 @@ from analysis.citations.text import words_of
 from storage.bodies import DamagedBody
 from storage.captures import restore_payload
 from storage.changes import ignore_pattern_history
-from storage.citation_postings import TABLE, damaged_buckets, pairs_for
+from storage.citation_postings import TABLE, all_pairs, damaged_buckets
 from storage.citations import REPORTED
+from storage.database import read_snapshot
 from storage.normalize import content_hash
 from storage.pages import restore_page
 from storage.schema import ARCHIVE, REPROCESS
@@ -224,7 +225,8 @@ def missing_index_rows(db: Any, watermark: int, params: Params = DEFAULT) -> lis
     A version the index step has not reached (above its ``watermark``) is pending, not missing:
     ``pending_versions`` names it. A version's n-grams are derived again and looked up; one
     absent for its readout is missing unless the n-gram is common (already ``max + 1`` readouts
-    have it, so indexing skipped it).
+    have it, so indexing skipped it). A stored pair that no readout version's n-grams give is a
+    ``POSTINGS`` finding: the index was misread or edited, and a repair rebuilds it.
     """
     findings = []
     unindexed = [
@@ -243,19 +245,26 @@ def missing_index_rows(db: Any, watermark: int, params: Params = DEFAULT) -> lis
             )
         )
     cap = params.max_readouts_per_ngram + 1
-    indexed = db.execute(
-        "SELECT v.id, v.document_id, v.text, d.url, EXISTS (SELECT 1 FROM citation_url_keys k"
-        " WHERE k.readout_id = d.id) FROM citation_indexed_versions i"
-        " JOIN versions v ON v.id = i.version_id JOIN documents d ON d.id = v.document_id"
-        " ORDER BY v.id"
-    ).fetchall()
-    for version_id, readout_id, text, url, has_url_key in indexed:
+    with read_snapshot(db):  # a flag job indexing meanwhile adds versions and pairs together
+        readout_versions = db.execute(
+            "SELECT v.id, v.document_id, v.text, d.url, EXISTS (SELECT 1 FROM citation_url_keys"
+            " k WHERE k.readout_id = d.id), i.version_id IS NOT NULL FROM versions v"
+            " JOIN documents d ON d.id = v.document_id"
+            " LEFT JOIN citation_indexed_versions i ON i.version_id = v.id"
+            " WHERE d.kind = 'readout' OR i.version_id IS NOT NULL ORDER BY v.id"
+        ).fetchall()
+        stored = all_pairs(db)
+    stored_keys = (stored[:, 0] << 32) | stored[:, 1]  # sorted, as the pairs are
+    held, holders = np.unique(stored[:, 0], return_counts=True)
+    common = held[holders >= cap]
+    expected = []
+    for version_id, readout_id, text, url, has_url_key, indexed in readout_versions:
         hashes = np.unique(words_of(text or "").ngram_hashes(params.index_n))
-        stored = pairs_for(db, hashes)
-        held, holders = np.unique(stored[:, 0], return_counts=True)
-        present = set(stored[stored[:, 1] == readout_id, 0].tolist())
-        common = set(held[holders >= cap].tolist())
-        missing = sum(1 for h in hashes.tolist() if h not in present and h not in common)
+        keys = (hashes << 32) | readout_id
+        expected.append(keys)
+        if not indexed:
+            continue
+        missing = int((~_among(keys, stored_keys) & ~_among(hashes, common)).sum())
         if missing:
             findings.append(
                 Finding(
@@ -273,7 +282,23 @@ def missing_index_rows(db: Any, watermark: int, params: Params = DEFAULT) -> lis
                     [version_id],
                 )
             )
+    given = np.unique(np.concatenate(expected)) if expected else np.zeros(0, dtype=np.int64)
+    stray = int((~_among(stored_keys, given)).sum())
+    if stray:
+        # Pairs no readout's text gives: misread (a hand edit, a lost bucket shift) or of no
+        # readout at all. They count towards an n-gram's cap: a repair rebuilds the index.
+        findings.append(
+            Finding(POSTINGS, f"{TABLE} holds {stray} pairs that no readout's text gives")
+        )
     return findings
+
+
+def _among(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_values``."""
+    if not len(sorted_values):
+        return np.zeros(len(values), dtype=bool)
+    at = np.searchsorted(sorted_values, values).clip(max=len(sorted_values) - 1)
+    return sorted_values[at] == values
 
 
 def citation_spans(db: Any) -> list[Finding]:

@@ -108,24 +108,37 @@ def shift_first_span(db_path) -> int:
         db.close()
 
 
-def test_a_damaged_index_bucket_is_named_and_repair_rebuilds_the_index_to_the_same_citations(
-    crawled,
+@pytest.mark.parametrize(
+    "damage, found",
+    [
+        ("UPDATE citation_postings SET postings = x'03' WHERE bucket = :bucket", "no postings"),
+        # TEXT that is no UTF-8: what ``||`` makes of a BLOB
+        ("UPDATE citation_postings SET postings = postings || x'00' WHERE bucket = :bucket", "bytes"),
+        ("UPDATE citation_postings SET postings = CAST(postings AS TEXT) WHERE bucket = :bucket",
+         "holds text, not a BLOB"),
+        # A readout's pair misread as another's: the blob still decodes
+        ("UPDATE citation_postings SET postings = CAST(substr(postings, 1, length(postings) - 2)"
+         " || x'ffff' AS BLOB) WHERE bucket = :bucket", "no readout's text gives"),
+        # The buckets' shift lost: every pair decodes to another hash
+        ("INSERT INTO job_state VALUES ('citations.postings_splits', '1')", "no readout's text gives"),
+    ],
+)  # fmt: skip
+def test_a_damaged_index_is_named_and_repair_rebuilds_it_to_the_same_citations(
+    crawled, damage, found
 ):
     citations = rows(crawled, "SELECT id, article_id, readout_id, spans FROM citations")
     flags = rows(crawled, "SELECT id, key FROM flags ORDER BY id")
     index = rows(crawled, "SELECT bucket, postings FROM citation_postings ORDER BY bucket")
-    bucket = index[len(index) // 2][0]
+    bucket = next(b for b, blob in index[len(index) // 2 :] if blob[0] == 2)  # 2-byte ids
     db = storage.open_database(crawled)
     with db.conn:
-        db.execute("UPDATE citation_postings SET postings = x'03' WHERE bucket = ?", [bucket])
+        db.execute(damage, {"bucket": bucket})
     db.close()
 
     result = verify(crawled)
     assert result.exit_code == 1
-    assert (
-        result.output
-        == f"1 problem found:\n- citation_postings bucket {bucket} holds no postings\n"
-    )
+    named = [line for line in result.output.splitlines() if line.startswith("- citation_postings")]
+    assert len(named) == 1 and found in named[0]  # with, for a misread, the n-grams it lacks
 
     result = verify(crawled, "--repair")
     assert result.exit_code == 0, result.output
@@ -133,6 +146,24 @@ def test_a_damaged_index_bucket_is_named_and_repair_rebuilds_the_index_to_the_sa
     assert rows(crawled, "SELECT id, article_id, readout_id, spans FROM citations") == citations
     assert rows(crawled, "SELECT id, key FROM flags ORDER BY id") == flags  # none raised twice
     assert rows(crawled, "SELECT bucket, postings FROM citation_postings ORDER BY bucket") == index
+
+
+def test_a_flag_job_on_a_damaged_index_stops_with_one_line_naming_the_rebuild(
+    crawled, readouts: Readouts
+):
+    db = storage.open_database(crawled)
+    with db.conn:
+        db.execute("UPDATE citation_postings SET postings = x'0401'")
+        db.execute(
+            "UPDATE job_state SET value = '0' WHERE name = 'citations.last_article_version_id'"
+        )
+    db.close()
+    result = readouts("crawl", "demo-commentary", "--recheck")  # its flag job matches articles
+    assert result.returncode == 1
+    assert "the citation index is damaged; `readouts citations --rebuild-index`" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert readouts("citations", "--rebuild-index").returncode == 0
+    assert verify(crawled).output == CLEAN
 
 
 def test_verify_names_deleted_rows_repair_restores_them_once_and_a_second_verify_is_clean(
