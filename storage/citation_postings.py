@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from storage.database import ArchiveError
-from storage.job_state import get_state, set_state
+from storage.job_state import get_text_state, set_state
 
 TABLE = "citation_postings"
 # The bytes whatever their type: a hand edit can leave TEXT that is no UTF-8 (``postings || x'00'``)
@@ -46,7 +46,15 @@ def create_table(db: Any) -> None:
 
 
 def current_shift(db: Any) -> int:
-    return FIRST_SHIFT - get_state(db, SPLITS)
+    value = get_text_state(db, SPLITS)
+    splits = int(value) if value is not None and value.isdigit() else -1 if value else 0
+    if not 0 <= splits <= FIRST_SHIFT - LAST_SHIFT:
+        raise DamagedPostings(
+            f"{TABLE} cannot be read: job_state {SPLITS} is {value!r}, not a count of splits"
+            f" from 0 to {FIRST_SHIFT - LAST_SHIFT}; `readouts citations --rebuild-index`"
+            " rebuilds the citation index"
+        )
+    return FIRST_SHIFT - splits
 
 
 def shift_for(pairs: int) -> int:
@@ -264,19 +272,26 @@ def packed_stream(
 
 
 def damaged_buckets(db: Any) -> list[tuple[int, str]]:
-    """The buckets that do not decode, each with why."""
+    """The buckets that do not decode, are no BLOB, or hold their pairs out of order or twice
+    (lookups would still read them, but the index's snapshot and the cap rely on the order),
+    each with why."""
     rows = db.execute(f"SELECT bucket, {_BLOB}, typeof(postings) FROM {TABLE} p").fetchall()
     if not rows:
         return []
     buckets, blobs, types = zip(*rows)
-    damaged = _Layout(np.array(buckets, dtype=np.int64), blobs).damaged
-    named = {bucket for bucket, _ in damaged}
-    damaged += [
-        (bucket, f"bucket {bucket} holds {kind}, not a BLOB")
-        for bucket, kind in zip(buckets, types)
-        if kind != "blob" and bucket not in named
-    ]
-    return sorted(damaged)
+    layout = _Layout(np.array(buckets, dtype=np.int64), blobs)
+    why = dict(layout.damaged)
+    for bucket, kind in zip(buckets, types):
+        if kind != "blob":
+            why.setdefault(bucket, f"bucket {bucket} holds {kind}, not a BLOB")
+    if not why:  # whole rows only: their pairs, in order, once each
+        row = np.repeat(np.arange(len(buckets)), layout.counts)
+        pairs = layout.pairs(FIRST_SHIFT)  # the order within a bucket does not need the shift
+        keys = (pairs[:, 0] << 32) | pairs[:, 1]
+        unordered = (keys[1:] <= keys[:-1]) & (row[1:] == row[:-1])
+        for at in np.unique(row[1:][unordered]).tolist():
+            why[buckets[at]] = f"bucket {buckets[at]} holds its pairs out of order or twice"
+    return sorted(why.items())
 
 
 def _all_pairs_in_chunks(db: Any, shift: int) -> Iterator[np.ndarray]:

@@ -21,7 +21,13 @@ from analysis.citations.text import words_of
 from storage.bodies import DamagedBody
 from storage.captures import restore_payload
 from storage.changes import ignore_pattern_history
-from storage.citation_postings import TABLE, all_pairs, damaged_buckets
+from storage.citation_postings import (
+    TABLE,
+    DamagedPostings,
+    all_pairs,
+    current_shift,
+    damaged_buckets,
+)
 from storage.citations import REPORTED
 from storage.database import read_snapshot
 from storage.normalize import content_hash
@@ -214,9 +220,14 @@ def damaged_postings(db: Any) -> list[Finding]:
     """Citation-index rows that do not decode (``storage.citation_postings``): lookups and
     indexing fail on them, and which pairs they held is unknown, so a repair rebuilds the
     index. ``ids`` are the buckets."""
-    return [
+    findings = [
         Finding(POSTINGS, f"{TABLE} {reason}", [bucket]) for bucket, reason in damaged_buckets(db)
     ]
+    try:
+        current_shift(db)
+    except DamagedPostings as error:  # every bucket would be misread
+        findings.append(Finding(POSTINGS, str(error)))
+    return findings
 
 
 def missing_index_rows(db: Any, watermark: int, params: Params = DEFAULT) -> list[Finding]:

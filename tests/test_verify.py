@@ -121,6 +121,11 @@ def shift_first_span(db_path) -> int:
          " || x'ffff' AS BLOB) WHERE bucket = :bucket", "no readout's text gives"),
         # The buckets' shift lost: every pair decodes to another hash
         ("INSERT INTO job_state VALUES ('citations.postings_splits', '1')", "no readout's text gives"),
+        ("INSERT INTO job_state VALUES ('citations.postings_splits', 'abc')", "not a count of splits"),
+        # The same pairs, but the last two swapped (or one twice): sorted and distinct no more
+        ("UPDATE citation_postings SET postings = CAST(substr(postings, 1, 1)"
+         " || substr(postings, 4, 2) || substr(postings, 2, 2) || substr(postings, 6) AS BLOB)"
+         " WHERE bucket = :bucket", "out of order"),
     ],
 )  # fmt: skip
 def test_a_damaged_index_is_named_and_repair_rebuilds_it_to_the_same_citations(
@@ -129,7 +134,11 @@ def test_a_damaged_index_is_named_and_repair_rebuilds_it_to_the_same_citations(
     citations = rows(crawled, "SELECT id, article_id, readout_id, spans FROM citations")
     flags = rows(crawled, "SELECT id, key FROM flags ORDER BY id")
     index = rows(crawled, "SELECT bucket, postings FROM citation_postings ORDER BY bucket")
-    bucket = next(b for b, blob in index[len(index) // 2 :] if blob[0] == 2)  # 2-byte ids
+    bucket = next(  # 2-byte ids, two pairs at least, of different hashes
+        b
+        for b, blob in index[len(index) // 2 :]
+        if blob[0] == 2 and len(blob) >= 9 and blob[1:3] != blob[3:5]
+    )
     db = storage.open_database(crawled)
     with db.conn:
         db.execute(damage, {"bucket": bucket})
