@@ -54,7 +54,18 @@ def current_shift(db: Any) -> int:
             f" from 0 to {FIRST_SHIFT - LAST_SHIFT}; `readouts citations --rebuild-index`"
             " rebuilds the citation index"
         )
-    return FIRST_SHIFT - splits
+    shift = FIRST_SHIFT - splits
+    first, last = db.execute(  # a seek each
+        f"SELECT (SELECT min(bucket) FROM {TABLE}), (SELECT max(bucket) FROM {TABLE})"
+    ).fetchone()
+    if last is not None and not 0 <= first <= last < 1 << (31 - shift):
+        raise DamagedPostings(
+            f"{TABLE} cannot be read: it holds bucket {last if last > 0 else first}, which"
+            " 31-bit hashes split"
+            f" {splits} times cannot make (job_state {SPLITS} lost or changed?);"
+            " `readouts citations --rebuild-index` rebuilds the citation index"
+        )
+    return shift
 
 
 def shift_for(pairs: int) -> int:

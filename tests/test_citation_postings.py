@@ -111,6 +111,10 @@ def test_buckets_split_as_the_index_grows_and_hold_the_pairs_and_lookups_of_one_
     assert 8 in results[1][2]  # the article quotes readout 8
 
     db = storage.open_database(tmp_path / "False.db")
+    with db.conn:
+        db.execute("DELETE FROM job_state WHERE name = ?", [postings.SPLITS])
+    with pytest.raises(postings.DamagedPostings, match="split 0 times cannot make"):
+        postings.pairs_for(db, np.array([1]))  # rather than misread every bucket
     with storage.write_transaction(db):
         index.clear(db)
     assert postings.current_shift(db) == postings.FIRST_SHIFT  # a rebuilt index starts over

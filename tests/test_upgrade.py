@@ -21,8 +21,9 @@ from analysis.citations.text import readout_words
 from flagging import citations, run_flag_job
 from readouts.cli import cli
 from readouts.export import Selection, write_warc
-from storage import captures
+from storage import captures, citation_index
 from storage import citation_postings as postings
+from storage.job_state import get_state
 from storage.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -266,10 +267,13 @@ def keep_the_index_as_releases_before_postings_did(db) -> None:
         "CREATE TABLE citation_ngrams (hash INTEGER NOT NULL, readout_id INTEGER NOT NULL,"
         " PRIMARY KEY (hash, readout_id)) WITHOUT ROWID"
     )
-    db.conn.executemany(
-        "INSERT INTO citation_ngrams VALUES (?, ?)", postings.all_pairs(db).tolist()
-    )
+    # Decoded as stored, unchecked: the 63-bit test's buckets are past what 31 bits make.
+    rows = db.execute(f"SELECT bucket, postings FROM {postings.TABLE} ORDER BY bucket").fetchall()
+    shift = postings.FIRST_SHIFT - get_state(db, postings.SPLITS)
+    pairs = postings.decoded(rows, shift)
+    db.conn.executemany("INSERT INTO citation_ngrams VALUES (?, ?)", pairs.tolist())
     db.execute(f"DROP TABLE {postings.TABLE}")
+    db.execute("DELETE FROM job_state WHERE name = ?", [postings.SPLITS])
 
 
 def test_archive_indexed_with_63_bit_hashes_upgrades_to_the_index_and_citations_of_today(
@@ -284,6 +288,8 @@ def test_archive_indexed_with_63_bit_hashes_upgrades_to_the_index_and_citations_
     with monkeypatch.context() as previous:
         previous.setattr(ngrams, "_SHIFT", np.uint64(0))
         previous.setattr(ngrams, "_MASK31", np.uint64((1 << 63) - 1))
+        for module in (postings, citation_index):  # buckets of 63-bit hashes: past 31 bits
+            previous.setattr(module, "current_shift", lambda db: postings.FIRST_SHIFT)
         readout_words.cache_clear()  # Words an earlier test cached keep 31-bit hashes
         citations.rebuild(db)
         readout_words.cache_clear()  # and these, the 63-bit ones
