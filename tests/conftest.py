@@ -36,6 +36,22 @@ def crawl_each_demo_order(tmp_path: Path, demo_sources: Path):
             yield name, readouts
 
 
+def run_bench(script: str, *args: str, timeout: float = 300) -> str:
+    """A ``bench/`` script's output, run to its end; the test is skipped when the script says
+    the data it needs is absent (``skipped: …``, as ``bench/_shared.require_eval`` exits)."""
+    result = subprocess.run(
+        [sys.executable, f"bench/{script}", *args],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if result.returncode and "skipped:" in result.stderr:
+        pytest.skip(result.stderr.strip())
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 @pytest.fixture(autouse=True)
 def no_embeddings_by_default(monkeypatch, request):
     """Loading the sentence-embedding model takes seconds in every child process: tests opt in

@@ -5,32 +5,16 @@ and finds the quotes it planted. Its timings are printed, never asserted."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-import pytest
-
-REPO = Path(__file__).resolve().parents[1]
+from conftest import run_bench
 
 
 def test_quick_citation_scale_run_finds_the_planted_quotes_in_parallel_and_through_the_flag_job():
-    result = subprocess.run(
-        [
-            sys.executable,
-            "bench/citations_scale.py",
-            *("--readouts", "300", "--articles", "600", "--workers", "2"),
-            *("--naive-sample", "2", "--flag-job-articles", "300"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    out = run_bench(
+        "citations_scale.py",
+        *("--readouts", "300", "--articles", "600", "--workers", "2"),
+        *("--naive-sample", "2", "--flag-job-articles", "300"),
     )
-    if result.returncode and "skipped: the eval data set" in result.stderr:
-        pytest.skip(result.stderr.strip())
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
     assert "600 articles matched" in out and "by 2 process(es)" in out
     assert float(re.search(r"\(recall (\d\.\d+)\)", out).group(1)) >= 0.95
     found, quoting = map(
@@ -42,18 +26,8 @@ def test_quick_citation_scale_run_finds_the_planted_quotes_in_parallel_and_throu
 
 
 def test_the_bytes_bench_on_real_readouts_stores_every_page_and_prints_its_ratio():
-    result = subprocess.run(
-        [sys.executable, "bench/crawl_throughput.py", "--pages", "60", "--real-texts"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if result.returncode and "skipped: the eval data set" in result.stderr:
-        pytest.skip(result.stderr.strip())
-    assert result.returncode == 0, result.stderr  # it exits 1 unless all 60 pages were stored
-    first, after = re.search(
-        r"raw bytes per page \(x(\d\.\d\d), x(\d\.\d\d)\)", result.stdout
-    ).groups()
+    # It exits 1 unless all 60 pages were stored.
+    out = run_bench("crawl_throughput.py", "--pages", "60", "--real-texts")
+    first, after = re.search(r"raw bytes per page \(x(\d\.\d\d), x(\d\.\d\d)\)", out).groups()
     assert 0 < float(first) <= float(after) < 1
-    assert result.stdout.rstrip().endswith("--menu-links 200 --real-texts")
+    assert out.rstrip().endswith("--menu-links 200 --real-texts")

@@ -6,40 +6,27 @@ are printed, never asserted."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
+from conftest import run_bench
 
 pytestmark = pytest.mark.timeout(300)
 
 
 def test_scanned_citations_match_the_truth_and_do_not_depend_on_the_worker_count():
-    result = subprocess.run(
-        [
-            sys.executable,
-            "bench/scan_throughput.py",
-            *("--pages", "600", "--files", "2", "--readouts", "150", "--range-mb", "2"),
-            "--no-profile",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    out = run_bench(
+        "scan_throughput.py",
+        *("--pages", "600", "--files", "2", "--readouts", "150", "--range-mb", "2"),
+        "--no-profile",
         timeout=280,
     )
-    if result.returncode and "skipped:" in result.stderr:
-        pytest.skip(result.stderr.strip())
-    assert result.returncode == 0, result.stderr
     runs = re.findall(
         r"^(\d) worker\(s\): .* precision (\d\.\d+), recall (\d\.\d+) \((\d+) pairs found",
-        result.stdout,
+        out,
         re.M,
     )
-    assert [workers for workers, *_ in runs] == ["1", "2"], result.stdout
+    assert [workers for workers, *_ in runs] == ["1", "2"], out
     for _, precision, recall, found in runs:
-        assert float(precision) >= 0.97 and float(recall) >= 0.97, result.stdout
+        assert float(precision) >= 0.97 and float(recall) >= 0.97, out
         assert int(found) >= 5
-    assert "citations identical: True" in result.stdout
+    assert "citations identical: True" in out
