@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from crawler.parsing import WORKERS_VARIABLE
 from readouts.demo.server import SiteServer
 from readouts.demo.site import DemoSite
 
@@ -89,9 +90,10 @@ def _readouts(db_path: str, sources: Path, echo, *args: str) -> None:
     end of the child's log so the cause is on the screen.
     """
     command = [sys.executable, "-m", "readouts", "--db", db_path, "--sources", str(sources), *args]
-    result = subprocess.run(
-        command, capture_output=True, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
-    )
+    # Pages parsed in the crawl process, one at a time: parsing workers would store a source's
+    # two readouts in the order they finish, and number them differently from run to run.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", WORKERS_VARIABLE: "0"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     echo(result.stdout.rstrip())
     if result.returncode != 0:
         tail = result.stderr.rstrip().splitlines()[-STDERR_TAIL_LINES:]
