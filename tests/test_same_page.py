@@ -7,6 +7,7 @@ import hashlib
 
 from conftest import Readouts, query
 
+import storage
 from readouts.demo.server import Resource
 from readouts.demo.sitegen import item_path, make_readout, render_readout, site_pages, sources_toml
 
@@ -52,6 +53,10 @@ def test_unchanged_page_is_not_parsed_until_reprocess_and_chrome_edits_are(
     first = tmp_path / "first.toml"
     first.write_text(sources_toml(server.base_url), encoding="utf-8")
     assert Readouts(db_path, first)("crawl", "site").returncode == 0
+    db = storage.open_database(db_path)
+    with db.conn:  # back-dated: both crawls can end within one second of last_seen's clock
+        db.execute("UPDATE documents SET last_seen = '2020-01-01T00:00:00+00:00'")
+    db.close()
     crawled, before = versions(db_path), documents(db_path)
     pages = query(db_path, "SELECT count(*) AS n FROM pages")
     assert len(crawled) == PAGES
