@@ -85,7 +85,7 @@ def index_versions(db: Any, rows: list[dict[str, Any]], params: Params = DEFAULT
     added = Added()
     shift = current_shift(conn)
     touched = buckets_of(hashes, shift)
-    new, held = [], 0
+    new, stored_before = [], 0
     for part in np.array_split(touched, -(-len(touched) // SLICE_BUCKETS)) if len(touched) else []:
         inside = (hashes >> shift >= part[0]) & (hashes >> shift <= part[-1])
         stored = pairs_in_buckets(conn, part, shift)  # read once, for both
@@ -95,12 +95,12 @@ def index_versions(db: Any, rows: list[dict[str, Any]], params: Params = DEFAULT
         )
         add_pairs(conn, admitted, shift, held=stored)
         new.append(admitted)
-        held += len(stored)
+        stored_before += len(stored)
     if new:  # slices in hash order: the pairs stay sorted by hash
         pairs = np.concatenate(new)
         added.hashes = pairs[:, 0].copy()
         added.pairs = list(map(tuple, pairs.tolist()))
-        split_if_crowded(conn, shift, held, len(touched), len(pairs))
+        split_if_crowded(conn, shift, stored_before, len(touched), len(pairs))
     now = utc_now()
     conn.executemany(
         "INSERT OR IGNORE INTO citation_indexed_versions (version_id, readout_id, indexed_at)"

@@ -39,9 +39,9 @@ LAST_SHIFT = 4
 SPLIT_AT = 32  # pairs a bucket holds on average before the buckets are split
 
 
-def create_table(db: Any) -> None:
+def create_table(db: Any, name: str = TABLE) -> None:
     db.execute(
-        f"CREATE TABLE IF NOT EXISTS {TABLE} (bucket INTEGER PRIMARY KEY, postings BLOB NOT NULL)"
+        f"CREATE TABLE IF NOT EXISTS {name} (bucket INTEGER PRIMARY KEY, postings BLOB NOT NULL)"
     )
 
 
@@ -243,24 +243,21 @@ def pairs_in_buckets(db: Any, buckets: np.ndarray, shift: int) -> np.ndarray:
     return _joined(rows, shift)
 
 
-def split_if_crowded(db: Any, shift: int, held: int, touched: int, added: int) -> int:
-    """Split the buckets when they hold more than ``SPLIT_AT`` pairs on average; return the
-    shift. The average is estimated from a batch: the ``held`` pairs the ``touched`` buckets
-    held before it (a fair sample, hashes being uniform), and the pairs it ``added``. The whole
-    index is rewritten once, in the caller's transaction."""
+def split_if_crowded(db: Any, shift: int, held: int, touched: int, added: int) -> None:
+    """Split the buckets when they hold more than ``SPLIT_AT`` pairs on average, estimated
+    from a batch: the ``held`` pairs the ``touched`` buckets held before it (a fair sample,
+    hashes being uniform), and the pairs it ``added``. The whole index is rewritten once, in
+    the caller's transaction."""
     buckets = 1 << (31 - shift)
     target = shift_for(int(buckets * held / max(touched, 1)) + added)
     if target < shift:
         conn = getattr(db, "conn", db)
-        conn.execute(
-            f"CREATE TABLE {TABLE}_split (bucket INTEGER PRIMARY KEY, postings BLOB NOT NULL)"
-        )
+        create_table(conn, f"{TABLE}_split")
         for pairs in _all_pairs_in_chunks(conn, shift):  # an old bucket splits into whole new ones
             conn.executemany(f"INSERT INTO {TABLE}_split VALUES (?, ?)", packed(pairs, target))
         conn.execute(f"DROP TABLE {TABLE}")
         conn.execute(f"ALTER TABLE {TABLE}_split RENAME TO {TABLE}")
         set_shift(conn, target)
-    return target
 
 
 def packed_stream(
