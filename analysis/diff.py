@@ -9,6 +9,7 @@ diff is still valid, only less minimal.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -155,6 +156,46 @@ def _without_final_newline(ops: list[tuple[int, str]]) -> list[tuple[int, str]]:
         ops[-2] = (EQUAL, ops[-2][1][:-1])
         ops[-1] = (ops[-1][0], "\n" + ops[-1][1])
     return [(op, text) for op, text in ops if text]
+
+
+def stored_diff(ops: list[tuple[int, str]]) -> str:
+    """The diff as stored, compact JSON: each kept stretch as its length, since the older text
+    holds it (``expand_diff`` reads it back); removed and added parts as their text."""
+    compact = [(op, len(text) if op == EQUAL else text) for op, text in ops]
+    return json.dumps(compact, ensure_ascii=False, separators=(",", ":"))
+
+
+def expand_diff(
+    stored: list[tuple[int, str | int]], before: str, after: str
+) -> list[tuple[int, str]] | None:
+    """A stored diff with its kept stretches read back from ``before``, or None when it does not
+    fit the two texts (they are not the texts it was computed from).
+
+    Both sides are checked: kept and removed parts must rebuild ``before``, kept and added parts
+    ``after``. Kept stretches may also be text (diffs stored before they were compacted).
+    """
+    ops: list[tuple[int, str]] = []
+    old = new = 0
+    for op, part in stored:
+        if op == EQUAL:
+            size = part if isinstance(part, int) and not isinstance(part, bool) else None
+            text = before[old : old + size] if size is not None else part
+            if not isinstance(text, str) or (size is not None and len(text) != size):
+                return None
+        elif op in (DELETE, INSERT) and isinstance(part, str):
+            text = part
+        else:
+            return None
+        if op != INSERT:
+            if not before.startswith(text, old):
+                return None
+            old += len(text)
+        if op != DELETE:
+            if not after.startswith(text, new):
+                return None
+            new += len(text)
+        ops.append((op, text))
+    return ops if (old, new) == (len(before), len(after)) else None
 
 
 def diff_stats(ops: list[tuple[int, str]]) -> DiffStats:

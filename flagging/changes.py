@@ -22,7 +22,16 @@ from typing import Any
 
 import sqlite_utils
 
-from analysis.diff import DEFAULT_TIMEOUT, DELETE, EQUAL, INSERT, diff_stats, paragraph_word_diff
+from analysis.diff import (
+    DEFAULT_TIMEOUT,
+    DELETE,
+    EQUAL,
+    INSERT,
+    diff_stats,
+    expand_diff,
+    paragraph_word_diff,
+    stored_diff,
+)
 from flagging.batches import run_in_batches
 from storage.changes import (
     delete_changes_to,
@@ -320,9 +329,26 @@ def _change_record(
         "kinds": json.dumps(change.kinds),
         "reverted_to_version_id": change.reverted_to_version_id,
         "summary": change.summary,
-        "diff": json.dumps(change.diff, ensure_ascii=False, separators=(",", ":")),
+        "diff": stored_diff(change.diff),
         "diff_timed_out": int(change.diff_timed_out),
     }
+
+
+def displayed_diff(
+    stored: str | None, before_text: str | None, after_text: str | None, ignore_patterns: list[str]
+) -> list[tuple[int, str]]:
+    """The word diff of two versions as compared, for a reader: the stored one rebuilt against
+    today's texts, or, when there is none or it no longer fits them (the noise rules changed
+    since, and the rewrite is still queued), computed now the same way."""
+    old = comparable_text(before_text, ignore_patterns)
+    new = comparable_text(after_text, ignore_patterns)
+    try:
+        ops = expand_diff(json.loads(stored), old, new) if stored else None
+    except (TypeError, ValueError):
+        ops = None
+    if ops is None:
+        ops, _ = paragraph_word_diff(old, new)
+    return ops
 
 
 def change_for_display(
@@ -334,8 +360,10 @@ def change_for_display(
     """
     row = stored_change(db, before["id"], after["id"])
     if row is not None:
-        row = {**row, "kinds": json.loads(row["kinds"]), "diff": json.loads(row["diff"])}
-        return row, True
+        ops = displayed_diff(
+            row["diff"], before["text"], after["text"], source_ignore_patterns(db, source)
+        )
+        return {**row, "kinds": json.loads(row["kinds"]), "diff": [list(op) for op in ops]}, True
     reverted_to = None
     if before["content_hash"] != after["content_hash"] and after["version"] > before["version"]:
         reverted_to = last_version_with_hash(

@@ -11,6 +11,8 @@ from typing import Any
 
 import sqlite_utils
 
+from storage.sources import ignore_patterns_of
+
 
 def insert_change(db: sqlite_utils.Database, record: dict[str, Any]) -> None:
     db.execute(
@@ -71,6 +73,6 @@ def ignore_pattern_history(db: sqlite_utils.Database) -> dict[str, list[list[str
 def ignore_patterns_by_source(db: sqlite_utils.Database) -> dict[str, list[str]]:
     """The ``ignore_patterns`` of each source, as last synced from the sources file."""
     return {
-        name: (json.loads(config or "{}").get("ignore_patterns") or [])
+        name: ignore_patterns_of(config)
         for name, config in db.execute("SELECT name, config FROM sources").fetchall()
     }

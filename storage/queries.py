@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlite_utils
+
+from storage.sources import ignore_patterns_of
 
 
 class DocumentNotFound(LookupError):
@@ -76,7 +77,7 @@ def stored_change(
 def source_ignore_patterns(db: sqlite_utils.Database, source: str) -> list[str]:
     """A source's ``ignore_patterns`` as last synced from the sources file."""
     row = db.execute("SELECT config FROM sources WHERE name = ?", [source]).fetchone()
-    return (json.loads(row[0] or "{}").get("ignore_patterns") or []) if row else []
+    return ignore_patterns_of(row[0]) if row else []
 
 
 def list_flags(

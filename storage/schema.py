@@ -888,6 +888,30 @@ def _pack_citation_postings(db: sqlite_utils.Database) -> None:
         db.execute("DROP TABLE citation_ngrams")
 
 
+def _keep_unchanged_text_once(db: sqlite_utils.Database) -> None:
+    """A change's word diff held a second copy of every unchanged stretch of the older text
+    (most of its bytes); it now holds each stretch's length, read back from that version."""
+    from analysis.diff import stored_diff
+
+    last = 0
+    while rows := db.execute(
+        "SELECT id, diff FROM changes WHERE id > ? AND diff IS NOT NULL ORDER BY id LIMIT 1000",
+        [last],
+    ).fetchall():
+        last = rows[-1][0]
+        compacted = []
+        for change_id, diff in rows:
+            try:
+                ops = json.loads(diff)
+            except ValueError:
+                continue  # unreadable: readers compute this diff anew
+            if isinstance(ops, list) and all(
+                isinstance(op, list) and len(op) == 2 and isinstance(op[1], str) for op in ops
+            ):
+                compacted.append((stored_diff(ops), change_id))
+        db.conn.executemany("UPDATE changes SET diff = ? WHERE id = ?", compacted)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -918,6 +942,7 @@ MIGRATIONS: list[Migration] = [
     _name_the_version_a_status_event_saw,
     _remember_ignore_patterns,
     _pack_citation_postings,
+    _keep_unchanged_text_once,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -22,6 +22,11 @@ from storage.timeutil import utc_now
 SECRET = "****"  # apprise's mask for a secret (``PrivacyMode.Secret``)
 
 
+def ignore_patterns_of(config: str | None) -> list[str]:
+    """The ``ignore_patterns`` in a ``sources.config`` value (JSON), or none."""
+    return json.loads(config or "{}").get("ignore_patterns") or []
+
+
 def redacted_config(config: dict[str, Any]) -> dict[str, Any]:
     """A source's settings as they may be stored: credentials in its URLs (proxy, base URL,
     start URLs) and header values masked."""

@@ -8,13 +8,15 @@ import random
 import pytest
 
 import storage
+from analysis.diff import expand_diff, stored_diff
 from flagging import run_flag_job
-from flagging.changes import compare_versions
+from flagging.changes import change_for_display, compare_versions, displayed_diff
 
 OPENING = "The two leaders discussed trade and energy. They agreed to stay in touch."
 MIDDLE = "Particular attention was paid to the situation in the region."
 CLOSING = "The conversation was frank and businesslike."
 ORIGINAL = "\n".join([OPENING, MIDDLE, CLOSING])
+EDITED = ORIGINAL.replace("frank and businesslike", "constructive")
 
 
 def save(db, text, *, title="Telephone conversation", date="2026-01-05", kind="readout"):
@@ -23,6 +25,9 @@ def save(db, text, *, title="Telephone conversation", date="2026-01-05", kind="r
         published_at=date,
     )  # fmt: skip
     return storage.save_version(db, snapshot, None)
+
+
+VERSION = {"id": 1, "version": 1, "title": "Call", "published_at": None}
 
 
 def changes(db):
@@ -43,8 +48,16 @@ def test_each_new_version_gets_one_change_row_whose_diff_rebuilds_both_texts(db)
     run_flag_job(db)
     [change] = changes(db)
     assert (change["from_version"], change["to_version"]) == (1, 2)
-    assert rebuilt(change["diff"], -1) == ORIGINAL
-    assert rebuilt(change["diff"], 1) == ORIGINAL.replace("frank and businesslike", "constructive")
+    # Stored: the unchanged stretches as their lengths, the edit as its words.
+    kept = len(ORIGINAL) - len("frank and businesslike.")
+    assert change["diff"] == [
+        [0, kept],
+        [-1, "frank and businesslike"],
+        [1, "constructive"],
+        [0, 1],
+    ]
+    ops = expand_diff(change["diff"], ORIGINAL, EDITED)
+    assert (rebuilt(ops, -1), rebuilt(ops, 1)) == (ORIGINAL, EDITED)
     assert change["kinds"] == ["text_edited"]
     assert (change["words_added"], change["words_removed"], change["sentences_changed"]) == (
         1, 3, 1,
@@ -92,7 +105,7 @@ def test_text_back_to_an_earlier_version_is_a_revert_linked_to_it(db):
 def test_a_hash_back_to_an_earlier_one_is_no_revert_when_only_ignored_lines_changed():
     """A noise rule dropped, then put back: the version stored under the rule again has the
     first version's hash, but differs from the one before it only in lines the rule ignores."""
-    first = {"id": 1, "version": 1, "title": "Call", "published_at": None, "text": ORIGINAL}
+    first = {**VERSION, "text": ORIGINAL}
     without_rule = {**first, "id": 2, "version": 2, "text": ORIGINAL + "\nViews: 2000"}
     rule_back = {**first, "id": 3, "version": 3, "text": ORIGINAL + "\nViews: 3000"}
     change = compare_versions(
@@ -122,3 +135,45 @@ def test_pathological_pair_past_the_time_bound_still_gets_a_valid_diff(shuffle):
     assert change.diff_timed_out
     assert rebuilt(change.diff, -1) == before["text"]
     assert rebuilt(change.diff, 1) == after["text"]
+
+
+def test_a_stored_diff_fits_only_the_texts_it_was_computed_from():
+    ops = compare_versions({**VERSION, "text": ORIGINAL}, {**VERSION, "text": EDITED}).diff
+    stored = json.loads(stored_diff(ops))
+    assert expand_diff(stored, ORIGINAL, EDITED) == ops
+    assert expand_diff(stored, ORIGINAL.replace("trade", "grade"), EDITED) is None
+    assert expand_diff(stored, ORIGINAL, EDITED + " More.") is None
+    assert expand_diff(stored, ORIGINAL + " More.", EDITED + " More.") is None
+    assert expand_diff([[0, "x"], [2, "y"]], "x", "x") is None
+    # Diffs stored before compaction (kept text written out) still read back.
+    assert expand_diff([list(op) for op in ops], ORIGINAL, EDITED) == ops
+
+
+def test_a_diff_that_no_longer_fits_its_versions_is_computed_again_for_display():
+    """A rule that hides a line changes the texts as compared; until the flag job rewrites the
+    row, readers must not rebuild the old diff against them (it would not fit)."""
+    before, after = ORIGINAL + "\nViews: 10", EDITED + "\nViews: 12"
+    stored = stored_diff(
+        compare_versions({**VERSION, "text": before}, {**VERSION, "text": after}).diff
+    )
+    assert rebuilt(displayed_diff(stored, before, after, []), 1) == after
+    ops = displayed_diff(stored, before, after, [r"^Views: \d+$"])
+    assert (rebuilt(ops, -1), rebuilt(ops, 1)) == (ORIGINAL, EDITED)
+    assert displayed_diff("not json", ORIGINAL, EDITED, []) == displayed_diff(
+        stored_diff(ops), ORIGINAL, EDITED, []
+    )
+
+
+def test_readouts_diff_shows_the_stored_diff_whole(db):
+    save(db, ORIGINAL)
+    save(db, EDITED)
+    run_flag_job(db)
+    before, after = db.query("SELECT * FROM versions ORDER BY version")
+    shown, stored = change_for_display(db, "test", before, after)
+    assert stored
+    assert shown["diff"] == [
+        [0, ORIGINAL.removesuffix("frank and businesslike.")],
+        [-1, "frank and businesslike"],
+        [1, "constructive"],
+        [0, "."],
+    ]

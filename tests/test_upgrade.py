@@ -28,6 +28,7 @@ from storage.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
     _fold_yo_in_the_citation_index,
+    _keep_unchanged_text_once,
     _narrow_citation_hashes,
     _number_citations_once,
     _pack_citation_postings,
@@ -454,3 +455,41 @@ def test_citation_ids_a_drift_flag_names_are_not_given_again_after_upgrade(tmp_p
         assert new == 8
     finally:
         db.close()
+
+
+def test_diffs_stored_with_their_unchanged_text_shrink_on_upgrade_and_read_the_same(tmp_path):
+    db_path = tmp_path / "archive.db"
+    db = storage.open_database(db_path)
+    text = "The leaders spoke.\nThey discussed trade at length.\nThey agreed to stay in touch."
+    for version_text in (text, text.replace("at length", "briefly"), text + "\nA new line."):
+        snapshot = storage.Snapshot(
+            source="kremlin", url="http://kremlin.example/news/1", kind="readout",
+            title="Telephone conversation", text=version_text, published_at="2024-05-01",
+        )  # fmt: skip
+        storage.save_version(db, snapshot, None)
+    run_flag_job(db)
+    diff_json = ["--db", str(db_path), "diff", "1", "--from", "1", "--to", "2", "--json"]
+    shown = CliRunner().invoke(cli, diff_json).output
+    # As the previous release stored them: the unchanged text written out; one unreadable.
+    (first, *_), (second, *_) = db.execute("SELECT id FROM changes ORDER BY id").fetchall()
+    written_out = json.dumps(json.loads(shown)["diff"], ensure_ascii=False)
+    db.execute("UPDATE changes SET diff = ? WHERE id = ?", [written_out, first])
+    db.execute("UPDATE changes SET diff = '[[0, ' WHERE id = ?", [second])
+    db.execute(f"PRAGMA user_version = {MIGRATIONS.index(_keep_unchanged_text_once)}")
+    db.close()
+
+    db = storage.open_database(db_path)  # the upgrade
+    try:
+        stored = dict(db.execute("SELECT id, diff FROM changes").fetchall())
+    finally:
+        db.close()
+    assert json.loads(stored[first]) == [
+        [0, len("The leaders spoke.\nThey discussed trade ")],
+        [-1, "at length"],
+        [1, "briefly"],
+        [0, len(". They agreed to stay in touch.")],
+    ]
+    assert stored[second] == "[[0, "
+    assert CliRunner().invoke(cli, diff_json).output == shown
+    third = CliRunner().invoke(cli, [*diff_json[:4], "--from", "2", "--to", "3", "--json"])
+    assert json.loads(third.output)["diff"][-1] == [1, "\nA new line."]

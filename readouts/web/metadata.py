@@ -106,7 +106,11 @@ TABLES: dict[str, dict[str, Any]] = {
             "kinds": "What kind of change (JSON list: text_edited, paragraph_removed, …)",
             "reverted_to_version_id": "When the new text is an earlier version again: that version",
             "summary": "The change in one line",
-            "diff": "Word-level diff (JSON [op, text]: -1 removed, 0 kept, 1 added)",
+            "diff": (
+                "Word-level diff of the texts as compared (JSON [op, text]: -1 removed,"
+                " 1 added; [0, n]: n characters kept, read from the earlier version;"
+                " the change page shows it whole)"
+            ),
         },
     },
     "flags": {

@@ -9,14 +9,12 @@ cannot hold this: its SQL cannot compute a diff.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 
 from datasette.utils.asgi import Response
 from feedgen.feed import FeedGenerator
 from markupsafe import Markup, escape
 
-from analysis.diff import word_diff
 from readouts.web.plugin import views
 from readouts.web.render import render_diff
 from storage import page_queries as queries
@@ -52,14 +50,16 @@ async def document_feed(request, datasette):
             entry.content(str(_text_html(version["text"])), type="html")
         else:
             entry.title(f"Version {version['version']}: {version['summary'] or 'edited'}")
-            ops = views._stored_diff(version if version["change_id"] else None)
-            if ops is None:
-                earlier = before or await views._first(
-                    db, queries.VERSION_NUMBER, [document_id, version["version"] - 1]
-                )
-                ops = await asyncio.to_thread(
-                    word_diff, (earlier or {}).get("text") or "", version["text"] or ""
-                )
+            earlier = before or await views._first(
+                db, queries.VERSION_NUMBER, [document_id, version["version"] - 1]
+            )
+            ops = await views.version_diff(
+                db,
+                doc["source"],
+                earlier or {"text": ""},
+                version,
+                version if version["change_id"] else None,
+            )
             entry.content(str(render_diff(ops, layout="inline", context=1)), type="html")
     return Response(feed.atom_str(pretty=True), content_type="application/atom+xml; charset=utf-8")
 

@@ -15,10 +15,12 @@ from typing import Any
 from datasette.utils.asgi import NotFound, Response
 
 from analysis.diff import word_diff
+from flagging.changes import displayed_diff
 from readouts.web import counterparts as accounts
 from readouts.web.metadata import PLUGIN_NAME
 from readouts.web.render import Passage, external_link, highlight_passages, render_diff
 from storage import page_queries as queries
+from storage.sources import ignore_patterns_of
 
 logger = logging.getLogger(__name__)
 
@@ -151,9 +153,7 @@ async def _diff_page(datasette, request, db, before, after, change):
     doc = await _one(db, queries.DOCUMENT, [after["document_id"]], "document")
     diff_html = title_html = None
     if before is not None:
-        ops = _stored_diff(change) or await asyncio.to_thread(
-            word_diff, before["text"] or "", after["text"] or ""
-        )
+        ops = await version_diff(db, doc["source"], before, after, change)
         diff_html = render_diff(ops, layout=layout)
         if (before["title"] or "") != (after["title"] or ""):
             title_ops = word_diff(before["title"] or "", after["title"] or "")
@@ -182,16 +182,17 @@ async def _diff_page(datasette, request, db, before, after, change):
     )
 
 
-def _stored_diff(change) -> list[tuple[int, str]] | None:
-    """The change's stored word diff, or None when it is missing or not the contract's shape."""
-    if not change or not change["diff"]:
-        return None
-    try:
-        ops = [(int(op), str(text)) for op, text in json.loads(change["diff"])]
-    except (TypeError, ValueError) as error:
-        logger.warning("Change %s has an unreadable diff (%s): recomputing it", change["id"], error)
-        return None
-    return ops if all(op in (-1, 0, 1) for op, _ in ops) else None
+async def version_diff(db, source: str, before, after, change) -> list[tuple[int, str]]:
+    """The word diff between two versions: the change row's, rebuilt against their texts, or
+    computed (off the event loop) when there is no row or it no longer fits them."""
+    row = await _first(db, queries.SOURCE_CONFIG, [source])
+    return await asyncio.to_thread(
+        displayed_diff,
+        change["diff"] if change else None,
+        before["text"],
+        after["text"],
+        ignore_patterns_of(row["config"]) if row else [],
+    )
 
 
 async def citation(request, datasette):
