@@ -5,9 +5,10 @@ line and headers as received, and the body as transferred (before content decodi
 answer stays gzip). Bodies live in ``capture_payloads`` keyed by their WARC payload digest
 (``sha1:`` + base32, as the Wayback Machine and Common Crawl write it): a body seen again is
 stored once, and the export writes a ``revisit`` record for the later capture of the same URL.
-Header lists live in ``capture_headers``, each distinct list once (in order, duplicates kept):
-a source's request headers are the same for every request, and a page's re-check sends the
-same ``If-None-Match`` and gets the same 304 answer each time.
+Header lists live in ``capture_headers``, each distinct list once (in order, duplicates kept),
+with the values that belong to one exchange (``PER_EXCHANGE``: validators, lengths, dates) left
+null there and kept in the capture's own ``header_values``: a source's requests then share one
+list, conditional or not, and its pages' answers a handful, instead of one list a page.
 
 The exchange lives in the database (the one file users open in Datasette) and WARC is produced
 on export; compression of the stored bodies is this module's business alone.
@@ -44,8 +45,24 @@ _header_set_ids: weakref.WeakKeyDictionary[sqlite_utils.Database, OrderedDict[st
 )
 
 
+# Header names (lower case) whose values are kept with the capture, not in its header lists.
+PER_EXCHANGE = frozenset(
+    {
+        "age",
+        "content-length",
+        "date",
+        "etag",
+        "expires",
+        "if-modified-since",
+        "if-none-match",
+        "last-modified",
+    }
+)
+
+
 class MissingCaptureRows(LookupError):
-    """A capture whose payload or header list row is gone (a damaged archive)."""
+    """A capture whose payload or header list is gone, or whose values do not fit its lists
+    (a damaged archive)."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +133,10 @@ def save_capture(
     """Store one exchange (its body once per distinct payload, compressed with ``source``'s
     dictionary, see ``storage.bodies``; each header list once); return the capture's id."""
     digest = payload_digest(body)
-    sent, received = json.dumps(request_headers), json.dumps(response_headers)
+    (sent, sent_values), (received, received_values) = map(
+        _shared_list, (request_headers, response_headers)
+    )
+    values = sent_values + received_values
     known = _header_set_ids.setdefault(db, OrderedDict())
     outermost = not db.conn.in_transaction  # else an outer transaction may still roll back
     with write_transaction(db):
@@ -130,8 +150,8 @@ def save_capture(
         sent_id, received_id = _header_set_id(db, sent, known), _header_set_id(db, received, known)
         capture_id = db.execute(
             "INSERT INTO captures (url, captured_at, run_id, fetch_id, method, request_target,"
-            " request_headers_id, protocol, status, reason, response_headers_id, payload_digest)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " request_headers_id, protocol, status, reason, response_headers_id, payload_digest,"
+            " header_values) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 url,
                 captured_at,
@@ -145,6 +165,7 @@ def save_capture(
                 reason,
                 received_id,
                 digest,
+                json.dumps(values) if values else None,
             ],
         ).lastrowid
     if outermost:
@@ -154,6 +175,24 @@ def save_capture(
         while len(known) > HEADER_SETS_KEPT:
             known.popitem(last=False)
     return capture_id
+
+
+def _shared_list(headers: list[tuple[str, str]]) -> tuple[str, list[str]]:
+    """A header list as ``capture_headers`` holds it (JSON, each ``PER_EXCHANGE`` value null),
+    and those values in order."""
+    shared, values = [], []
+    for name, value in headers:
+        if name.lower() in PER_EXCHANGE:
+            shared.append((name, None))
+            values.append(value)
+        else:
+            shared.append((name, value))
+    return json.dumps(shared), values
+
+
+def _filled(shared: str, values: list[str]) -> list[tuple[str, str]]:
+    """A stored header list with its null values taken, in order, from the front of ``values``."""
+    return [(name, values.pop(0) if value is None else value) for name, value in json.loads(shared)]
 
 
 def headers_digest(headers: str) -> int:
@@ -254,7 +293,7 @@ def iter_captures(
         "SELECT c.id, c.url, c.captured_at, c.method, c.request_target, sent.headers,"
         " c.protocol, c.status, c.reason, received.headers, c.payload_digest, p.size,"
         " first_value(c.id) OVER same_payload, first_value(c.captured_at) OVER same_payload,"
-        " d.id, d.url, coalesce(d.source, r.source)"
+        " d.id, d.url, coalesce(d.source, r.source), c.header_values"
         " FROM captures c LEFT JOIN capture_payloads p ON p.digest = c.payload_digest"
         " LEFT JOIN capture_headers sent ON sent.id = c.request_headers_id"
         f" LEFT JOIN capture_headers received ON received.id = c.response_headers_id{_DOCUMENT}"
@@ -279,13 +318,17 @@ def iter_captures(
                 if len(missing) > 1
                 else f"capture {row[0]} of {row[1]}: its {missing[0]} is not stored"
             )
-        yield Capture(
-            *row[:5],
-            [tuple(pair) for pair in json.loads(row[5])],
-            *row[6:9],
-            [tuple(pair) for pair in json.loads(row[9])],
-            *row[10:],
-        )
+        try:
+            values = json.loads(row[17] or "[]")
+            sent, received = _filled(row[5], values), _filled(row[9], values)
+            fits = values == []
+        except (ValueError, TypeError, IndexError, KeyError, AttributeError):
+            fits = False
+        if not fits:
+            raise MissingCaptureRows(
+                f"capture {row[0]} of {row[1]}: its header values do not fit its header lists"
+            )
+        yield Capture(*row[:5], sent, *row[6:9], received, *row[10:17])
 
 
 def iter_uncaptured_versions(

@@ -912,6 +912,14 @@ def _keep_unchanged_text_once(db: sqlite_utils.Database) -> None:
         db.conn.executemany("UPDATE changes SET diff = ? WHERE id = ?", compacted)
 
 
+def _keep_exchange_values_with_captures(db: sqlite_utils.Database) -> None:
+    """A capture keeps the header values of its own exchange (``storage.captures.PER_EXCHANGE``:
+    validators, lengths, dates) in ``header_values``, so its lists can be shared. Lists stored
+    before keep their values, and read as they did."""
+    if "header_values" not in db["captures"].columns_dict:
+        db["captures"].add_column("header_values", str)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -943,6 +951,7 @@ MIGRATIONS: list[Migration] = [
     _remember_ignore_patterns,
     _pack_citation_postings,
     _keep_unchanged_text_once,
+    _keep_exchange_values_with_captures,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

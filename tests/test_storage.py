@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import storage
@@ -146,10 +148,32 @@ def test_a_header_list_repeated_by_captures_is_stored_once_with_its_order_and_re
     }
 
 
+def test_each_exchange_keeps_its_validators_and_dates_so_its_pages_share_header_lists(db):
+    def answer(n):
+        date = f"Mon, 0{n} Jun 2026 10:00:00 GMT"
+        return [("Date", date), ("Content-Length", "0"), ("ETag", f'"{n}"'), ("Server", "nginx")]
+
+    ids = [capture(db, [*SENT, ("If-None-Match", f'"{n}"')], answer(n)) for n in (1, 2, 3)]
+    assert db["capture_headers"].count == 2
+    assert stored_headers(db)[ids[1]] == ([*SENT, ("If-None-Match", '"2"')], answer(2))
+    assert db.execute("SELECT header_values FROM captures WHERE id = ?", [ids[2]]).fetchone() == (
+        '["\\"3\\"", "Mon, 03 Jun 2026 10:00:00 GMT", "0", "\\"3\\""]',
+    )
+
+
+@pytest.mark.parametrize("values", ['["1"]', '["1", "2", "3"]', '{"a": 1}', "[1, "])
+def test_a_capture_whose_values_do_not_fit_its_header_lists_is_named(db, values):
+    capture_id = capture(db, [*SENT, ("If-None-Match", '"1"')])
+    db.execute("UPDATE captures SET header_values = ? WHERE id = ?", [values, capture_id])
+    message = f"capture {capture_id} of http://x/1: its header values do not fit its header lists"
+    with pytest.raises(captures.MissingCaptureRows, match=re.escape(message)):
+        stored_headers(db)
+
+
 def test_a_header_list_whose_capture_rolled_back_is_not_mistaken_for_the_next_one(db):
     """An id given to a list in a transaction that rolled back goes to the next list stored:
     the first list, stored again, gets a row of its own."""
-    first, other = [*SENT, ("If-None-Match", '"1"')], [*SENT, ("If-None-Match", '"2"')]
+    first, other = [*SENT, ("Accept-Language", "en")], [*SENT, ("Accept-Language", "ru")]
     capture(db, SENT)
     with pytest.raises(RuntimeError), write_transaction(db):
         capture(db, first)

@@ -281,12 +281,15 @@ TABLES: dict[str, dict[str, Any]] = {
     },
     "capture_headers": {
         "description": "The HTTP headers of the exchanges kept for WARC export (captures), "
-        "each distinct list once: a crawler's requests, and a page's re-checks, repeat them.",
+        "each distinct list once: a crawler's requests, and a page's re-checks, repeat them. "
+        "A null value belongs to one exchange (a validator, length or date): the capture keeps "
+        "it, in header_values.",
         "label_column": "headers",
         "columns": {
             "id": "Header list id (captures' request_headers_id and response_headers_id)",
             "digest": "64-bit hash of the list, to find it by",
-            "headers": "The headers in the order sent or received (JSON [name, value] pairs)",
+            "headers": "The headers in the order sent or received (JSON [name, value] pairs;"
+            " null: the capture's header_values holds it)",
         },
     },
     "citation_postings": {
