@@ -8,7 +8,8 @@ stored once, and the export writes a ``revisit`` record for the later capture of
 Header lists live in ``capture_headers``, each distinct list once (in order, duplicates kept),
 with the values that belong to one exchange (``PER_EXCHANGE``: validators, lengths, dates) left
 null there and kept in the capture's own ``header_values``: a source's requests then share one
-list, conditional or not, and its pages' answers a handful, instead of one list a page.
+list, conditional or not, and its pages' answers a handful, instead of one list a page. A value
+the exchange repeats (a 304's ``ETag`` is the ``If-None-Match`` sent) is written once there.
 
 The exchange lives in the database (the one file users open in Datasette) and WARC is produced
 on export; compression of the stored bodies is this module's business alone.
@@ -165,7 +166,7 @@ def save_capture(
                 reason,
                 received_id,
                 digest,
-                json.dumps(values) if values else None,
+                _packed(values),
             ],
         ).lastrowid
     if outermost:
@@ -188,6 +189,28 @@ def _shared_list(headers: list[tuple[str, str]]) -> tuple[str, list[str]]:
         else:
             shared.append((name, value))
     return json.dumps(shared), values
+
+
+def _packed(values: list[str]) -> str | None:
+    """``header_values`` as stored: a JSON list in which a value met before is its index."""
+    if not values:
+        return None
+    packed = [
+        values.index(value) if value in values[:index] else value
+        for index, value in enumerate(values)
+    ]
+    return json.dumps(packed, separators=(",", ":"))
+
+
+def _unpacked(stored: str | None) -> list[str]:
+    values: list[str] = []
+    for value in json.loads(stored or "[]"):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = values[value] if 0 <= value < len(values) else None
+        if not isinstance(value, str):
+            raise ValueError("not a header value")
+        values.append(value)
+    return values
 
 
 def _filled(shared: str, values: list[str]) -> list[tuple[str, str]]:
@@ -319,7 +342,7 @@ def iter_captures(
                 else f"capture {row[0]} of {row[1]}: its {missing[0]} is not stored"
             )
         try:
-            values = json.loads(row[17] or "[]")
+            values = _unpacked(row[17])
             sent, received = _filled(row[5], values), _filled(row[9], values)
             fits = values == []
         except (ValueError, TypeError, IndexError, KeyError, AttributeError):
