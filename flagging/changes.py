@@ -36,6 +36,7 @@ from flagging.batches import run_in_batches
 from storage.changes import (
     delete_changes_to,
     dequeue_rewrite,
+    ignore_pattern_lists,
     ignore_patterns_by_source,
     insert_change,
     rewrite_generation,
@@ -335,19 +336,32 @@ def _change_record(
 
 
 def displayed_diff(
-    stored: str | None, before_text: str | None, after_text: str | None, ignore_patterns: list[str]
+    stored: str | None,
+    before_text: str | None,
+    after_text: str | None,
+    pattern_lists: list[list[str]],
 ) -> list[tuple[int, str]]:
     """The word diff of two versions as compared, for a reader: the stored one rebuilt against
-    today's texts, or, when there is none or it no longer fits them (the noise rules changed
-    since, and the rewrite is still queued), computed now the same way."""
-    old = comparable_text(before_text, ignore_patterns)
-    new = comparable_text(after_text, ignore_patterns)
+    their texts under the ``ignore_patterns`` it was computed with (the first of
+    ``pattern_lists``, today's list then the source's earlier ones, that it fits), or, when
+    there is none or it fits none (a hand edit), computed now under today's list."""
     try:
-        ops = expand_diff(json.loads(stored), old, new) if stored else None
-    except (TypeError, ValueError):
+        ops = json.loads(stored) if stored else None
+    except (ValueError, RecursionError):
         ops = None
-    if ops is None:
-        ops, _ = paragraph_word_diff(old, new)
+    for patterns in pattern_lists if isinstance(ops, list) else []:
+        old = comparable_text(before_text, patterns)
+        new = comparable_text(after_text, patterns)
+        try:
+            expanded = expand_diff(ops, old, new)
+        except (TypeError, ValueError):
+            expanded = None
+        if expanded is not None:
+            return expanded
+    today = pattern_lists[0] if pattern_lists else []
+    ops, _ = paragraph_word_diff(
+        comparable_text(before_text, today), comparable_text(after_text, today)
+    )
     return ops
 
 
@@ -361,7 +375,7 @@ def change_for_display(
     row = stored_change(db, before["id"], after["id"])
     if row is not None:
         ops = displayed_diff(
-            row["diff"], before["text"], after["text"], source_ignore_patterns(db, source)
+            row["diff"], before["text"], after["text"], ignore_pattern_lists(db, source)
         )
         return {**row, "kinds": json.loads(row["kinds"]), "diff": [list(op) for op in ops]}, True
     reverted_to = None

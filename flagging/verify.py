@@ -34,6 +34,7 @@ UNREPAIRABLE = {
     checks.INTEGRITY,
     checks.FOREIGN_KEYS,
     checks.STORED_BODIES,
+    checks.CAPTURES,
     checks.CONTENT_HASHES,
     checks.DANGLING_FLAGS,
     checks.DUPLICATE_FLAG_KEYS,
@@ -69,7 +70,8 @@ def verify(db: sqlite_utils.Database, params: Params = DEFAULT) -> list[Finding]
             STATUS_WATERMARK,
         )
     }
-    findings = checks.integrity(db) + checks.stored_bodies(db) + checks.content_hashes(db)
+    findings = checks.integrity(db) + checks.stored_bodies(db) + checks.captures(db)
+    findings += checks.content_hashes(db)
     damaged = checks.damaged_postings(db)  # the index checks below would fail on them
     findings += damaged
     for step, name, kind in (

@@ -326,32 +326,64 @@ def iter_captures(
         params,
     )
     for row in cursor:
-        missing = [
-            what
-            for what, value in (
-                (f"payload {row[10]}", row[11]),
-                ("request header list", row[5]),
-                ("response header list", row[9]),
-            )
-            if value is None
-        ]
-        if missing:
-            raise MissingCaptureRows(
-                f"capture {row[0]} of {row[1]}: its {' and '.join(missing)} are not stored"
-                if len(missing) > 1
-                else f"capture {row[0]} of {row[1]}: its {missing[0]} is not stored"
-            )
-        try:
-            values = _unpacked(row[17])
-            sent, received = _filled(row[5], values), _filled(row[9], values)
-            fits = values == []
-        except (ValueError, TypeError, IndexError, KeyError, AttributeError):
-            fits = False
-        if not fits:
-            raise MissingCaptureRows(
-                f"capture {row[0]} of {row[1]}: its header values do not fit its header lists"
-            )
+        sent, received = _exchange_headers(*row[:2], *row[10:12], row[5], row[9], row[17])
         yield Capture(*row[:5], sent, *row[6:9], received, *row[10:17])
+
+
+def _exchange_headers(
+    capture_id: int,
+    url: str,
+    digest: str,
+    payload_size: int | None,
+    request_list: str | None,
+    response_list: str | None,
+    header_values: str | None,
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """A capture's request and response headers, from its stored lists and values;
+    ``MissingCaptureRows`` when its payload (``payload_size`` None) or a list is not stored, or
+    the values do not fit the lists."""
+    missing = [
+        what
+        for what, value in (
+            (f"payload {digest}", payload_size),
+            ("request header list", request_list),
+            ("response header list", response_list),
+        )
+        if value is None
+    ]
+    if missing:
+        raise MissingCaptureRows(
+            f"capture {capture_id} of {url}: its {' and '.join(missing)} are not stored"
+            if len(missing) > 1
+            else f"capture {capture_id} of {url}: its {missing[0]} is not stored"
+        )
+    try:
+        values = _unpacked(header_values)
+        sent, received = _filled(request_list, values), _filled(response_list, values)
+        fits = values == []
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, RecursionError):
+        fits = False
+    if not fits:
+        raise MissingCaptureRows(
+            f"capture {capture_id} of {url}: its header values do not fit its header lists"
+        )
+    return sent, received
+
+
+def unreadable_captures(db: sqlite_utils.Database) -> Iterator[tuple[int, str]]:
+    """Every capture an export would refuse (``MissingCaptureRows``): its id and why."""
+    for row in db.execute(
+        "SELECT c.id, c.url, c.payload_digest, p.size, sent.headers, received.headers,"
+        " c.header_values"
+        " FROM captures c LEFT JOIN capture_payloads p ON p.digest = c.payload_digest"
+        " LEFT JOIN capture_headers sent ON sent.id = c.request_headers_id"
+        " LEFT JOIN capture_headers received ON received.id = c.response_headers_id"
+        " ORDER BY c.id"
+    ):
+        try:
+            _exchange_headers(*row)
+        except MissingCaptureRows as error:
+            yield row[0], error.args[0]
 
 
 def iter_uncaptured_versions(

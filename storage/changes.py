@@ -70,6 +70,17 @@ def ignore_pattern_history(db: sqlite_utils.Database) -> dict[str, list[list[str
     return history
 
 
+def ignore_pattern_lists(db: sqlite_utils.Database | Any, source: str) -> list[list[str]]:
+    """The lists a stored diff of ``source`` may have been computed under: today's first, then
+    each earlier one, newest first, then none (``db``: sqlite-utils or a sqlite3 connection)."""
+    today = ignore_patterns_by_source(db).get(source, [])
+    lists = [today]
+    for patterns in [*ignore_pattern_history(db).get(source, []), []]:
+        if patterns not in lists:
+            lists.append(patterns)
+    return lists
+
+
 def ignore_patterns_by_source(db: sqlite_utils.Database) -> dict[str, list[str]]:
     """The ``ignore_patterns`` of each source, as last synced from the sources file."""
     return {

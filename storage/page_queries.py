@@ -42,7 +42,6 @@ LATEST_VERSION_NUMBER = (
     "SELECT id, version FROM versions WHERE document_id = ? ORDER BY version DESC LIMIT 1"
 )
 CHANGE = "SELECT * FROM changes WHERE id = ?"
-SOURCE_CONFIG = "SELECT config FROM sources WHERE name = ?"
 CHANGE_BETWEEN = "SELECT * FROM changes WHERE from_version_id = ? AND to_version_id = ?"
 CITATION = "SELECT * FROM citations WHERE id = ?"
 COUNTERPART = "SELECT * FROM counterparts WHERE id = ?"

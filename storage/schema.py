@@ -903,7 +903,7 @@ def _keep_unchanged_text_once(db: sqlite_utils.Database) -> None:
         for change_id, diff in rows:
             try:
                 ops = json.loads(diff)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue  # unreadable: readers compute this diff anew
             if isinstance(ops, list) and all(
                 isinstance(op, list) and len(op) == 2 and isinstance(op[1], str) for op in ops

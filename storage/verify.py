@@ -19,7 +19,7 @@ import numpy as np
 from analysis.citations.params import DEFAULT, Params
 from analysis.citations.text import words_of
 from storage.bodies import DamagedBody
-from storage.captures import restore_payload
+from storage.captures import restore_payload, unreadable_captures
 from storage.changes import ignore_pattern_history
 from storage.citation_postings import (
     TABLE,
@@ -39,6 +39,7 @@ from storage.versions import latest_version_id
 INTEGRITY = "integrity"
 FOREIGN_KEYS = "foreign_keys"
 STORED_BODIES = "stored_bodies"
+CAPTURES = "captures"
 CONTENT_HASHES = "content_hashes"
 DANGLING_FLAGS = "dangling_flags"
 DUPLICATE_FLAG_KEYS = "duplicate_flag_keys"
@@ -134,6 +135,14 @@ def stored_bodies(db: Any) -> list[Finding]:
                 ids = [row[0] for row in db.execute(holders, [digest])]
                 findings.append(Finding(STORED_BODIES, f"{problem} ({holder} {_ids(ids)})", ids))
     return findings
+
+
+def captures(db: Any) -> list[Finding]:
+    """Captures an export would refuse: their payload or a header list is gone, or the header
+    values kept with the capture do not fit its lists (a hand edit)."""
+    return [
+        Finding(CAPTURES, problem, [capture_id]) for capture_id, problem in unreadable_captures(db)
+    ]
 
 
 def content_hashes(db: Any) -> list[Finding]:

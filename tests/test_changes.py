@@ -149,19 +149,32 @@ def test_a_stored_diff_fits_only_the_texts_it_was_computed_from():
     assert expand_diff([list(op) for op in ops], ORIGINAL, EDITED) == ops
 
 
-def test_a_diff_that_no_longer_fits_its_versions_is_computed_again_for_display():
-    """A rule that hides a line changes the texts as compared; until the flag job rewrites the
-    row, readers must not rebuild the old diff against them (it would not fit)."""
+def test_a_diff_is_rebuilt_under_the_ignore_patterns_it_was_computed_with():
+    """A source's rule changed after the row was stored: readers rebuild the stored diff under
+    the earlier list it fits, so it agrees with the row's counts and kinds."""
     before, after = ORIGINAL + "\nViews: 10", EDITED + "\nViews: 12"
+    rule = [r"^Views: \d+$"]
     stored = stored_diff(
         compare_versions({**VERSION, "text": before}, {**VERSION, "text": after}).diff
     )
-    assert rebuilt(displayed_diff(stored, before, after, []), 1) == after
-    ops = displayed_diff(stored, before, after, [r"^Views: \d+$"])
-    assert (rebuilt(ops, -1), rebuilt(ops, 1)) == (ORIGINAL, EDITED)
-    assert displayed_diff("not json", ORIGINAL, EDITED, []) == displayed_diff(
-        stored_diff(ops), ORIGINAL, EDITED, []
+    ops = displayed_diff(stored, before, after, [rule, []])  # today: the rule; before: none
+    assert (rebuilt(ops, -1), rebuilt(ops, 1)) == (before, after)
+    ruled = stored_diff(
+        compare_versions(
+            {**VERSION, "text": before}, {**VERSION, "text": after}, ignore_patterns=rule
+        ).diff
     )
+    ops = displayed_diff(ruled, before, after, [[], rule])
+    assert (rebuilt(ops, -1), rebuilt(ops, 1)) == (ORIGINAL, EDITED)
+
+
+@pytest.mark.parametrize(
+    "damaged", ["not json", "[" * 100_000 + "]" * 100_000, '{"a": 1}', "[[0, 99999]]", "null"]
+)
+def test_a_damaged_stored_diff_is_computed_again_under_todays_patterns(damaged):
+    before, after = ORIGINAL + "\nViews: 10", EDITED + "\nViews: 12"
+    ops = displayed_diff(damaged, before, after, [[r"^Views: \d+$"], []])
+    assert (rebuilt(ops, -1), rebuilt(ops, 1)) == (ORIGINAL, EDITED)
 
 
 def test_readouts_diff_shows_the_stored_diff_whole(db):

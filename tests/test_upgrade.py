@@ -457,7 +457,10 @@ def test_citation_ids_a_drift_flag_names_are_not_given_again_after_upgrade(tmp_p
         db.close()
 
 
-def test_diffs_stored_with_their_unchanged_text_shrink_on_upgrade_and_read_the_same(tmp_path):
+@pytest.mark.parametrize("unreadable", ["[[0, ", "[" * 100_000 + "]" * 100_000])
+def test_diffs_stored_with_their_unchanged_text_shrink_on_upgrade_and_read_the_same(
+    tmp_path, unreadable
+):
     db_path = tmp_path / "archive.db"
     db = storage.open_database(db_path)
     text = "The leaders spoke.\nThey discussed trade at length.\nThey agreed to stay in touch."
@@ -474,7 +477,7 @@ def test_diffs_stored_with_their_unchanged_text_shrink_on_upgrade_and_read_the_s
     (first, *_), (second, *_) = db.execute("SELECT id FROM changes ORDER BY id").fetchall()
     written_out = json.dumps(json.loads(shown)["diff"], ensure_ascii=False)
     db.execute("UPDATE changes SET diff = ? WHERE id = ?", [written_out, first])
-    db.execute("UPDATE changes SET diff = '[[0, ' WHERE id = ?", [second])
+    db.execute("UPDATE changes SET diff = ? WHERE id = ?", [unreadable, second])
     db.execute(f"PRAGMA user_version = {MIGRATIONS.index(_keep_unchanged_text_once)}")
     db.close()
 
@@ -489,7 +492,7 @@ def test_diffs_stored_with_their_unchanged_text_shrink_on_upgrade_and_read_the_s
         [1, "briefly"],
         [0, len(". They agreed to stay in touch.")],
     ]
-    assert stored[second] == "[[0, "
+    assert stored[second] == unreadable
     assert CliRunner().invoke(cli, diff_json).output == shown
     third = CliRunner().invoke(cli, [*diff_json[:4], "--from", "2", "--to", "3", "--json"])
     assert json.loads(third.output)["diff"][-1] == [1, "\nA new line."]

@@ -362,6 +362,28 @@ def test_export_of_a_capture_whose_payload_row_is_gone_fails_naming_it(crawled, 
     assert list(tmp_path.glob("archive.wacz*")) == []
 
 
+@pytest.mark.parametrize("values", ["'[\"x\"]'", "NULL", "'[\"a\",9]'", "'['", "'7'"])
+def test_a_capture_whose_header_values_do_not_fit_its_lists_is_named_and_refused_by_export(
+    crawled, readouts, tmp_path, values
+):
+    (capture, url) = rows(
+        crawled, "SELECT id, url FROM captures WHERE header_values IS NOT NULL ORDER BY id LIMIT 1"
+    )[0]
+    db = storage.open_database(crawled)
+    with db.conn:
+        db.execute(f"UPDATE captures SET header_values = {values} WHERE id = ?", [capture])
+    db.close()
+    problem = f"capture {capture} of {url}: its header values do not fit its header lists"
+
+    result = verify(crawled)
+    assert result.exit_code == 1
+    assert result.output == f"1 problem found:\n- {problem}\n"
+    assert verify(crawled, "--repair").exit_code == 1  # what the server sent is not re-derivable
+    exported = readouts("export", str(tmp_path / "archive.warc.gz"))
+    assert exported.returncode == 1
+    assert f"Error: The archive is damaged, so nothing was exported: {problem}." in exported.stderr
+
+
 def test_a_lost_removal_flag_is_named_and_raised_again_once(crawled):
     db = storage.open_database(crawled)
     try:

@@ -87,12 +87,15 @@ def diff_blocks(ops: Iterable[Op]) -> list[DiffBlock]:
     return [block for block in blocks if any(block.inline)]
 
 
-def render_diff(ops: Iterable[Op], *, layout: str = "inline", context: int = 1) -> Markup:
+def render_diff(
+    ops: Iterable[Op], *, layout: str = "inline", context: int = 1, same_text: bool = False
+) -> Markup:
     """The diff as HTML: changed paragraphs with ``context`` unchanged ones around them.
 
     ``layout`` is ``inline`` (one column, removed words struck through, added ones underlined)
     or ``side`` (the older version left, the newer right). Longer unchanged stretches fold
-    into a ``<details>`` the reader can open.
+    into a ``<details>`` the reader can open. ``same_text``: the two texts are equal (only the
+    title or date changed), which the note says instead of "no word changed".
     """
     blocks = diff_blocks(ops)
     near_change = {
@@ -110,7 +113,9 @@ def render_diff(ops: Iterable[Op], *, layout: str = "inline", context: int = 1) 
         else:
             folded.append(block)
     out += _fold(folded, layout)
-    if not any(block.changed for block in blocks):
+    if same_text:
+        out = Markup('<p class="ro-note">The text is the same in both versions.</p>') + out
+    elif not any(block.changed for block in blocks):
         out = Markup('<p class="ro-note">No word changed (typography or spacing only).</p>') + out
     return Markup('<div class="ro-diff ro-{}">{}</div>').format(
         "side" if layout == "side" else "inline", out

@@ -167,6 +167,14 @@ def test_version_page_diffs_against_the_previous_version(web, ids):
     assert "<ins>constructive</ins>" in html and "version 1" in html
 
 
+def test_a_diff_between_equal_texts_says_the_text_is_the_same(web, ids):
+    """As when only the title or the date changed: not "no word changed (typography only)"."""
+    html = web.get(f"/-/readouts/version/{ids['edit_version']}?against=2").text
+    assert "The text is the same in both versions." in html and "No word changed" not in html
+    edited = web.get(f"/-/readouts/version/{ids['edit_version']}?against=1").text
+    assert "The text is the same" not in edited and "<ins>constructive</ins>" in edited
+
+
 def test_first_version_page_shows_its_text(web, ids):
     first = rows(web, f"/{DB}/document_history?document={ids['readout']}")[0]["version_id"]
     html = web.get(f"/-/readouts/version/{first}").text

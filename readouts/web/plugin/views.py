@@ -20,7 +20,7 @@ from readouts.web import counterparts as accounts
 from readouts.web.metadata import PLUGIN_NAME
 from readouts.web.render import Passage, external_link, highlight_passages, render_diff
 from storage import page_queries as queries
-from storage.sources import ignore_patterns_of
+from storage.changes import ignore_pattern_lists
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,8 @@ async def _diff_page(datasette, request, db, before, after, change):
     diff_html = title_html = None
     if before is not None:
         ops = await version_diff(db, doc["source"], before, after, change)
-        diff_html = render_diff(ops, layout=layout)
+        same_text = (before["text"] or "") == (after["text"] or "")
+        diff_html = render_diff(ops, layout=layout, same_text=same_text)
         if (before["title"] or "") != (after["title"] or ""):
             title_ops = word_diff(before["title"] or "", after["title"] or "")
             title_html = render_diff(title_ops, layout="inline", context=0)
@@ -185,13 +186,13 @@ async def _diff_page(datasette, request, db, before, after, change):
 async def version_diff(db, source: str, before, after, change) -> list[tuple[int, str]]:
     """The word diff between two versions: the change row's, rebuilt against their texts, or
     computed (off the event loop) when there is no row or it no longer fits them."""
-    row = await _first(db, queries.SOURCE_CONFIG, [source])
+    pattern_lists = await db.execute_fn(lambda conn: ignore_pattern_lists(conn, source))
     return await asyncio.to_thread(
         displayed_diff,
         change["diff"] if change else None,
         before["text"],
         after["text"],
-        ignore_patterns_of(row["config"]) if row else [],
+        pattern_lists,
     )
 
 
