@@ -164,6 +164,18 @@ def warc_date(iso: str) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class _AsExchanged(StatusAndHeaders):
+    """A status line and headers written as the bytes exchanged. The crawler reads each header
+    byte as one Latin-1 character, so Latin-1 gives the bytes back; warcio's writer would
+    percent-encode a non-ASCII value (RFC 8187), which is not what the server sent."""
+
+    def compute_headers_buffer(self, header_filter=None) -> None:
+        try:
+            self.headers_buff = self.to_bytes(header_filter, "latin-1")
+        except UnicodeEncodeError:  # not read from the wire: warcio's encoding
+            super().compute_headers_buffer(header_filter)
+
+
 def _response_headers(capture: captures.Capture) -> StatusAndHeaders:
     """The status line and headers as received. The body is stored de-chunked (Scrapy removes
     the transfer coding), so ``Transfer-Encoding`` is kept under another name: a replay tool
@@ -174,7 +186,7 @@ def _response_headers(capture: captures.Capture) -> StatusAndHeaders:
         else (name, value)
         for name, value in capture.response_headers
     ]
-    return StatusAndHeaders(
+    return _AsExchanged(
         f"{capture.status} {capture.reason}".strip(), headers, protocol=capture.protocol
     )
 
@@ -215,7 +227,7 @@ def _write_capture(db, writer: WARCWriter, capture: captures.Capture) -> None:
     request = writer.create_warc_record(
         capture.url,
         "request",
-        http_headers=StatusAndHeaders(
+        http_headers=_AsExchanged(
             f"{capture.method} {capture.request_target} {capture.protocol}",
             list(capture.request_headers),
             is_http_request=True,

@@ -178,6 +178,25 @@ def test_a_gzip_answer_is_kept_as_transferred(readouts, db_path, tmp_path, demo_
     assert gzipped[0]["warc"]["WARC-Payload-Digest"] == sha1_base32(squeezed)
 
 
+def test_header_bytes_outside_ascii_are_exported_as_the_server_sent_them(
+    readouts, db_path, tmp_path, demo_site, server
+):
+    """warcio's writer percent-encodes them; a WARC holds the bytes exchanged."""
+    from readouts.demo.server import Resource
+
+    url = server.url(content.KREMLIN_CALL_PATH)
+    html = urllib.request.urlopen(url).read()
+    sent = {"X-Latin1": "café", "X-Utf8": "café".encode().decode("latin-1")}  # as bytes on the wire
+    server.set(content.KREMLIN_CALL_PATH, Resource(body=html, headers=sent))
+    crawl(readouts)
+    warc = tmp_path / "out.warc.gz"
+    export(readouts, warc, "--document", str(_document_id(db_path, url)))
+    written = gzip.decompress(warc.read_bytes())  # a gzip member a record
+    assert b"\r\nX-Latin1: caf\xe9\r\nX-Utf8: caf\xc3\xa9\r\n" in written
+    check = subprocess.run([WARCIO, "check", "-v", warc], capture_output=True, text=True)
+    assert check.returncode == 0 and "fail" not in check.stdout, check.stdout + check.stderr
+
+
 def test_a_304_answer_is_exported_as_a_304(readouts, db_path, tmp_path, server):
     static = (
         "<html lang='en'><head><title>Static readout</title></head><body><article>"
