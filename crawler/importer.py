@@ -9,6 +9,12 @@ exactly like a Wayback Machine capture: history, not news. A 404/410 answer (or 
 found" page) and a 304 store no page but count towards the document's status, as a crawl's
 fetches do (``storage.imports.store_observation``).
 
+The exchange itself is kept too, as a crawl keeps its own (``storage.captures``): the response's
+status line, headers and body as transferred (de-chunked, still content-encoded), and the request
+record that goes with it (``WARC-Concurrent-To``, before or after it), secrets masked. So an export
+writes the records the file held, not a reconstruction. A record read from another address than
+its document's (an API answer, a redirect) and our export's reconstructed records are not kept.
+
 Every record is stored in its own transaction together with its row in ``imported_records``, so
 importing a file twice adds nothing and a killed import carries on where it stopped. A file that
 ends inside a record, or whose record is not what its headers say, stops the import with the
@@ -19,24 +25,29 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import logging
 import zipfile
 import zlib
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 
 from crawler import items
+from crawler.capture import SECRET_HEADERS
 from crawler.offline import HeldPage, OfflineParser, source_for_url
 from crawler.spiders.base import GONE_STATUSES
 from storage import captures, imports
+from storage.sources import SECRET
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +56,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 JSON_TYPES = ("application/json",)  # API answers: how some spiders read items (GOV.UK, WordPress)
 # Answers that hold no page but say whether the document is there: gone, or there unchanged.
 OBSERVED_STATUSES = (*GONE_STATUSES, 304)
+REQUESTS_KEPT = 64  # request records waiting for their response (a tool writes them side by side)
 
 
 class CorruptArchive(Exception):
@@ -67,8 +79,18 @@ UNKNOWN_DOCUMENT = "unknown document"  # a 404 or 304 of a URL no import or craw
 
 
 @dataclass
+class Request:
+    """A request record's request line and headers."""
+
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+
+
+@dataclass
 class Record:
-    """One HTTP capture read from a file: a response, or a revisit (``body`` None)."""
+    """One HTTP capture read from a file: a response, or a revisit (``body`` None). ``payload``
+    is the body as transferred (de-chunked, still content-encoded), ``body`` as decoded."""
 
     key: str  # WARC-Record-ID, or a digest of URL, date and payload for ARC records
     file: str
@@ -80,6 +102,12 @@ class Record:
     headers: list[tuple[str, str]]
     body: bytes | None
     document_url: str | None = None  # our own export names it when it is not ``url``
+    protocol: str = "HTTP/1.1"
+    reason: str = ""
+    payload: bytes | None = None
+    reconstructed: bool = False  # rebuilt by our export from a stored page: no exchange
+    concurrent_to: str | None = None
+    request: Request | None = None
 
     @property
     def content_type(self) -> str | None:
@@ -150,9 +178,12 @@ def _import_record(
         return None
     if imports.is_imported(db, record.key):
         return "already imported"
+    name, url = match
+    exchange = _exchange(db, record, parsers[name].source) if record.url == url else None
     if observed:
-        name, url = match
-        return _observe(db, record, url, record.status, gone=record.status != 304)
+        return _observe(
+            db, record, url, record.status, gone=record.status != 304, exchange=exchange
+        )
     body, content_type = record.body, record.content_type
     if body is None:  # a revisit: the same payload as a capture imported before
         original = imports.revisited_page(db, record.payload_digest)
@@ -162,7 +193,6 @@ def _import_record(
             )
             return "unresolved revisit"
         body, content_type = original
-    name, url = match
     parser = parsers[name]
     headers = [(k, v) for k, v in record.headers if k.lower() != "content-type"]
     headers.append(("Content-Type", content_type or "text/html"))
@@ -175,7 +205,7 @@ def _import_record(
             page.redirected_to = record.url
     result = parser.parse(page)
     if result.outcome == items.GONE:  # a "not found" page: gone, as in a crawl
-        return _observe(db, record, url, result.http_status or 404, gone=True)
+        return _observe(db, record, url, result.http_status or 404, gone=True, exchange=exchange)
     if result.outcome != items.PAGE:
         logger.warning("%s at %d (%s): %s", record.file, record.offset, url, result.error)
         return result.outcome.replace("_", " ")
@@ -187,13 +217,59 @@ def _import_record(
         result.snapshot(None, parser.source.ignore_patterns),
         body,
         content_type,
+        exchange,
     )
     if stored is None:
         return "already imported"
     return "new version" if stored.changed else "known content"
 
 
-def _observe(db: Any, record: Record, url: str, http_status: int, *, gone: bool) -> str:
+def _exchange(db: Any, record: Record, source: Any) -> dict[str, Any] | None:
+    """The record's exchange as ``storage.captures.save_capture`` takes it, or None when the file
+    holds none (a response our export rebuilt from a stored page, a revisit of a payload not kept).
+    Request header values that carry credentials are masked, as a crawl's are; without a request
+    record, the request is kept without headers (an export then writes no request record)."""
+    if record.reconstructed:
+        return None
+    payload = record.payload
+    if payload is None:
+        payload = imports.revisited_payload(db, record.payload_digest)
+        if payload is None:
+            return None
+    secret = SECRET_HEADERS | {name.lower() for name in getattr(source, "headers", None) or {}}
+    request = record.request
+    parts = urlsplit(record.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return dict(
+        url=record.url,
+        captured_at=record.captured_at,
+        method=request.method if request else "GET",
+        request_target=request.target if request else target,
+        request_headers=[
+            (name, SECRET if name.lower() in secret else value)
+            for name, value in (request.headers if request else [])
+        ],
+        protocol=record.protocol,
+        status=record.status,
+        reason=record.reason,
+        response_headers=[
+            ("Transfer-Encoding" if name == captures.RENAMED_TRANSFER_ENCODING else name, value)
+            for name, value in record.headers
+        ],
+        body=payload,
+        source=source.name,
+    )
+
+
+def _observe(
+    db: Any,
+    record: Record,
+    url: str,
+    http_status: int,
+    *,
+    gone: bool,
+    exchange: dict[str, Any] | None,
+) -> str:
     """Count a capture without a page (404/410, a "not found" page, 304) towards the status of
     the document at ``url``, as the crawl counts its own fetches."""
     stored = imports.store_observation(
@@ -203,6 +279,7 @@ def _observe(db: Any, record: Record, url: str, http_status: int, *, gone: bool)
         ),
         http_status,
         gone=gone,
+        exchange=exchange,
     )
     if stored is None:
         return UNKNOWN_DOCUMENT
@@ -267,38 +344,85 @@ def cut_short(record: Any) -> str | None:
 
 
 def _archive_records(stream: IO[bytes], file: str, size: int) -> Iterator[Record]:
+    """The captures of one WARC or ARC stream, each with its request record when the file has
+    one: written before it (a request that names it, or that it names, in
+    ``WARC-Concurrent-To``) or right after it. So a capture is yielded once the next record is
+    read, and before any damage found there is raised."""
     arc = file.endswith((".arc", ".arc.gz"))
     records = ArchiveIterator(stream, arc2warc=arc, check_digests="raise")
+    waiting: OrderedDict[str, Request] = OrderedDict()  # by the ids of the records they name
+    pending: Record | None = None
+    damage: CorruptArchive | None = None
     try:
         # ``records.offset``: where the record being read starts (``get_record_offset()`` would
         # skip to the record's end before its body is read).
         for record in records:
             offset = records.offset
-            damage = unusable_header(record, arc=arc)
-            if damage:
-                raise CorruptArchive(file, offset, damage)
-            captured = _capture(record, arc)
-            record.raw_stream.read()
-            damage = cut_short(record)
-            if damage:
-                raise CorruptArchive(file, offset, damage)
-            if captured is not None:
-                yield Record(file=file, offset=offset, **captured)
+            problem = unusable_header(record, arc=arc)
+            if problem:
+                raise CorruptArchive(file, offset, problem)
+            raw = record.raw_stream.read()
+            problem = cut_short(record)
+            if problem:
+                raise CorruptArchive(file, offset, problem)
+            request = _request(record)
+            if request is not None:
+                named = record.rec_headers.get_header("WARC-Concurrent-To")
+                if pending is not None and pending.request is None and named == pending.key:
+                    pending.request = request
+                    continue
+                for key in (record.rec_headers.get_header("WARC-Record-ID"), named):
+                    if key:
+                        waiting[key] = request
+                while len(waiting) > REQUESTS_KEPT:
+                    waiting.popitem(last=False)
+                continue
+            captured = _capture(record, arc, raw)
+            if captured is None:
+                continue
+            capture = Record(file=file, offset=offset, **captured)
+            capture.request = waiting.pop(capture.key, None) or waiting.pop(
+                capture.concurrent_to or "", None
+            )
+            if pending is not None:
+                yield pending
+            pending = capture
+    except CorruptArchive as error:
+        damage = error
     except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as error:
-        raise CorruptArchive(file, records.offset, str(error)) from None
+        damage = CorruptArchive(file, records.offset, str(error))
+    if pending is not None:
+        yield pending
+    if damage is not None:
+        raise damage
     if records.offset < size:  # warcio ends quietly where a record's headers are cut off
         raise CorruptArchive(file, records.offset, "the file ends inside this record")
 
 
-def _capture(record: Any, arc: bool) -> dict[str, Any] | None:
-    """The fields of an HTTP capture record (its body read), else None."""
+def _request(record: Any) -> Request | None:
+    """A request record's request line and headers, else None."""
+    if record.rec_type != "request" or record.http_headers is None:
+        return None
+    line = f"{record.http_headers.protocol} {record.http_headers.statusline}".split()
+    if len(line) != 3:
+        return None
+    return Request(line[0], line[1], list(record.http_headers.headers))
+
+
+def _capture(record: Any, arc: bool, raw: bytes) -> dict[str, Any] | None:
+    """The fields of an HTTP capture record whose payload, as stored, is ``raw``; else None."""
     if record.rec_type not in ("response", "revisit") or record.http_headers is None:
         return None
     headers = record.rec_headers
     url = headers.get_header("WARC-Target-URI")
     if not url or not url.startswith(("http://", "https://")):
         return None
-    body = record.content_stream().read() if record.rec_type == "response" else None
+    body = payload = None
+    if record.rec_type == "response":
+        chunked = (record.http_headers.get_header("Transfer-Encoding") or "").lower() == "chunked"
+        payload = ChunkedDataReader(io.BytesIO(raw)).read() if chunked else raw
+        record.raw_stream = io.BytesIO(raw)  # read: warcio's decoding reads it again
+        body = record.content_stream().read()
     try:
         status = int(record.http_headers.get_statuscode() or 0)
     except ValueError:
@@ -320,6 +444,11 @@ def _capture(record: Any, arc: bool) -> dict[str, Any] | None:
         headers=list(record.http_headers.headers),
         body=body,
         document_url=document_url,
+        protocol=record.http_headers.protocol or "HTTP/1.1",
+        reason=(record.http_headers.statusline or "").partition(" ")[2],
+        payload=payload,
+        reconstructed=headers.get_header(captures.RECONSTRUCTED_HEADER) is not None,
+        concurrent_to=headers.get_header("WARC-Concurrent-To"),
     )
 
 

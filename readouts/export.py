@@ -34,7 +34,6 @@ from readouts import __version__
 from storage import captures, pages
 from storage.disk_sort import sorted_on_disk
 
-RECONSTRUCTED_HEADER = "WARC-Readouts-Reconstructed"
 WACZ_VERSION = "1.1.1"
 WARC_NAME = "data.warc.gz"
 _COPY_CHUNK = 1 << 20
@@ -181,7 +180,7 @@ def _response_headers(capture: captures.Capture) -> StatusAndHeaders:
     the transfer coding), so ``Transfer-Encoding`` is kept under another name: a replay tool
     would otherwise try to de-chunk it again."""
     headers = [
-        ("X-Readouts-Orig-Transfer-Encoding", value)
+        (captures.RENAMED_TRANSFER_ENCODING, value)
         if name.lower() == "transfer-encoding"
         else (name, value)
         for name, value in capture.response_headers
@@ -224,6 +223,9 @@ def _write_capture(db, writer: WARCWriter, capture: captures.Capture) -> None:
             http_headers=http,
             warc_headers_dict={"WARC-Date": date, **document},
         )
+    writer.write_record(record)
+    if not capture.request_headers:  # imported from a file without the request record
+        return
     request = writer.create_warc_record(
         capture.url,
         "request",
@@ -237,7 +239,6 @@ def _write_capture(db, writer: WARCWriter, capture: captures.Capture) -> None:
             "WARC-Concurrent-To": record.rec_headers.get_header("WARC-Record-ID"),
         },
     )
-    writer.write_record(record)
     writer.write_record(request)
 
 
@@ -260,7 +261,7 @@ def _write_reconstructed(db, writer: WARCWriter, version: captures.UncapturedVer
             http_headers=http,
             warc_headers_dict={
                 "WARC-Date": warc_date(version.seen_at),
-                RECONSTRUCTED_HEADER: "true",
+                captures.RECONSTRUCTED_HEADER: "true",
                 captures.DOCUMENT_HEADER: version.url,  # a JSON page (an API's) is one too
             },
         )

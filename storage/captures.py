@@ -35,6 +35,12 @@ from storage.schema import REPROCESS
 # address (an item read from an API, a redirect), and on every reconstructed version.
 # ``readouts import`` files the record under that document, JSON answers included.
 DOCUMENT_HEADER = "WARC-Readouts-Document-URI"
+# Marks a response an export rebuilt from a stored page (no exchange kept): an import keeps its
+# page, not an exchange.
+RECONSTRUCTED_HEADER = "WARC-Readouts-Reconstructed"
+# What an export calls a ``Transfer-Encoding`` header: the bodies are stored de-chunked, and a
+# replay tool would try to de-chunk them again. An import gives the name back.
+RENAMED_TRANSFER_ENCODING = "X-Readouts-Orig-Transfer-Encoding"
 
 # The header lists each open database used lately (JSON text → ``capture_headers`` id): most
 # captures of a crawl need no lookup for their request headers. Only committed ids are kept (a
@@ -394,8 +400,9 @@ def iter_uncaptured_versions(
     until: str | None = None,
     document_ids: list[int] | None = None,
 ) -> Iterator[UncapturedVersion]:
-    """Selected versions no capture holds: those stored before captures were kept, and
-    Wayback backfills (their exchange was with the archive, at another time). A version
+    """Selected versions no capture holds: those stored before captures were kept, Wayback
+    backfills (their exchange was with the archive, at another time), and imports whose
+    exchange was not kept (read from another address, or imported before exchanges were). A version
     parsed from a capture has the capture's time as ``seen_at``, whatever URL served it.
     Re-extractions are left out: their page was captured when first read, not when re-read."""
     where, params = _selection(sources, since, until, document_ids, time_column="v.seen_at")
@@ -403,7 +410,8 @@ def iter_uncaptured_versions(
     where = (where + " AND" if where else " WHERE") + (
         " v.page_hash IS NOT NULL AND v.origin IS NOT ? AND NOT EXISTS (SELECT 1 FROM fetches f"
         " JOIN captures c ON c.fetch_id = f.id WHERE f.run_id = v.run_id"
-        " AND f.page_hash = v.page_hash AND c.captured_at = v.seen_at)"
+        " AND f.page_hash = v.page_hash AND c.captured_at = v.seen_at) AND NOT EXISTS"
+        " (SELECT 1 FROM imported_records i WHERE i.version_id = v.id AND i.capture_id IS NOT NULL)"
     )
     cursor = db.execute(
         "SELECT v.id, d.id, d.url, v.seen_at, p.content_type, v.page_hash"

@@ -920,6 +920,14 @@ def _keep_exchange_values_with_captures(db: sqlite_utils.Database) -> None:
         db["captures"].add_column("header_values", str)
 
 
+def _keep_imported_exchanges(db: sqlite_utils.Database) -> None:
+    """An imported record's exchange is kept as a capture (``storage.imports``), which
+    ``imported_records.capture_id`` names; records imported before have none."""
+    if "capture_id" not in db["imported_records"].columns_dict:
+        db["imported_records"].add_column("capture_id", int)
+    db["imported_records"].create_index(["version_id"], if_not_exists=True)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -952,6 +960,7 @@ MIGRATIONS: list[Migration] = [
     _pack_citation_postings,
     _keep_unchanged_text_once,
     _keep_exchange_values_with_captures,
+    _keep_imported_exchanges,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,12 +8,14 @@ import random
 import shutil
 import subprocess
 import sys
+import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
 from conftest import Readouts, query
 from killharness import archive_problems, run_and_kill
+from warcio.archiveiterator import ArchiveIterator
 
 from readouts.demo import content
 from readouts.demo.site import Page
@@ -85,6 +87,62 @@ def test_import_of_a_wget_warc_reads_each_readout_as_a_live_crawl_does(
     # History, not news: as for a Wayback capture, only the latest version announces itself.
     flags = query(readouts.db_path, "SELECT kind, summary FROM flags WHERE kind LIKE '%readout'")
     assert all("web archive capture" in flag["summary"] for flag in flags)
+
+
+def exchanges(warc: Path) -> dict[str, dict]:
+    """Each response record of a WARC by URL, with its request record (paired by
+    ``WARC-Concurrent-To``, either way): header blocks as written, payload as stored."""
+    responses, requests = {}, {}
+    with warc.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            if record.rec_type not in ("request", "response"):
+                continue
+            block = record.http_headers.to_bytes(encoding="latin-1")
+            ids = {
+                record.rec_headers.get_header(h) for h in ("WARC-Record-ID", "WARC-Concurrent-To")
+            }
+            if record.rec_type == "request":
+                requests.update(dict.fromkeys(ids - {None}, block))
+            else:
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                responses[url] = {"ids": ids, "block": block, "payload": record.raw_stream.read()}
+    return {
+        url: {**found, "request": next((requests[i] for i in found["ids"] if i in requests), None)}
+        for url, found in responses.items()
+    }
+
+
+def test_an_imported_wget_exchange_is_exported_as_wget_recorded_it(tmp_path, demo_site, readouts):
+    """Status line, headers, the body as transferred (gzip kept) and the request record."""
+    from readouts.demo.server import Resource
+
+    server = demo_site.server
+    html = urllib.request.urlopen(server.url(content.KREMLIN_CALL_PATH)).read()
+    squeezed = gzip.compress(html, mtime=0)
+    server.set(
+        content.KREMLIN_CALL_PATH, Resource(body=squeezed, headers={"Content-Encoding": "gzip"})
+    )
+    warc = wget_warc(server.base_url, list(demo_site.LISTINGS.values()), tmp_path)
+    assert readouts("import", str(warc)).returncode == 0
+    exported = tmp_path / "export.warc.gz"
+    result = readouts("export", str(exported))
+    assert result.returncode == 0, result.stderr
+    assert "0 reconstructed" in result.stdout
+
+    recorded, written = exchanges(warc), exchanges(exported)
+    items = set(row["url"] for row in query(readouts.db_path, "SELECT url FROM documents"))
+    assert items and items <= set(written)
+    for url in items:
+        assert written[url]["block"] == recorded[url]["block"], url
+        assert written[url]["payload"] == recorded[url]["payload"], url
+        assert written[url]["request"] == recorded[url]["request"], url
+    assert written[server.url(content.KREMLIN_CALL_PATH)]["payload"] == squeezed
+    check = subprocess.run(
+        [Path(sys.executable).with_name("warcio"), "check", "-v", exported],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0 and "fail" not in check.stdout, check.stdout + check.stderr
 
 
 def test_importing_the_same_file_twice_adds_nothing(demo_warc, readouts):

@@ -276,6 +276,7 @@ TABLES: dict[str, dict[str, Any]] = {
             "page_hash": "The raw page stored (pages table)",
             "document_id": "The document it belongs to",
             "version_id": "The version it made (empty: its content was already known)",
+            "capture_id": "The exchange kept from it, as the file held it (captures)",
             "imported_at": "When it was imported (UTC)",
         },
     },
