@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import logging
 import zipfile
 import zlib
@@ -39,12 +38,13 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 
 from crawler import items
 from crawler.capture import SECRET_HEADERS
+from crawler.content_coding import UndecodableBody, dechunked, decoded
 from crawler.offline import HeldPage, OfflineParser, source_for_url
+from crawler.settings import DOWNLOAD_MAXSIZE
 from crawler.spiders.base import GONE_STATUSES
 from storage import captures, imports
 from storage.sources import SECRET
@@ -108,6 +108,7 @@ class Record:
     reconstructed: bool = False  # rebuilt by our export from a stored page: no exchange
     concurrent_to: str | None = None
     request: Request | None = None
+    undecodable: str | None = None  # why ``body`` could not be decoded from ``payload``
 
     @property
     def content_type(self) -> str | None:
@@ -184,6 +185,9 @@ def _import_record(
         return _observe(
             db, record, url, record.status, gone=record.status != 304, exchange=exchange
         )
+    if record.undecodable:
+        logger.warning("%s at %d (%s): %s", record.file, record.offset, url, record.undecodable)
+        return "undecodable body"
     body, content_type = record.body, record.content_type
     if body is None:  # a revisit: the same payload as a capture imported before
         original = imports.revisited_page(db, record.payload_digest)
@@ -350,6 +354,7 @@ def _archive_records(stream: IO[bytes], file: str, size: int) -> Iterator[Record
     read, and before any damage found there is raised."""
     arc = file.endswith((".arc", ".arc.gz"))
     records = ArchiveIterator(stream, arc2warc=arc, check_digests="raise")
+    _read_http_headers_as_bytes(records)
     waiting: OrderedDict[str, Request] = OrderedDict()  # by the ids of the records they name
     pending: Record | None = None
     damage: CorruptArchive | None = None
@@ -391,12 +396,27 @@ def _archive_records(stream: IO[bytes], file: str, size: int) -> Iterator[Record
         damage = error
     except (ArchiveLoadFailed, EOFError, OSError, ValueError, zlib.error) as error:
         damage = CorruptArchive(file, records.offset, str(error))
+    except (AttributeError, TypeError, IndexError) as error:  # warcio on headers cut short
+        damage = CorruptArchive(file, records.offset, f"unreadable record headers ({error})")
     if pending is not None:
         yield pending
     if damage is not None:
         raise damage
     if records.offset < size:  # warcio ends quietly where a record's headers are cut off
         raise CorruptArchive(file, records.offset, "the file ends inside this record")
+
+
+def _read_http_headers_as_bytes(records: ArchiveIterator) -> None:
+    """Have ``records`` read HTTP header lines as Latin-1, one character a byte, as a crawl keeps
+    them. warcio reads a line as UTF-8 when it can, and then ``é`` may have been one byte or
+    two: the export could not write back the bytes the file held."""
+    loader = records.loader
+    for parser in (loader.http_parser, loader.http_req_parser):
+        parser.decode_header = _latin1
+
+
+def _latin1(line: bytes | str) -> str:
+    return line.decode("latin-1") if isinstance(line, bytes) else line
 
 
 def _request(record: Any) -> Request | None:
@@ -417,12 +437,14 @@ def _capture(record: Any, arc: bool, raw: bytes) -> dict[str, Any] | None:
     url = headers.get_header("WARC-Target-URI")
     if not url or not url.startswith(("http://", "https://")):
         return None
-    body = payload = None
+    body = payload = undecodable = None
     if record.rec_type == "response":
-        chunked = (record.http_headers.get_header("Transfer-Encoding") or "").lower() == "chunked"
-        payload = ChunkedDataReader(io.BytesIO(raw)).read() if chunked else raw
-        record.raw_stream = io.BytesIO(raw)  # read: warcio's decoding reads it again
-        body = record.content_stream().read()
+        payload = dechunked(raw, record.http_headers.get_header("Transfer-Encoding"))
+        try:
+            encoding = record.http_headers.get_header("Content-Encoding")
+            body = decoded(payload, encoding, DOWNLOAD_MAXSIZE)
+        except UndecodableBody as error:
+            undecodable = str(error)
     try:
         status = int(record.http_headers.get_statuscode() or 0)
     except ValueError:
@@ -449,6 +471,7 @@ def _capture(record: Any, arc: bool, raw: bytes) -> dict[str, Any] | None:
         payload=payload,
         reconstructed=headers.get_header(captures.RECONSTRUCTED_HEADER) is not None,
         concurrent_to=headers.get_header("WARC-Concurrent-To"),
+        undecodable=undecodable,
     )
 
 

@@ -30,6 +30,7 @@ from typing import IO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from crawler.content_coding import UndecodableBody, dechunked, decoded
 from crawler.importer import cut_short, readable, unusable_header
 
 MAX_BODY = 5 * 1024 * 1024  # a larger "article" is not one; it is counted and skipped
@@ -223,8 +224,14 @@ def _html_capture(record) -> Capture | None:
     content_type = record.http_headers.get_header("Content-Type")
     if not content_type or content_type.split(";")[0].strip().lower() not in _HTML_TYPES:
         return None
-    body = record.content_stream().read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
+    response = record.http_headers
+    raw = record.raw_stream.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        return None
+    try:
+        payload = dechunked(raw, response.get_header("Transfer-Encoding"))
+        body = decoded(payload, response.get_header("Content-Encoding"), MAX_BODY)
+    except UndecodableBody:  # an unknown coding, bytes that do not decode, or too large
         return None
     headers = record.rec_headers
     return Capture(

@@ -224,6 +224,23 @@ def _filled(shared: str, values: list[str]) -> list[tuple[str, str]]:
     return [(name, values.pop(0) if value is None else value) for name, value in json.loads(shared)]
 
 
+def kept_capture(db: sqlite_utils.Database, **exchange) -> int:
+    """The id of a capture of ``exchange`` (``save_capture``'s arguments): one kept before of the
+    same URL, time, status and body (the same exchange, exported and imported again, gets a new
+    record id each time), else one stored now."""
+    row = db.execute(
+        "SELECT id FROM captures WHERE url = ? AND captured_at = ? AND status = ?"
+        " AND payload_digest = ? ORDER BY id LIMIT 1",
+        [
+            exchange["url"],
+            exchange["captured_at"],
+            exchange["status"],
+            payload_digest(exchange["body"]),
+        ],
+    ).fetchone()
+    return row[0] if row else save_capture(db, **exchange)
+
+
 def headers_digest(headers: str) -> int:
     """The lookup key of a header list's JSON text: 64 bits of its BLAKE2b, as a signed
     integer (SQLite's). Two lists may share one: the text is compared too."""
@@ -411,7 +428,8 @@ def iter_uncaptured_versions(
         " v.page_hash IS NOT NULL AND v.origin IS NOT ? AND NOT EXISTS (SELECT 1 FROM fetches f"
         " JOIN captures c ON c.fetch_id = f.id WHERE f.run_id = v.run_id"
         " AND f.page_hash = v.page_hash AND c.captured_at = v.seen_at) AND NOT EXISTS"
-        " (SELECT 1 FROM imported_records i WHERE i.version_id = v.id AND i.capture_id IS NOT NULL)"
+        " (SELECT 1 FROM imported_records i JOIN captures c ON c.id = i.capture_id"
+        " WHERE i.version_id = v.id)"
     )
     cursor = db.execute(
         "SELECT v.id, d.id, d.url, v.seen_at, p.content_type, v.page_hash"

@@ -89,7 +89,7 @@ def store_capture(
     with write_transaction(db):
         if is_imported(db, record.key):
             return None
-        capture_id = captures.save_capture(db, **exchange) if exchange else None
+        capture_id = captures.kept_capture(db, **exchange) if exchange else None
         snapshot.page_hash = save_page(db, body, content_type, record.captured_at)
         result = save_archived_version(db, snapshot, None)
         if _is_current(db, result.document_id, record.captured_at):
@@ -116,7 +116,7 @@ def store_observation(
         row = db.execute("SELECT id FROM documents WHERE url = ?", [record.url]).fetchone()
         if row is None or is_imported(db, record.key):
             return None
-        capture_id = captures.save_capture(db, **exchange) if exchange else None
+        capture_id = captures.kept_capture(db, **exchange) if exchange else None
         if _is_current(db, row[0], record.captured_at):
             if gone:
                 mark_gone(db, record.url, None, http_status, record.captured_at)

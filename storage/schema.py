@@ -924,7 +924,7 @@ def _keep_imported_exchanges(db: sqlite_utils.Database) -> None:
     """An imported record's exchange is kept as a capture (``storage.imports``), which
     ``imported_records.capture_id`` names; records imported before have none."""
     if "capture_id" not in db["imported_records"].columns_dict:
-        db["imported_records"].add_column("capture_id", int)
+        db["imported_records"].add_column("capture_id", int, fk="captures", fk_col="id")
     db["imported_records"].create_index(["version_id"], if_not_exists=True)
 
 

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
 
+import brotli
 import pytest
+import zstandard
 from conftest import Readouts, query
 from killharness import archive_problems, run_and_kill
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from readouts.demo import content
 from readouts.demo.site import Page
@@ -119,9 +126,12 @@ def test_an_imported_wget_exchange_is_exported_as_wget_recorded_it(tmp_path, dem
     server = demo_site.server
     html = urllib.request.urlopen(server.url(content.KREMLIN_CALL_PATH)).read()
     squeezed = gzip.compress(html, mtime=0)
-    server.set(
-        content.KREMLIN_CALL_PATH, Resource(body=squeezed, headers={"Content-Encoding": "gzip"})
-    )
+    sent = {
+        "Content-Encoding": "gzip",
+        "X-Note": "café",
+        "X-Utf8": "café".encode().decode("latin-1"),
+    }
+    server.set(content.KREMLIN_CALL_PATH, Resource(body=squeezed, headers=sent))
     warc = wget_warc(server.base_url, list(demo_site.LISTINGS.values()), tmp_path)
     assert readouts("import", str(warc)).returncode == 0
     exported = tmp_path / "export.warc.gz"
@@ -137,12 +147,122 @@ def test_an_imported_wget_exchange_is_exported_as_wget_recorded_it(tmp_path, dem
         assert written[url]["payload"] == recorded[url]["payload"], url
         assert written[url]["request"] == recorded[url]["request"], url
     assert written[server.url(content.KREMLIN_CALL_PATH)]["payload"] == squeezed
+    # Header bytes outside ASCII as wget recorded them (warcio reads them as UTF-8 or Latin-1).
+    lines = b"X-Note: caf\xe9\r\nX-Utf8: caf\xc3\xa9\r\n"
+    assert lines in gzip.decompress(warc.read_bytes())
+    assert lines in gzip.decompress(exported.read_bytes())
+    # Its own export imported back adds no exchange: the same ones, under new record ids.
+    kept = query(readouts.db_path, "SELECT count(*) AS n FROM captures")
+    assert readouts("import", str(exported)).returncode == 0
+    assert query(readouts.db_path, "SELECT count(*) AS n FROM captures") == kept
+
+    # An exchange deleted by hand: verify names it, and the export rebuilds its version.
+    database = sqlite3.connect(readouts.db_path)
+    with database:
+        database.execute(
+            "DELETE FROM captures WHERE id = (SELECT max(capture_id) FROM imported_records"
+            " WHERE version_id IS NOT NULL)"
+        )
+    database.close()
+    checked = readouts("verify")
+    assert checked.returncode == 1 and "row(s) of imported_records point to rows" in checked.stdout
+    again = readouts("export", str(tmp_path / "again.warc.gz"))
+    assert again.returncode == 0 and ", 1 reconstructed response" in again.stdout, again.stdout
     check = subprocess.run(
         [Path(sys.executable).with_name("warcio"), "check", "-v", exported],
         capture_output=True,
         text=True,
     )
     assert check.returncode == 0 and "fail" not in check.stdout, check.stdout + check.stderr
+
+
+def handmade_warc(path: Path, exchanges: list[tuple[str, bytes, str | None]]) -> list[int]:
+    """An uncompressed WARC of (URL, body, Content-Encoding) responses, each followed by its
+    request record, as Heritrix writes them; the offset each response record starts at."""
+    offsets = []
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=False)
+        for url, body, encoding in exchanges:
+            headers = [("Content-Type", "text/html; charset=utf-8")]
+            headers += [("Content-Encoding", encoding)] if encoding else []
+            response = writer.create_warc_record(
+                url,
+                "response",
+                payload=io.BytesIO(body),
+                http_headers=StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1"),
+            )
+            request = writer.create_warc_record(
+                url,
+                "request",
+                http_headers=StatusAndHeaders(
+                    f"GET {urllib.parse.urlsplit(url).path} HTTP/1.1",
+                    [("Host", urllib.parse.urlsplit(url).netloc), ("Cookie", "session=1")],
+                    is_http_request=True,
+                ),
+                warc_headers_dict={
+                    "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID")
+                },
+            )
+            offsets.append(stream.tell())
+            writer.write_record(response)
+            writer.write_record(request)
+    return offsets
+
+
+def readout_pages(demo_site) -> list[tuple[str, bytes]]:
+    urls = [
+        demo_site.server.url(path)
+        for path, page in sorted(demo_site.pages.items())
+        if page.section in ("kremlin", "whitehouse")
+    ]
+    return [(url, urllib.request.urlopen(url).read()) for url in urls]
+
+
+def test_bodies_in_any_content_coding_import_and_a_bomb_is_refused(tmp_path, demo_site, readouts):
+    """warcio cannot decode brotli (with brotli 1.2) nor zstd, which Scrapy asks for."""
+    (first, html), (second, other), (third, last) = readout_pages(demo_site)[:3]
+    bomb = gzip.compress(html + b" " * (11 * 1024 * 1024))  # past the crawl's DOWNLOAD_MAXSIZE
+    warc = tmp_path / "codings.warc"
+    handmade_warc(
+        warc,
+        [
+            (first, brotli.compress(html), "br"),
+            (second, zstandard.ZstdCompressor().compress(gzip.compress(other)), "gzip, zstd"),
+            (third, bomb, "gzip"),
+        ],
+    )
+    result = readouts("import", str(warc))
+    assert result.returncode == 0, result.stderr
+    assert "new version: 2, undecodable body: 1" in result.stdout
+    titles = query(
+        readouts.db_path,
+        "SELECT d.url, v.title FROM versions v JOIN documents d ON d.id = v.document_id ORDER BY d.url",
+    )
+    assert [row["url"] for row in titles] == sorted([first, second])
+    assert all(row["title"] for row in titles)
+
+
+def test_a_file_cut_inside_a_records_warc_headers_keeps_every_capture_before_it(
+    tmp_path, demo_site, readouts
+):
+    pages = readout_pages(demo_site)[:3]
+    whole = tmp_path / "whole.warc"
+    offsets = handmade_warc(whole, [(url, html, None) for url, html in pages])
+    data = whole.read_bytes()
+    header_end = data.index(b"\r\n\r\n", offsets[2])
+    for cut in range(offsets[2] + 1, header_end, 7):
+        (tmp_path / "cut.warc").write_bytes(data[:cut])
+        result = readouts("import", str(tmp_path / "cut.warc"))
+        assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
+        if result.returncode == 1:
+            assert f"corrupt or truncated at record offset {offsets[2]}" in result.stderr
+        kept = query(
+            readouts.db_path,
+            "SELECT r.url, h.headers FROM imported_records r JOIN captures c ON c.id = r.capture_id"
+            " JOIN capture_headers h ON h.id = c.request_headers_id ORDER BY r.offset",
+        )
+        assert [row["url"] for row in kept] == [url for url, _ in pages[:2]], cut
+        assert all('["Cookie", "****"]' in row["headers"] for row in kept)
 
 
 def test_importing_the_same_file_twice_adds_nothing(demo_warc, readouts):
