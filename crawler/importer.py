@@ -76,6 +76,7 @@ def readable(detail: str, limit: int = 200) -> str:
 
 
 UNKNOWN_DOCUMENT = "unknown document"  # a 404 or 304 of a URL no import or crawl has stored
+UNRESOLVED_REVISIT = "unresolved revisit"  # a revisit of a payload no imported record holds
 
 
 @dataclass
@@ -130,6 +131,11 @@ class ImportReport:
                 f" ({UNKNOWN_DOCUMENT}: a 404 or 304 of a page no import or crawl has stored;"
                 " import its file again once a file holding the page is in)"
             )
+        if self.outcomes[UNRESOLVED_REVISIT]:
+            summary += (
+                f" ({UNRESOLVED_REVISIT}: a capture that repeats a body no imported record"
+                " holds; import its file again once the file holding that body is in)"
+            )
         return summary
 
 
@@ -137,7 +143,8 @@ def import_files(
     db: Any, paths: list[str], sources: list[Any], *, force_source: Any | None = None
 ) -> ImportReport:
     """Import every capture of the files at ``paths`` (in order) that belongs to ``sources``;
-    404s and 304s of documents none of them held before come last, in capture order.
+    404s and 304s of documents none of them held before, and revisits of bodies none of them
+    held before, come last, in capture order.
 
     ``force_source``: only that source, and an item page on another host (a mirror, an old
     domain) is taken as that source's too, under its captured URL."""
@@ -146,14 +153,15 @@ def import_files(
     else:
         parsers = {source.name: OfflineParser(source) for source in sources}
     report = ImportReport()
-    # A 404 read before the capture that makes its document (files given in any order) counts
-    # once every file is read, with the others in capture order.
+    # A 404 read before the capture that makes its document, or a revisit before the capture
+    # whose body it repeats (files given in any order), counts once every file is read, with
+    # the others in capture order.
     unplaced: list[Record] = []
     for path in paths:
         for record in read_records(path):
             report.records += 1
             outcome = _import_record(db, record, parsers, force_source is not None)
-            if outcome == UNKNOWN_DOCUMENT:
+            if outcome in (UNKNOWN_DOCUMENT, UNRESOLVED_REVISIT):
                 unplaced.append(record)
             elif outcome is not None:
                 report.items += 1
@@ -195,7 +203,7 @@ def _import_record(
             logger.warning(
                 "%s at %d: revisit of a capture not imported", record.file, record.offset
             )
-            return "unresolved revisit"
+            return UNRESOLVED_REVISIT
         body, content_type = original
     parser = parsers[name]
     headers = [(k, v) for k, v in record.headers if k.lower() != "content-type"]

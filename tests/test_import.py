@@ -265,6 +265,37 @@ def test_a_file_cut_inside_a_records_warc_headers_keeps_every_capture_before_it(
         assert all('["Cookie", "****"]' in row["headers"] for row in kept)
 
 
+def test_a_revisit_in_a_file_given_before_its_original_is_resolved_in_the_same_import(
+    tmp_path, demo_site, readouts
+):
+    [(url, html)] = readout_pages(demo_site)[:1]
+    first = tmp_path / "first.warc"
+    handmade_warc(first, [(url, html, None)])
+    with first.open("rb") as stream:
+        (original,) = [r.rec_headers for r in ArchiveIterator(stream) if r.rec_type == "response"]
+    later = tmp_path / "later.warc"
+    with later.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=False)
+        writer.write_record(
+            writer.create_revisit_record(
+                url,
+                original.get_header("WARC-Payload-Digest"),
+                url,
+                original.get_header("WARC-Date"),
+                http_headers=StatusAndHeaders(
+                    "200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"
+                ),
+                warc_headers_dict={"WARC-Date": "2030-01-01T00:00:00Z"},
+            )
+        )
+    result = readouts("import", str(later), str(first))
+    assert result.returncode == 0, result.stderr
+    assert "unresolved" not in result.stdout
+    assert "2 item page(s), known content: 1, new version: 1" in result.stdout
+    exchanges = query(readouts.db_path, "SELECT status, captured_at FROM captures ORDER BY id")
+    assert [row["captured_at"] for row in exchanges][-1].startswith("2030-01-01")
+
+
 def test_importing_the_same_file_twice_adds_nothing(demo_warc, readouts):
     assert readouts("import", str(demo_warc)).returncode == 0
     tables = (
