@@ -26,6 +26,11 @@ from storage.timeutil import utc_now
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie"}
 
 
+# Scrapy's HTTP/1.1 download handler (Twisted's client) sends every request as HTTP/1.1, whatever
+# version the server answers in.
+REQUEST_PROTOCOL = "HTTP/1.1"
+
+
 class CaptureMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -75,6 +80,7 @@ class CaptureMiddleware:
             request_target=target,
             request_headers=sent,
             protocol=response.protocol or "HTTP/1.1",
+            request_protocol=REQUEST_PROTOCOL,
             status=response.status,
             reason=reason,
             response_headers=_header_pairs(response.headers),

@@ -85,6 +85,7 @@ class Request:
 
     method: str
     target: str
+    protocol: str
     headers: list[tuple[str, str]]
 
 
@@ -262,6 +263,7 @@ def _exchange(db: Any, record: Record, source: Any) -> dict[str, Any] | None:
             for name, value in (request.headers if request else [])
         ],
         protocol=record.protocol,
+        request_protocol=request.protocol if request else None,
         status=record.status,
         reason=record.reason,
         response_headers=[
@@ -434,7 +436,7 @@ def _request(record: Any) -> Request | None:
     line = f"{record.http_headers.protocol} {record.http_headers.statusline}".split()
     if len(line) != 3:
         return None
-    return Request(line[0], line[1], list(record.http_headers.headers))
+    return Request(*line, list(record.http_headers.headers))
 
 
 def _capture(record: Any, arc: bool, raw: bytes) -> dict[str, Any] | None:

@@ -230,7 +230,8 @@ def _write_capture(db, writer: WARCWriter, capture: captures.Capture) -> None:
         capture.url,
         "request",
         http_headers=_AsExchanged(
-            f"{capture.method} {capture.request_target} {capture.protocol}",
+            f"{capture.method} {capture.request_target}"
+            f" {capture.request_protocol or capture.protocol}",
             list(capture.request_headers),
             is_http_request=True,
         ),

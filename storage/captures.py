@@ -96,6 +96,7 @@ class Capture:
     document_id: int | None
     document_url: str | None
     source: str | None
+    request_protocol: str | None = None  # the request line's version, when not ``protocol``
 
     @property
     def is_revisit(self) -> bool:
@@ -136,6 +137,7 @@ def save_capture(
     run_id: int | None = None,
     fetch_id: int | None = None,
     source: str | None = None,
+    request_protocol: str | None = None,
 ) -> int:
     """Store one exchange (its body once per distinct payload, compressed with ``source``'s
     dictionary, see ``storage.bodies``; each header list once); return the capture's id."""
@@ -158,7 +160,7 @@ def save_capture(
         capture_id = db.execute(
             "INSERT INTO captures (url, captured_at, run_id, fetch_id, method, request_target,"
             " request_headers_id, protocol, status, reason, response_headers_id, payload_digest,"
-            " header_values) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " header_values, request_protocol) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 url,
                 captured_at,
@@ -173,6 +175,7 @@ def save_capture(
                 received_id,
                 digest,
                 _packed(values),
+                request_protocol if request_protocol != protocol else None,
             ],
         ).lastrowid
     if outermost:
@@ -339,7 +342,7 @@ def iter_captures(
         "SELECT c.id, c.url, c.captured_at, c.method, c.request_target, sent.headers,"
         " c.protocol, c.status, c.reason, received.headers, c.payload_digest, p.size,"
         " first_value(c.id) OVER same_payload, first_value(c.captured_at) OVER same_payload,"
-        " d.id, d.url, coalesce(d.source, r.source), c.header_values"
+        " d.id, d.url, coalesce(d.source, r.source), c.header_values, c.request_protocol"
         " FROM captures c LEFT JOIN capture_payloads p ON p.digest = c.payload_digest"
         " LEFT JOIN capture_headers sent ON sent.id = c.request_headers_id"
         f" LEFT JOIN capture_headers received ON received.id = c.response_headers_id{_DOCUMENT}"
@@ -350,7 +353,7 @@ def iter_captures(
     )
     for row in cursor:
         sent, received = _exchange_headers(*row[:2], *row[10:12], row[5], row[9], row[17])
-        yield Capture(*row[:5], sent, *row[6:9], received, *row[10:17])
+        yield Capture(*row[:5], sent, *row[6:9], received, *row[10:17], row[18])
 
 
 def _exchange_headers(

@@ -928,6 +928,14 @@ def _keep_imported_exchanges(db: sqlite_utils.Database) -> None:
     db["imported_records"].create_index(["version_id"], if_not_exists=True)
 
 
+def _keep_the_request_line_version(db: sqlite_utils.Database) -> None:
+    """The HTTP version of a capture's request line when it is not its response's (a request
+    sent as HTTP/1.1, answered in HTTP/1.0); empty when they agree, as they did for every
+    capture stored before."""
+    if "request_protocol" not in db["captures"].columns_dict:
+        db["captures"].add_column("request_protocol", str)
+
+
 MIGRATIONS: list[Migration] = [
     _create_core_tables,
     _add_translation_keys,
@@ -961,6 +969,7 @@ MIGRATIONS: list[Migration] = [
     _keep_unchanged_text_once,
     _keep_exchange_values_with_captures,
     _keep_imported_exchanges,
+    _keep_the_request_line_version,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

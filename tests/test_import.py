@@ -132,6 +132,7 @@ def test_an_imported_wget_exchange_is_exported_as_wget_recorded_it(tmp_path, dem
         "X-Utf8": "café".encode().decode("latin-1"),
     }
     server.set(content.KREMLIN_CALL_PATH, Resource(body=squeezed, headers=sent))
+    server._httpd.RequestHandlerClass.protocol_version = "HTTP/1.0"  # wget asks in HTTP/1.1
     warc = wget_warc(server.base_url, list(demo_site.LISTINGS.values()), tmp_path)
     assert readouts("import", str(warc)).returncode == 0
     exported = tmp_path / "export.warc.gz"
@@ -147,6 +148,10 @@ def test_an_imported_wget_exchange_is_exported_as_wget_recorded_it(tmp_path, dem
         assert written[url]["payload"] == recorded[url]["payload"], url
         assert written[url]["request"] == recorded[url]["request"], url
     assert written[server.url(content.KREMLIN_CALL_PATH)]["payload"] == squeezed
+    assert written[url]["block"].startswith(b"HTTP/1.0 200 OK\r\n")
+    assert (
+        written[url]["request"].startswith(b"GET ") and b" HTTP/1.1\r\n" in written[url]["request"]
+    )
     # Header bytes outside ASCII as wget recorded them (warcio reads them as UTF-8 or Latin-1).
     lines = b"X-Note: caf\xe9\r\nX-Utf8: caf\xc3\xa9\r\n"
     assert lines in gzip.decompress(warc.read_bytes())

@@ -197,6 +197,26 @@ def test_header_bytes_outside_ascii_are_exported_as_the_server_sent_them(
     assert check.returncode == 0 and "fail" not in check.stdout, check.stdout + check.stderr
 
 
+def test_a_server_answering_in_http_1_0_is_exported_with_the_http_1_1_request_sent(
+    readouts, db_path, tmp_path, demo_site, server
+):
+    server._httpd.RequestHandlerClass.protocol_version = "HTTP/1.0"
+    crawl(readouts)
+    warc = tmp_path / "out.warc.gz"
+    url = server.url(content.KREMLIN_CALL_PATH)
+    export(readouts, warc, "--document", str(_document_id(db_path, url)))
+    with warc.open("rb") as stream:
+        lines = {
+            record.rec_type: f"{record.http_headers.protocol} {record.http_headers.statusline}"
+            for record in ArchiveIterator(stream)
+            if record.rec_type in ("request", "response")
+        }
+    assert lines == {
+        "response": "HTTP/1.0 200 OK",
+        "request": f"GET {content.KREMLIN_CALL_PATH} HTTP/1.1",
+    }
+
+
 def test_a_304_answer_is_exported_as_a_304(readouts, db_path, tmp_path, server):
     static = (
         "<html lang='en'><head><title>Static readout</title></head><body><article>"
