@@ -348,6 +348,8 @@ def unusable_header(record: Any, *, arc: bool = False) -> str | None:
         return "a record without its length: headers cut off"
     if not arc and record.format != "warc":  # warcio takes any line for an ARC header
         return "not a WARC record"
+    if not arc and not (record.rec_headers.get_header("Content-Length") or "").strip().isdigit():
+        return "a record whose Content-Length is no number: headers cut off"  # warcio reads 0
     return None
 
 

@@ -268,6 +268,11 @@ def test_a_file_cut_inside_a_records_warc_headers_keeps_every_capture_before_it(
         )
         assert [row["url"] for row in kept] == [url for url, _ in pages[:2]], cut
         assert all('["Cookie", "****"]' in row["headers"] for row in kept)
+    # Cut right after the last record's "Content-Length:", which warcio reads as 0.
+    length = data.rindex(b"Content-Length: ") + len(b"Content-Length:")
+    (tmp_path / "cut.warc").write_bytes(data[:length])
+    result = readouts("import", str(tmp_path / "cut.warc"))
+    assert result.returncode == 1 and "Content-Length is no number" in result.stderr
 
 
 def test_a_revisit_in_a_file_given_before_its_original_is_resolved_in_the_same_import(
