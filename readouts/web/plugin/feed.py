@@ -37,6 +37,7 @@ async def document_feed(request, datasette):
     )
     feed.author({"name": doc["source"]})
     feed.updated(_moment(versions[0]["seen_at"]) if versions else _moment(doc["first_seen"]))
+    patterns = await views.pattern_lists(db, doc["source"])  # one read for every entry
     # feedgen lists entries in reverse order of addition: add the oldest first.
     for index in reversed(range(min(len(versions), ENTRIES))):
         version = versions[index]
@@ -54,8 +55,7 @@ async def document_feed(request, datasette):
                 db, queries.VERSION_NUMBER, [document_id, version["version"] - 1]
             )
             ops = await views.version_diff(
-                db,
-                doc["source"],
+                patterns,
                 earlier or {"text": ""},
                 version,
                 version if version["change_id"] else None,

@@ -153,7 +153,7 @@ async def _diff_page(datasette, request, db, before, after, change):
     doc = await _one(db, queries.DOCUMENT, [after["document_id"]], "document")
     diff_html = title_html = None
     if before is not None:
-        ops = await version_diff(db, doc["source"], before, after, change)
+        ops = await version_diff(await pattern_lists(db, doc["source"]), before, after, change)
         same_text = (before["text"] or "") == (after["text"] or "")
         diff_html = render_diff(ops, layout=layout, same_text=same_text)
         if (before["title"] or "") != (after["title"] or ""):
@@ -183,16 +183,17 @@ async def _diff_page(datasette, request, db, before, after, change):
     )
 
 
-async def version_diff(db, source: str, before, after, change) -> list[tuple[int, str]]:
-    """The word diff between two versions: the change row's, rebuilt against their texts, or
-    computed (off the event loop) when there is no row or it no longer fits them."""
-    pattern_lists = await db.execute_fn(lambda conn: ignore_pattern_lists(conn, source))
+async def pattern_lists(db, source: str) -> list[list[str]]:
+    """The ``ignore_patterns`` lists a stored diff of ``source`` may have been computed under."""
+    return await db.execute_fn(lambda conn: ignore_pattern_lists(conn, source))
+
+
+async def version_diff(patterns, before, after, change) -> list[tuple[int, str]]:
+    """The word diff between two versions: the change row's, rebuilt against their texts under
+    one of ``patterns`` (``pattern_lists``), or computed (off the event loop) when there is no
+    row or it fits none of them."""
     return await asyncio.to_thread(
-        displayed_diff,
-        change["diff"] if change else None,
-        before["text"],
-        after["text"],
-        pattern_lists,
+        displayed_diff, change["diff"] if change else None, before["text"], after["text"], patterns
     )
 
 
